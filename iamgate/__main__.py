@@ -1,0 +1,5 @@
+import sys
+
+from iamgate.cli import main
+
+sys.exit(main())

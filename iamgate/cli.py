@@ -1,0 +1,81 @@
+"""The `iamgate` command. Each subcommand lives in its own module, imported only when chosen,
+so `iamgate lint` in a pre-commit hook never pays for boto3 or the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from iamgate import __version__
+
+# name -> (module with configure(parser) and run(args) -> int, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "lint": ("iamgate.lint_cli", "lint policy files: grammar, catalog and delegation proofs"),
+    "simulate": ("iamgate.simulate", "evaluate one request the way AWS does, offline"),
+    "fmt": ("iamgate.fmt", "format policy files canonically"),
+    "init": ("iamgate.init_project", "start an iamgate project in this repository"),
+    "rules": ("iamgate.rules_cli", "list every rule with its id, severity and summary"),
+    "plan": ("iamgate.pipeline.cli_plan", "show what apply would change in each target account"),
+    "apply": ("iamgate.pipeline.cli_apply", "sync the approved policies to each target account"),
+    "drift": ("iamgate.pipeline.cli_drift", "compare live IAM with the repository; exit 2 on drift"),
+}
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iamgate",
+        description="Prove IAM delegation policies safe, gate commits and pull requests, "
+        "and sync approved policies to every AWS Organizations account.",
+    )
+    parser.add_argument("--version", action="version", version=f"iamgate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = _chosen(argv)
+    for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(module).configure(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        module = importlib.import_module(COMMANDS[args.command][0])
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        print("iamgate: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        from iamgate.config import ConfigError
+
+        if isinstance(exc, ConfigError):
+            print(f"iamgate: error: {exc}", file=sys.stderr)
+            return 2
+        if os.environ.get("IAMGATE_DEBUG"):
+            raise
+        # A bug of ours must still end in one readable line, not a traceback.
+        print(
+            f"iamgate: internal error: {type(exc).__name__}: {exc} "
+            "(set IAMGATE_DEBUG=1 for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return 2

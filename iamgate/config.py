@@ -1,0 +1,261 @@
+"""iamgate.yaml: found upward from the working directory, read with ruamel.yaml, validated by a schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "iamgate.yaml"
+
+
+class ConfigError(Exception):
+    """One clear message about the configuration, with its file and line (exit 2)."""
+
+    def __init__(self, message: str, file: Path | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        return f"{where}{self.message}"
+
+
+@dataclass(frozen=True)
+class LintException:
+    path: str  # glob, relative to the project root
+    rule: str
+    reason: str
+    expires: dt.date | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    ous: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    exclude: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ("boundaries/*.json", "policies/*.json")
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    role: str = "OrganizationAccountAccessRole"
+    path: str = "/"
+    concurrency: int = 8
+    targets: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    file: Path | None = None
+    prefix: str = "service-"
+    boundaries: tuple[str, ...] | None = None  # None: every policy in boundaries/
+    fail_on: str = "error"
+    rules: dict[str, str] = field(default_factory=dict)
+    exceptions: tuple[LintException, ...] = ()
+    deploy: DeployConfig = field(default_factory=DeployConfig)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def find_config(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config:
+    """The explicit file, else the nearest iamgate.yaml upward from ``cwd``, else defaults."""
+    cwd = (cwd or Path.cwd()).resolve()
+    if explicit is not None:
+        path = explicit if explicit.is_absolute() else cwd / explicit
+        if not path.is_file():
+            raise ConfigError(f"configuration file {explicit} does not exist")
+    else:
+        found = find_config(cwd)
+        if found is None:
+            return Config(root=cwd)
+        path = found
+    return parse_config(path)
+
+
+def parse_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("the configuration is not UTF-8", path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration: {exc.strerror or exc}", path) from None
+    data = _read_yaml(text, path)
+    _validate(data, path)
+    return _build(data, path)
+
+
+def _read_yaml(text: str, path: Path) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    except YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", path) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("the configuration must be a mapping of sections (delegation, lint, deploy)", path, 1)
+    return data
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip types to JSON types; dates become ISO strings for the schema."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    return node
+
+
+def _line_of(data: Any, path: list[Any]) -> int | None:
+    """The 1-based line of the node at ``path`` in ruamel's round-trip tree."""
+    node, line = data, None
+    for part in path:
+        lc = getattr(node, "lc", None)
+        try:
+            if lc is not None:
+                if isinstance(node, dict) and part in node:
+                    line = lc.key(part)[0] + 1
+                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                    line = lc.item(part)[0] + 1
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    if line is None and hasattr(data, "lc"):
+        line = data.lc.line + 1
+    return line
+
+
+def _validate(data: Any, path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads(resources.files("iamgate").joinpath("schemas/config.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(_plain(data)), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    error = errors[0]
+    where = list(error.absolute_path)
+    dotted = ".".join(str(p) for p in where) or "(top level)"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        key = extra[0] if extra else "?"
+        message = f"unknown key '{key}' in {dotted}; known keys: {known}"
+        where = [*where, key]
+    elif error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        message = f"{dotted}: {error.instance!r} is not one of {allowed}"
+    elif error.validator == "required":
+        message = f"{dotted}: {error.message.replace(' is a required property', '')} is required"
+    elif error.validator == "format":
+        message = f"{dotted}: {error.instance!r} is not a date (write YYYY-MM-DD)"
+    elif error.validator == "type":
+        message = f"{dotted}: expected {error.validator_value}, found {type(error.instance).__name__}"
+    elif error.validator == "pattern":
+        message = f"{dotted}: {error.instance!r} is not allowed here"
+    else:
+        message = f"{dotted}: {error.message}"
+    raise ConfigError(message, path, _line_of(data, where))
+
+
+def _build(data: dict[str, Any], path: Path) -> Config:
+    plain = _plain(data)
+    delegation = plain.get("delegation", {})
+    lint = plain.get("lint", {})
+    deploy = plain.get("deploy", {})
+    rules = {str(k): v for k, v in lint.get("rules", {}).items()}
+    _check_rule_ids(rules, data, path)
+    exceptions = tuple(
+        LintException(
+            path=item["path"],
+            rule=item["rule"],
+            reason=item["reason"],
+            expires=dt.date.fromisoformat(item["expires"]) if "expires" in item else None,
+            line=_line_of(data, ["lint", "exceptions", i]) or 0,
+        )
+        for i, item in enumerate(lint.get("exceptions", []))
+    )
+    _check_exception_rules(exceptions, path)
+    targets = tuple(
+        Target(
+            name=t["name"],
+            ous=tuple(t.get("ous", ())),
+            accounts=tuple(t.get("accounts", ())),
+            tags=tuple(sorted(t.get("tags", {}).items())),
+            exclude=tuple(t.get("exclude", ())),
+            policies=tuple(t.get("policies", Target.policies)),
+            line=_line_of(data, ["deploy", "targets", i]) or 0,
+        )
+        for i, t in enumerate(deploy.get("targets", []))
+    )
+    names = [t.name for t in targets]
+    for target in targets:
+        if names.count(target.name) > 1:
+            raise ConfigError(f"deploy.targets: the name '{target.name}' is used twice", path, target.line)
+    boundaries = delegation.get("boundaries")
+    return Config(
+        root=path.parent,
+        file=path,
+        prefix=delegation.get("prefix", "service-"),
+        boundaries=tuple(boundaries) if boundaries is not None else None,
+        fail_on=lint.get("fail-on", "error"),
+        rules=rules,
+        exceptions=exceptions,
+        deploy=DeployConfig(
+            role=deploy.get("role", DeployConfig.role),
+            path=deploy.get("path", DeployConfig.path),
+            concurrency=deploy.get("concurrency", DeployConfig.concurrency),
+            targets=targets,
+        ),
+        raw=plain,
+    )
+
+
+def _check_rule_ids(rules: dict[str, str], data: Any, path: Path) -> None:
+    from iamgate.rules import rule_by_name
+
+    for key in rules:
+        if rule_by_name(key) is None:
+            raise ConfigError(
+                f"lint.rules: unknown rule '{key}' (see `iamgate rules` for the list)",
+                path,
+                _line_of(data, ["lint", "rules", key]),
+            )
+
+
+def _check_exception_rules(exceptions: tuple[LintException, ...], path: Path) -> None:
+    from iamgate.rules import rule_by_name
+
+    for exc in exceptions:
+        if rule_by_name(exc.rule) is None:
+            raise ConfigError(f"lint.exceptions: unknown rule '{exc.rule}'", path, exc.line)

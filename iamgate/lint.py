@@ -1,0 +1,127 @@
+"""The lint engine: file -> document -> grammar -> model -> rules -> findings -> exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from iamgate.config import Config
+from iamgate.findings import RANK, Finding
+from iamgate.model import build_policy
+from iamgate.project import PolicyFile, Project, expand_paths
+from iamgate.rules import all_rules
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding]
+    files: list[str]
+    suppressed: list[Finding] = field(default_factory=list)
+    fail_on: str = "error"
+
+    def failing(self) -> list[Finding]:
+        floor = RANK[self.fail_on]
+        return [f for f in self.findings if RANK[f.severity] >= floor]
+
+    def summary(self) -> dict[str, int | str]:
+        counts = {s: sum(1 for f in self.findings if f.severity == s) for s in ("error", "warning", "info")}
+        return {
+            "files": len(self.files),
+            **counts,
+            "suppressed": len(self.suppressed),
+            "fail_on": self.fail_on,
+            "failed": bool(self.failing()),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing() else 0
+
+
+def load_finding(pf: PolicyFile) -> Finding:
+    assert pf.error is not None
+    rule = all_rules()[pf.error.rule]
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        file=pf.display,
+        line=pf.error.line,
+        column=pf.error.column,
+        message=pf.error.message,
+    )
+
+
+def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
+    """Every finding for one file, before configuration is applied."""
+    from iamgate import grammar
+
+    pf.load()
+    if pf.error is not None:
+        return [load_finding(pf)]
+    assert pf.document is not None
+    findings, well_formed = grammar.check(pf.document, pf.kind, pf.name)
+    if not well_formed:
+        return findings
+    policy = pf.policy = build_policy(pf.document, pf.name, pf.kind)
+    for rule in all_rules().values():
+        if rule.stage in ("rules", "project") and policy.kind in rule.kinds and _enabled(rule.id, rule.name, project.config):
+            findings.extend(rule.check(policy, project))
+    return findings
+
+
+def _enabled(rule_id: str, name: str, config: Config) -> bool:
+    return config.rules.get(rule_id, config.rules.get(name)) != "off"
+
+
+def apply_config(findings: list[Finding], config: Config, today: dt.date | None = None) -> tuple[list[Finding], list[Finding]]:
+    """Severity overrides, then exceptions. Returns (reported, suppressed)."""
+    today = today or dt.date.today()
+    rules = all_rules()
+    reported: list[Finding] = []
+    suppressed: list[Finding] = []
+    for finding in findings:
+        rule = rules.get(finding.rule)
+        level = config.rules.get(finding.rule) or (config.rules.get(rule.name) if rule else None)
+        if level == "off":
+            continue
+        if level is not None:
+            finding = replace(finding, severity=level)  # type: ignore[arg-type]
+        exception = _matching_exception(finding, config, rule.name if rule else "")
+        if exception is None:
+            reported.append(finding)
+            continue
+        info = {"reason": exception.reason, "expires": exception.expires.isoformat() if exception.expires else None}
+        if exception.expires is not None and exception.expires < today:
+            reported.append(
+                replace(
+                    finding,
+                    message=f"{finding.message} (the exception for this finding expired on "
+                    f"{exception.expires.isoformat()}: {exception.reason})",
+                    exception={**info, "expired": True},
+                )
+            )
+        else:
+            suppressed.append(replace(finding, exception={**info, "expired": False}))
+    return reported, suppressed
+
+
+def _matching_exception(finding: Finding, config: Config, rule_name: str):  # noqa: ANN202
+    for exception in config.exceptions:
+        if exception.rule not in (finding.rule, rule_name):
+            continue
+        if fnmatch.fnmatch(finding.file, exception.path):
+            return exception
+    return None
+
+
+def lint_paths(paths: list[Path], config: Config) -> LintResult:
+    project = Project(config.root, config)
+    files = [project.file(p) for p in expand_paths(paths, config.root)]
+    raw: list[Finding] = []
+    for pf in files:
+        raw.extend(check_file(pf, project))
+    reported, suppressed = apply_config(raw, config)
+    reported.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
+    return LintResult(reported, [pf.display for pf in files], suppressed, config.fail_on)

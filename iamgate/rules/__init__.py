@@ -1,0 +1,35 @@
+"""The rule registry: every module in this package that defines ``RULES``.
+
+One rule (or a small family) per module; deleting a module removes its rules.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from iamgate.rules.base import Rule
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for rule_class in getattr(module, "RULES", ()):
+            rule = rule_class()
+            if rule.id in rules:
+                raise RuntimeError(f"rule id {rule.id} defined twice")
+            rules[rule.id] = rule
+    return dict(sorted(rules.items()))
+
+
+def rule_by_name(id_or_name: str) -> Rule | None:
+    wanted = id_or_name.lower()
+    for rule in all_rules().values():
+        if rule.id.lower() == wanted or rule.name == wanted:
+            return rule
+    return None

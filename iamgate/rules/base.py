@@ -1,0 +1,83 @@
+"""What a rule is: its documentation beside the code that checks it (cfn-lint's habit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from iamgate.document import JsonPath
+from iamgate.findings import Finding, Severity, StatementRef
+
+if TYPE_CHECKING:
+    from iamgate.model import Policy, PolicyKind, Statement
+    from iamgate.project import Project
+
+
+@dataclass(frozen=True)
+class Example:
+    bad: str  # a JSON fragment the rule flags
+    good: str  # what to write instead
+
+
+class Rule:
+    """One check. Subclasses set the class attributes and implement ``check``.
+
+    Rules whose findings are produced by an earlier stage (loading, grammar) set
+    ``stage`` and keep ``check`` empty: they exist so that configuration, SARIF
+    metadata and the README know them.
+    """
+
+    id: ClassVar[str]
+    name: ClassVar[str]  # kebab-case, e.g. "boundary-condition"
+    severity: ClassVar[Severity] = "error"
+    summary: ClassVar[str]  # one line: what it catches
+    why: ClassVar[str] = ""  # why is this bad
+    example: ClassVar[Example | None] = None
+    source: ClassVar[str] = ""  # documentation URL
+    tags: ClassVar[tuple[str, ...]] = ()
+    kinds: ClassVar[tuple[PolicyKind, ...]] = ("identity", "boundary")
+    stage: ClassVar[str] = "rules"  # "load" | "grammar" | "rules" | "project"
+
+    def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
+        return ()
+
+    def finding(
+        self,
+        policy: Policy,
+        path: JsonPath,
+        message: str,
+        *,
+        key: bool = False,
+        counterexample: dict[str, Any] | None = None,
+        statements: Iterable[Statement] = (),
+    ) -> Finding:
+        doc = policy.document
+        if doc is None:
+            line, column = 1, 1
+        else:
+            line, column = doc.locate_key(path) if key else doc.locate(path)
+        return Finding(
+            rule=self.id,
+            severity=self.severity,
+            file=policy.file,
+            line=line,
+            column=column,
+            message=message,
+            counterexample=counterexample,
+            statements=tuple(statement_ref(policy, s) for s in statements),
+        )
+
+
+def statement_ref(policy: Policy, statement: Statement) -> StatementRef:
+    return StatementRef(
+        file=policy.file,
+        line=policy.line_of(statement.path),
+        sid=statement.sid,
+        index=statement.index,
+        effect=statement.effect,
+    )
+
+
+def each(findings: Iterable[Finding]) -> Iterator[Finding]:
+    yield from findings
