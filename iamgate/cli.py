@@ -15,6 +15,10 @@ from iamgate import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("iamgate.lint_cli", "lint policy files: grammar, catalog and delegation proofs"),
     "simulate": ("iamgate.simulate", "evaluate one request the way AWS does, offline"),
+    "explain": (
+        "iamgate.explain",
+        "what a delegation policy lets a delegate reach, and the ceiling of the roles they create",
+    ),
     "fmt": ("iamgate.fmt", "format policy files canonically"),
     "init": ("iamgate.init_project", "start an iamgate project in this repository"),
     "rules": ("iamgate.rules_cli", "list every rule with its id, severity and summary"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,21 @@ class DeployConfig:
 
 
 @dataclass(frozen=True)
+class OuConfig:
+    """One level of the organization as the repository knows it (for explain, simulate --account)."""
+
+    path: str  # "Root", "Workloads", "Workloads/Dev"
+    scps: tuple[str, ...] = ()  # names of SCPs in scps/ attached here (FullAWSAccess implied)
+    accounts: tuple[str, ...] = ()  # account ids directly in this OU
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class OrganizationConfig:
+    ous: tuple[OuConfig, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     file: Path | None = None
@@ -67,6 +83,7 @@ class Config:
     exceptions: tuple[LintException, ...] = ()
     deploy: DeployConfig = field(default_factory=DeployConfig)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    organization: OrganizationConfig = field(default_factory=OrganizationConfig)
 
 
 def find_config(start: Path) -> Path | None:
@@ -94,11 +111,14 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
 
 def parse_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("the configuration is not UTF-8", path) from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the configuration: {exc.strerror or exc}", path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("the configuration is not UTF-8", path, line) from None
     data = _read_yaml(text, path)
     _validate(data, path)
     return _build(data, path)
@@ -109,6 +129,7 @@ def _read_yaml(text: str, path: Path) -> Any:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = YAML(typ="rt")
+    yaml.Constructor = _dates_as_text()
     yaml.allow_duplicate_keys = False
     try:
         data = yaml.load(text)
@@ -118,11 +139,26 @@ def _read_yaml(text: str, path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        # An explicit tag on a value it cannot hold ("!!int abc") fails inside ruamel.
+        raise ConfigError(f"invalid YAML: a tagged value cannot be read ({exc})", path) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a mapping of sections (delegation, lint, deploy)", path, 1)
     return data
+
+
+@cache
+def _dates_as_text() -> type:
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class DatesAsText(RoundTripConstructor):
+        """Leaves 2027-03-01 as text: ruamel builds dates itself and a bad one (2027-13-01)
+        would fail there, without a line; as text the schema's date format check locates it."""
+
+    DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", DatesAsText.construct_yaml_str)
+    return DatesAsText
 
 
 def _plain(node: Any) -> Any:
@@ -218,10 +254,12 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         )
         for i, t in enumerate(deploy.get("targets", []))
     )
-    names = [t.name for t in targets]
+    names: set[str] = set()
     for target in targets:
-        if names.count(target.name) > 1:
+        # Point at the second use: the first one is where the name legitimately belongs.
+        if target.name in names:
             raise ConfigError(f"deploy.targets: the name '{target.name}' is used twice", path, target.line)
+        names.add(target.name)
     boundaries = delegation.get("boundaries")
     return Config(
         root=path.parent,
@@ -238,6 +276,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             targets=targets,
         ),
         raw=plain,
+        organization=_organization(plain.get("organization", {}), data, path),
     )
 
 
@@ -259,3 +298,24 @@ def _check_exception_rules(exceptions: tuple[LintException, ...], path: Path) ->
     for exc in exceptions:
         if rule_by_name(exc.rule) is None:
             raise ConfigError(f"lint.exceptions: unknown rule '{exc.rule}'", path, exc.line)
+
+
+def _organization(section: dict[str, Any], data: Any, path: Path) -> OrganizationConfig:
+    """organization.ous: OU path -> SCPs attached there and the accounts directly in it."""
+    ous: list[OuConfig] = []
+    seen: dict[str, str] = {}
+    for name, item in section.get("ous", {}).items():
+        line = _line_of(data, ["organization", "ous", name]) or 0
+        ou_path = "/".join(part for part in name.strip("/").split("/") if part) or "Root"
+        if ou_path.startswith("Root/"):
+            ou_path = ou_path[len("Root/") :]
+        for account in item.get("accounts", ()):
+            if account in seen:
+                raise ConfigError(
+                    f"organization.ous: account {account} is in both {seen[account]} and {ou_path}",
+                    path,
+                    line,
+                )
+            seen[account] = ou_path
+        ous.append(OuConfig(ou_path, tuple(item.get("scps", ())), tuple(item.get("accounts", ())), line))
+    return OrganizationConfig(tuple(ous))

@@ -19,6 +19,17 @@ Position = tuple[int, int]
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WS = re.compile(r"[ \t\r\n]*")
+# A string or a non-JSON constant, so a constant is found outside strings only.
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
+_LONG_INTEGER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?\d{4000,})', re.DOTALL)
+_JSON_TYPES = {
+    "list": "an array",
+    "str": "a string",
+    "int": "a number",
+    "float": "a number",
+    "bool": "a boolean",
+    "NoneType": "null",
+}
 
 
 class LoadError(Exception):
@@ -68,8 +79,14 @@ class Document:
 
 
 def parse(raw: bytes, display: str) -> Document:
-    if not raw.strip():
+    if not raw.strip(b" \t\r\n"):
         raise LoadError("IG004", "the file is empty; a policy is a JSON object")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Windows tools (PowerShell's `>`) save UTF-16; say so rather than "binary".
+        raise LoadError(
+            "IG002",
+            "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8",
+        )
     if b"\x00" in raw:
         line, column = _byte_position(raw, raw.index(b"\x00"))
         raise LoadError(
@@ -77,7 +94,8 @@ def parse(raw: bytes, display: str) -> Document:
         )
     if raw.startswith(b"\xef\xbb\xbf"):
         raise LoadError(
-            "IG002", "the file starts with a UTF-8 byte-order mark; IAM rejects it, save without BOM"
+            "IG002",
+            "the file starts with a UTF-8 byte-order mark; IAM rejects it, save without BOM",
         )
     try:
         text = raw.decode("utf-8")
@@ -99,9 +117,10 @@ def parse_text(text: str, display: str) -> Document:
     except _DuplicateKey:
         # Rescan only now, to say where the second occurrence is.
         _Scanner(text, {}, {}).scan()
-        raise AssertionError("scanner accepted a document json rejected") from None
+        # The scanner found no duplicate json did: still a located finding, never a crash.
+        raise LoadError("IG003", "the policy has a duplicate key; merge the two into one") from None
     except _BadConstant as exc:
-        line, column = _char_position(text, text.find(str(exc)))
+        line, column = _char_position(text, _first_outside_strings(_CONSTANT, text))
         raise LoadError(
             "IG001", f"{exc} is not a JSON value; write it as a string", line, column
         ) from None
@@ -109,9 +128,20 @@ def parse_text(text: str, display: str) -> Document:
         raise _syntax_error(text, exc) from None
     except RecursionError:
         raise LoadError("IG001", "the document nests too deeply to be a policy") from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits.
+        line, column = _char_position(text, _first_outside_strings(_LONG_INTEGER, text))
+        raise LoadError(
+            "IG001", "a number has too many digits to be read; no IAM value needs it", line, column
+        ) from None
     if not isinstance(data, dict):
-        kind = type(data).__name__.replace("dict", "object").replace("list", "array")
-        raise LoadError("IG004", f"the top level is a JSON {kind}; a policy is a JSON object")
+        kind = _JSON_TYPES.get(type(data).__name__, "not an object")
+        start = len(text) - len(text.lstrip(" \t\r\n"))
+        raise LoadError(
+            "IG004",
+            f"the top level is {kind}; a policy is a JSON object",
+            *_char_position(text, start),
+        )
     return Document(display, text, data)
 
 
@@ -138,6 +168,13 @@ def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _first_outside_strings(pattern: re.Pattern[str], text: str) -> int:
+    for match in pattern.finditer(text):
+        if match.group(1):
+            return match.start(1)
+    return 0
+
+
 def _byte_position(raw: bytes, offset: int) -> Position:
     line_start = raw.rfind(b"\n", 0, offset) + 1
     column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
@@ -154,7 +191,9 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
     here = text[pos : pos + 2]
     before = text[:pos].rstrip()
     if here.startswith(("//", "/*")) or here.startswith("#"):
-        return LoadError("IG001", "comments are not allowed in JSON policies", *_char_position(text, pos))
+        return LoadError(
+            "IG001", "comments are not allowed in JSON policies", *_char_position(text, pos)
+        )
     if before.endswith(",") and here[:1] in ("}", "]"):
         comma = len(before) - 1
         return LoadError(
@@ -168,18 +207,35 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
         )
     if pos >= len(text):
         return LoadError(
-            "IG001", "the file ends before the JSON is complete (a missing '}' or ']'?)",
-            exc.lineno, exc.colno,
+            "IG001",
+            "the file ends before the JSON is complete (a missing '}' or ']'?)",
+            exc.lineno,
+            exc.colno,
+        )
+    if exc.msg.startswith("Unterminated string"):
+        return LoadError("IG001", "a string is not closed (a missing '\"')", exc.lineno, exc.colno)
+    if exc.msg.startswith("Invalid control character"):
+        return LoadError(
+            "IG001",
+            "a string contains a raw line break or tab; write it as \\n or \\t",
+            exc.lineno,
+            exc.colno,
         )
     if here[:1] == "'":
         return LoadError(
             "IG001", "strings must use double quotes, not single quotes", exc.lineno, exc.colno
         )
-    return LoadError("IG001", f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}", exc.lineno, exc.colno)
+    return LoadError(
+        "IG001", f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}", exc.lineno, exc.colno
+    )
 
 
 class _Scanner:
-    """Records where each value (and member name) starts; detects duplicate names."""
+    """Records where each value (and member name) starts; detects duplicate names.
+
+    Iterative, not recursive: json accepts nesting deeper than Python's recursion
+    limit lets a recursive scanner follow, and locating must never crash.
+    """
 
     def __init__(self, text: str, values: dict[JsonPath, Position], keys: dict[JsonPath, Position]):
         self.text = text
@@ -195,61 +251,79 @@ class _Scanner:
         return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
 
     def scan(self) -> None:
-        self.value(self.skip(0), ())
+        text = self.text
+        # Open containers: (path, member names seen, or None for an array, next index).
+        open_: list[tuple[JsonPath, set[str] | None, list[int]]] = []
+        path: JsonPath = ()
+        pos = self.skip(0)
+        while True:
+            self.values[path] = self.position(pos)
+            ch = text[pos : pos + 1]
+            if ch in ("{", "["):
+                pos = self.skip(pos + 1)
+                if text[pos : pos + 1] != ("}" if ch == "{" else "]"):
+                    seen: set[str] | None = set() if ch == "{" else None
+                    open_.append((path, seen, [0]))
+                    if seen is None:
+                        path = (*path, 0)
+                        continue
+                    found = self.member(pos, path, seen)
+                    if found is None:
+                        return
+                    path, pos = found
+                    continue
+                pos += 1
+            else:
+                pos = self.scalar_end(pos)
+            # After a value: the next member or item, or close containers.
+            while True:
+                if not open_:
+                    return
+                pos = self.skip(pos)
+                parent, seen, index = open_[-1]
+                if text[pos : pos + 1] != ",":
+                    pos += 1  # the closing bracket; json already checked the syntax
+                    open_.pop()
+                    continue
+                pos = self.skip(pos + 1)
+                if seen is None:
+                    index[0] += 1
+                    path = (*parent, index[0])
+                    break
+                found = self.member(pos, parent, seen)
+                if found is None:
+                    return
+                path, pos = found
+                break
 
-    def value(self, pos: int, path: JsonPath) -> int:
-        self.values[path] = self.position(pos)
-        ch = self.text[pos : pos + 1]
-        if ch == "{":
-            return self.obj(pos + 1, path)
-        if ch == "[":
-            return self.arr(pos + 1, path)
-        if ch == '"':
-            return _STRING.match(self.text, pos).end()  # type: ignore[union-attr]
+    def member(self, pos: int, parent: JsonPath, seen: set[str]) -> tuple[JsonPath, int] | None:
+        """Read a member name and its colon; return the member's path and where its value starts."""
+        match = _STRING.match(self.text, pos)
+        if match is None:
+            return None
+        raw = match.group()
+        key = raw[1:-1] if "\\" not in raw else json.loads(raw)
+        if key in seen:
+            line, column = self.position(pos)
+            raise LoadError(
+                "IG003",
+                f"duplicate key {json.dumps(key)}: JSON parsers keep only one of them, silently; "
+                "merge the two into one",
+                line,
+                column,
+            )
+        seen.add(key)
+        path = (*parent, key)
+        self.keys[path] = self.position(pos)
+        pos = self.skip(match.end())
+        return path, self.skip(pos + 1)  # past the colon
+
+    def scalar_end(self, pos: int) -> int:
+        text = self.text
+        if text[pos : pos + 1] == '"':
+            return _STRING.match(text, pos).end()  # type: ignore[union-attr]
         for literal in ("true", "false", "null"):
-            if self.text.startswith(literal, pos):
+            if text.startswith(literal, pos):
                 return pos + len(literal)
-        match = _NUMBER.match(self.text, pos)
+        match = _NUMBER.match(text, pos)
         return match.end() if match else pos + 1
-
-    def obj(self, pos: int, path: JsonPath) -> int:
-        seen: set[str] = set()
-        pos = self.skip(pos)
-        if self.text[pos : pos + 1] == "}":
-            return pos + 1
-        while True:
-            match = _STRING.match(self.text, pos)
-            if match is None:
-                return pos
-            key = json.loads(match.group())
-            if key in seen:
-                line, column = self.position(pos)
-                raise LoadError(
-                    "IG003",
-                    f'duplicate key "{key}": JSON parsers keep only one of them, silently; '
-                    "merge the two into one",
-                    line,
-                    column,
-                )
-            seen.add(key)
-            self.keys[(*path, key)] = self.position(pos)
-            pos = self.skip(match.end())
-            pos = self.skip(pos + 1)  # the colon
-            pos = self.skip(self.value(pos, (*path, key)))
-            if self.text[pos : pos + 1] == ",":
-                pos = self.skip(pos + 1)
-                continue
-            return pos + 1
-
-    def arr(self, pos: int, path: JsonPath) -> int:
-        pos = self.skip(pos)
-        if self.text[pos : pos + 1] == "]":
-            return pos + 1
-        index = 0
-        while True:
-            pos = self.skip(self.value(pos, (*path, index)))
-            index += 1
-            if self.text[pos : pos + 1] == ",":
-                pos = self.skip(pos + 1)
-                continue
-            return pos + 1

@@ -15,7 +15,7 @@ from iamgate.config import Config
 from iamgate.document import Document, LoadError, load
 from iamgate.model import Policy, PolicyKind
 
-POLICY_FOLDERS = ("boundaries", "policies")
+POLICY_FOLDERS = ("boundaries", "policies", "scps")
 
 
 @dataclass

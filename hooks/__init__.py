@@ -1,0 +1,1 @@
+"""pre-commit entry points: thin layers over the lint engine and the formatter."""

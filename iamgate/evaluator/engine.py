@@ -1,0 +1,251 @@
+"""AWS's policy evaluation logic for one request within one account.
+
+Order and precedence (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html):
+1. An explicit Deny in any policy — identity, permissions boundary, any SCP — decides: denied.
+2. Otherwise the request is allowed only if every layer allows it: every SCP level on the
+   path from the organization root ("every level ... must have an explicit Allow":
+   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html),
+   an identity-based policy, and the permissions boundary when there is one ("the
+   intersection": https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+3. Anything else is an implicit deny; ``reason`` names the first layer, in AWS's order (SCPs,
+   identity, boundary), that does not allow.
+
+Each statement is compiled once (patterns, condition values) and cached per statement object,
+so the delegation proofs can ask thousands of questions per policy.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from iamgate.evaluator.conditions import AnyCondition, compile_condition
+from iamgate.evaluator.matching import Matcher, compile_patterns, lowered, never
+from iamgate.evaluator.request import Decision, Request
+from iamgate.evaluator.variables import VARIABLES_VERSION, Resolved, Resolver, has_variables, parse
+
+if TYPE_CHECKING:
+    from iamgate.model import Policy, Statement
+
+
+class CompiledStatement:
+    """A statement ready to be asked "does this request fall under you?"."""
+
+    __slots__ = (
+        "_action",
+        "_conditions",
+        "_dynamic",
+        "_not_action",
+        "_not_resource",
+        "_resource",
+        "allow",
+    )
+
+    def __init__(self, statement: Statement, variables: bool) -> None:
+        self.allow = statement.effect == "Allow"
+        self._action, self._not_action = _action_matcher(statement)
+        if statement.effect not in ("Allow", "Deny"):
+            # IAM rejects any other Effect (the grammar reports it); such a statement decides
+            # nothing rather than being read as a Deny.
+            self._action, self._not_action = never, False
+        self._not_resource = statement.resource is None
+        patterns = statement.resource if statement.resource is not None else statement.not_resource
+        parsed = [parse(p, wildcards=True, variables=variables) for p in patterns or ()]
+        static = [pieces for pieces in parsed if not has_variables(pieces)]
+        self._resource: Matcher = compile_patterns(static, arn=True) if static else never
+        dynamic = tuple(pieces for pieces in parsed if has_variables(pieces))
+        self._dynamic = Resolver(dynamic, _compile_arns) if dynamic else None
+        if patterns is None:
+            # Neither Resource nor NotResource: the grammar rejects it; it matches nothing.
+            self._not_resource = False
+        self._conditions: tuple[AnyCondition, ...] = tuple(
+            compile_condition(condition, variables) for condition in statement.conditions
+        )
+
+    def covers_action(self, action: str) -> bool:
+        """Whether the Action/NotAction element covers ``action`` (lower case)."""
+        return self._action(action) is not self._not_action
+
+    def matches(self, request: Request) -> bool:
+        action: str = request._action  # type: ignore[attr-defined]
+        return self.covers_action(action) and self.matches_beyond_action(request)
+
+    def matches_beyond_action(self, request: Request) -> bool:
+        """Resource and conditions, for a request whose action is already known to match."""
+        if self._resource_hit(request) is self._not_resource:
+            return False
+        for condition in self._conditions:  # noqa: SIM110 - a loop avoids a generator per call
+            if not condition.holds(request):
+                return False
+        return True
+
+    def _resource_hit(self, request: Request) -> bool:
+        resource = request.resource
+        if self._resource(resource):
+            return True
+        if self._dynamic is None:
+            return False
+        return self._dynamic.matcher(request._lookup)(resource)
+
+
+def _compile_arns(patterns: tuple[tuple[Resolved, ...], ...]) -> Matcher:
+    return compile_patterns(patterns, arn=True)
+
+
+def _action_matcher(statement: Statement) -> tuple[Matcher, bool]:
+    """(matcher over the lower-cased action, whether the statement uses NotAction)."""
+    if statement.action is not None:
+        patterns, negated = statement.action, False
+    elif statement.not_action is not None:
+        patterns, negated = statement.not_action, True
+    else:
+        return never, False  # no Action at all matches nothing
+    pieces = [lowered(parse(p, wildcards=True, variables=False)) for p in patterns]
+    return compile_patterns(pieces, arn=False), negated  # type: ignore[arg-type]
+
+
+# Caches keyed by object identity: hashing a frozen Statement rehashes every nested tuple on
+# each call, which would cost more than evaluating it. A weak reference drops the entry when
+# the statement (or policy) goes away, and guards against a reused id.
+_STATEMENTS: dict[tuple[int, bool], tuple[weakref.ref, CompiledStatement]] = {}
+_POLICIES: dict[int, tuple[weakref.ref, CompiledPolicy]] = {}
+
+
+def _evict(cache: dict[Any, Any], key: object) -> Callable[[weakref.ref], None]:
+    # The cache is bound here, not looked up later: at interpreter exit globals may be gone.
+    return lambda _ref: cache.pop(key, None)  # type: ignore[return-value]
+
+
+def compiled_statement(statement: Statement, version: str | None) -> CompiledStatement:
+    variables = version == VARIABLES_VERSION
+    key = (id(statement), variables)
+    entry = _STATEMENTS.get(key)
+    if entry is not None and entry[0]() is statement:
+        return entry[1]
+    result = CompiledStatement(statement, variables)
+    _STATEMENTS[key] = (weakref.ref(statement, _evict(_STATEMENTS, key)), result)
+    return result
+
+
+Hit = tuple["Policy", "Statement"]
+
+
+class CompiledPolicy:
+    """A policy's compiled statements, indexed by action: a proof asks about a handful of
+    actions thousands of times, so each action's candidate statements are found once.
+    It holds the statements but never the policy, so the policy's weak reference can fire."""
+
+    __slots__ = ("_by_action", "_statements")
+
+    _LIMIT = 4096
+
+    def __init__(self, policy: Policy) -> None:
+        self._statements = tuple(
+            (statement, compiled_statement(statement, policy.version))
+            for statement in policy.statements
+        )
+        self._by_action: dict[str, tuple[tuple[Statement, CompiledStatement], ...]] = {}
+
+    def candidates(self, action: str) -> tuple[tuple[Statement, CompiledStatement], ...]:
+        """Each statement whose Action/NotAction covers ``action``, with its compiled form."""
+        found = self._by_action.get(action)
+        if found is None:
+            found = tuple(pair for pair in self._statements if pair[1].covers_action(action))
+            if len(self._by_action) >= self._LIMIT:
+                self._by_action.clear()
+            self._by_action[action] = found
+        return found
+
+
+def _compiled_policy(policy: Policy) -> CompiledPolicy:
+    entry = _POLICIES.get(id(policy))
+    if entry is not None and entry[0]() is policy:
+        return entry[1]
+    result = CompiledPolicy(policy)
+    key = id(policy)
+    _POLICIES[key] = (weakref.ref(policy, _evict(_POLICIES, key)), result)
+    return result
+
+
+def statement_matches(statement: Statement, request: Request, version: str | None) -> bool:
+    """Whether ``statement`` applies to ``request`` (action, resource and every condition),
+    whatever its effect. ``version`` is the policy's ``Version`` (variables need 2012-10-17)."""
+    return compiled_statement(statement, version).matches(request)
+
+
+def _scan(policy: Policy, request: Request, allows: list[Hit] | None, denies: list[Hit]) -> bool:
+    """Collect matching statements; True when an Allow matches. ``allows`` None: stop
+    looking at Allow statements after the first (only the layer's verdict is needed)."""
+    allowed = False
+    action = request._action  # type: ignore[attr-defined]
+    for statement, compiled in _compiled_policy(policy).candidates(action):
+        if compiled.allow:
+            if allowed and allows is None:
+                continue
+            if compiled.matches_beyond_action(request):
+                allowed = True
+                if allows is not None:
+                    allows.append((policy, statement))
+        elif compiled.matches_beyond_action(request):
+            denies.append((policy, statement))
+    return allowed
+
+
+def evaluate(
+    request: Request,
+    identity: Sequence[Policy],
+    boundary: Policy | None = None,
+    scps: Sequence[Sequence[Policy]] = (),
+) -> Decision:
+    """AWS's decision for ``request`` made by a principal with the ``identity`` policies, an
+    optional permissions ``boundary``, in an account under the SCP levels ``scps`` (root first;
+    each level is the list of SCPs attached there)."""
+    denies: list[Hit] = []
+    identity_allows: list[Hit] = []
+    for policy in identity:
+        _scan(policy, request, identity_allows, denies)
+    first_deny = "identity-based policy" if denies else ""  # the layer named in the reason
+    boundary_allows = True
+    if boundary is not None:
+        boundary_allows = _scan(boundary, request, None, denies)
+        if denies and not first_deny:
+            first_deny = "permissions boundary"
+    failed_level = 0
+    for number, level in enumerate(scps, start=1):
+        level_allows = False
+        for policy in level:
+            level_allows = _scan(policy, request, None, denies) or level_allows
+        if denies and not first_deny:
+            first_deny = f"SCP at level {number}"
+        if not level_allows and not failed_level:
+            failed_level = number
+    if denies:
+        policy, statement = denies[0]
+        more = f" (and {len(denies) - 1} more)" if len(denies) > 1 else ""
+        reason = f"explicitly denied by {_label(statement)} in the {first_deny} {policy.name}{more}"
+        return Decision("explicit_deny", tuple(denies), reason)
+    allows = tuple(identity_allows)
+    if failed_level:
+        reason = f"SCP level {failed_level} does not allow the request"
+        return Decision("implicit_deny", allows, reason)
+    if not allows:
+        return Decision("implicit_deny", (), "no identity-based policy allows the request")
+    if not boundary_allows:
+        reason = "the permissions boundary does not allow the request"
+        return Decision("implicit_deny", allows, reason)
+    return Decision("allowed", allows, _allowed_reason(boundary is not None, len(scps)))
+
+
+def _label(statement: Statement) -> str:
+    return f"statement {statement.sid!r}" if statement.sid else f"statement #{statement.index + 1}"
+
+
+def _allowed_reason(has_boundary: bool, levels: int) -> str:
+    parts = ["an identity-based policy"]
+    if has_boundary:
+        parts.append("the permissions boundary")
+    if levels:
+        parts.append("every SCP level")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"allowed by {listed}"

@@ -1,0 +1,106 @@
+"""Wildcard matching of actions, resource ARNs and ``*Like`` condition values.
+
+Patterns arrive as pieces (see ``variables.parse``): literal text and the wildcards ``*`` (any
+run of characters) and ``?`` (one character). Each list of patterns is compiled once into one
+matcher: a set lookup for exact patterns, ``str.startswith`` for a single trailing ``*`` and
+one regular expression for the rest, so matching a request costs a few C calls.
+
+Two flavours:
+
+* plain — ``Action``/``NotAction`` and ``StringLike``: ``*`` spans anything. Actions are
+  compared in lower case on both sides (action names and service prefixes are
+  case-insensitive: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
+* ARN — ``Resource``/``NotResource`` and ``ArnLike``/``ArnEquals``: case-sensitive. In the
+  first five colon-separated segments (partition, service, region, account) a wildcard stays
+  inside its segment; in the resource part (after the fifth colon) ``*`` spans ``/`` and
+  ``:``; a ``*`` that ends the whole pattern spans the remaining segments ("If the * wildcard
+  is the last character of a resource ARN segment, it can expand to match beyond the colon
+  boundaries": https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html;
+  ArnLike "checks each of the six colon-delimited components separately":
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from iamgate.evaluator.variables import ONE, STAR, Resolved, Wildcard
+
+Matcher = Callable[[str], bool]
+
+
+def always(_: str) -> bool:
+    return True
+
+
+def never(_: str) -> bool:
+    return False
+
+
+def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, object]:
+    """Classify one pattern: ("all", None) | ("exact", text) | ("prefix", text) | ("regex", src)."""
+    if pieces == (STAR,):
+        return "all", None
+    wilds = [i for i, piece in enumerate(pieces) if isinstance(piece, Wildcard)]
+    if not wilds:
+        return "exact", "".join(pieces)  # type: ignore[arg-type]
+    if wilds == [len(pieces) - 1] and pieces[-1] is STAR:
+        # A trailing * spans everything in both flavours, so a prefix test is exact.
+        return "prefix", "".join(pieces[:-1])  # type: ignore[arg-type]
+    parts: list[str] = []
+    colons = 0
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        if isinstance(piece, str):
+            parts.append(re.escape(piece))
+            colons += piece.count(":")
+            continue
+        bounded = arn and colons < 5
+        if piece is STAR:
+            parts.append("[^:]*" if bounded and index != last else ".*")
+        else:
+            parts.append("[^:]" if bounded else ".")
+    return "regex", "".join(parts)
+
+
+def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> Matcher:
+    """One matcher that is true when any of ``patterns`` matches the whole string."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    regexes: list[str] = []
+    for pieces in patterns:
+        kind, data = _fragment(pieces, arn)
+        if kind == "all":
+            return always
+        if kind == "exact":
+            exact.add(data)  # type: ignore[arg-type]
+        elif kind == "prefix":
+            prefixes.append(data)  # type: ignore[arg-type]
+        else:
+            regexes.append(data)  # type: ignore[arg-type]
+    return _combine(frozenset(exact), tuple(prefixes), tuple(regexes))
+
+
+def _combine(exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[str, ...]) -> Matcher:
+    # Specialised closures: the evaluator calls these millions of times in a proof.
+    regex = re.compile("|".join(f"(?:{src})" for src in regexes), re.DOTALL) if regexes else None
+    if regex is None and not prefixes:
+        return exact.__contains__ if exact else never
+    if regex is None:
+        if not exact:
+            return lambda text: text.startswith(prefixes)
+        return lambda text: text in exact or text.startswith(prefixes)
+    full = regex.fullmatch
+    if not exact and not prefixes:
+        return lambda text: full(text) is not None
+    return lambda text: (
+        text in exact or (bool(prefixes) and text.startswith(prefixes)) or full(text) is not None
+    )
+
+
+def lowered(pieces: tuple[Resolved, ...]) -> tuple[Resolved, ...]:
+    return tuple(piece.lower() if isinstance(piece, str) else piece for piece in pieces)
+
+
+__all__ = ["ONE", "STAR", "Matcher", "always", "compile_patterns", "lowered", "never"]

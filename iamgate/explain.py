@@ -1,0 +1,140 @@
+"""`iamgate explain POLICY`: what a delegation policy lets the delegate reach, from the repository.
+
+    iamgate explain policies/DelegatePermissions.json --account 111111111111 --format html \\
+        --output explain.html
+
+Two answers, both computed by the evaluator (no AWS call): what the delegate can do in IAM,
+grouped; and the ceiling of every role the delegate can create in that account or OU —
+any policy ∩ the boundary the delegate must set ∩ the SCPs on the OU path
+(``organization.ous`` in iamgate.yaml, ``scps/``). Exit status 0, or 2 for a usage error or a
+policy that does not load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iamgate.config import Config
+    from iamgate.explain_model import Explanation
+
+FORMATS = ("text", "markdown", "json", "html")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("policy", type=Path, metavar="POLICY", help="the delegation policy file")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--account", metavar="ID", help="an account of organization.ous in iamgate.yaml"
+    )
+    where.add_argument("--ou", metavar="PATH", help="an OU path below the root, e.g. Workloads/Dev")
+    parser.add_argument("--config", type=Path, help="iamgate.yaml (default: searched upward)")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from iamgate.config import ConfigError, load_config
+    from iamgate.explain_render import render
+
+    config = load_config(args.config)
+    if not args.policy.is_file():
+        raise ConfigError(f"no such policy file: {args.policy}")
+    explanation = explain(config, args.policy, account=args.account, ou=args.ou)
+    report = render(args.format, explanation)
+    if args.output is None:
+        sys.stdout.write(report)
+        return 0
+    try:
+        args.output.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    return 0
+
+
+def explain(
+    config: Config, policy_path: Path, *, account: str | None = None, ou: str | None = None
+) -> Explanation:
+    from iamgate.catalog import get_catalog
+    from iamgate.explain_ceiling import ANY_POLICY, Stack, compute_ceiling
+    from iamgate.explain_delegate import (
+        NO_BOUNDARY,
+        OTHER_BOUNDARY,
+        Scenario,
+        group,
+        probe_actions,
+        role_boundaries,
+    )
+    from iamgate.explain_model import Explanation, ScpRef
+    from iamgate.explain_probes import SAMPLE_ACCOUNT
+    from iamgate.organization import allow_everything, load_policy, placement
+    from iamgate.project import Project, kind_of
+    from iamgate.rules.scp_rules import managed_policy_names
+
+    project = Project(config.root, config)
+    where = placement(config, account=account, ou=ou)
+    policy = load_policy(policy_path, config.root, kind_of(policy_path, config.root))
+    boundaries = {pf.name: pf.path for pf in project.boundary_files}
+    scenario = Scenario(
+        policy=policy,
+        scps=where.scps,
+        account=where.account or SAMPLE_ACCOUNT,
+        prefix=config.prefix,
+        deploy_path=config.deploy.path,
+        boundary_names=tuple(sorted(boundaries)),
+        managed_names=tuple(managed_policy_names(project)),
+    )
+    outcomes = probe_actions(scenario, sorted(get_catalog().expand("iam:*"), key=lambda a: a.full))
+    grants = group(outcomes, config.prefix)
+    notes: list[str] = []
+    allowed_boundaries = role_boundaries(outcomes)
+    role_arn = f"arn:aws:iam::{scenario.account}:role/{config.prefix}example"
+    ceilings = []
+    loaded_boundaries = []
+    for name in sorted(allowed_boundaries):
+        if name == OTHER_BOUNDARY:
+            notes.append(
+                "the delegate can create roles with a boundary that is not in boundaries/: "
+                "their ceiling cannot be computed from the repository"
+            )
+            continue
+        boundary = (
+            None if name == NO_BOUNDARY else load_policy(boundaries[name], config.root, "boundary")
+        )
+        if boundary is not None:
+            loaded_boundaries.append(boundary)
+        stack = Stack([allow_everything()], ANY_POLICY, boundary, where)
+        ceilings.append(compute_ceiling(stack, scenario.account, role_arn))
+    if not allowed_boundaries:
+        notes.append(
+            f"{policy.name} does not let the delegate create roles, so no role ceiling applies"
+        )
+    if NO_BOUNDARY in allowed_boundaries:
+        notes.append(
+            "the delegate can create roles WITHOUT a permissions boundary: those roles reach "
+            "everything the SCPs allow (run iamgate lint for the counterexample)"
+        )
+    if where.ou is None:
+        notes.append("no --account or --ou given: only the SCPs attached to the root are applied")
+    return Explanation(
+        policy=policy.name,
+        file=policy.file,
+        where=where.label,
+        account=where.account,
+        ou=where.ou,
+        levels=tuple(level.name for level in where.levels),
+        scps=tuple(
+            ScpRef(level, p.name, p.file, p.document.text if p.document else "")
+            for level, p in where.attached()
+        ),
+        grants=tuple(grants),
+        ceilings=tuple(ceilings),
+        notes=tuple(notes),
+        policy_text=policy.document.text if policy.document else "",
+        boundary_texts=tuple(
+            (b.name, b.document.text if b.document else "") for b in loaded_boundaries
+        ),
+    )

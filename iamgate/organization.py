@@ -1,0 +1,160 @@
+"""The organization as the repository knows it: which SCPs sit on each level of an OU path.
+
+`iamgate explain` and `iamgate simulate --account` work offline, so the OU tree, the accounts
+in it and the SCPs attached to each level come from ``organization.ous`` in iamgate.yaml, and
+the SCP documents from ``scps/``. AWS evaluates SCPs level by level from the root down; every
+level must allow, and a level allows what any of its SCPs allows
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+AWS attaches ``FullAWSAccess`` to every root, OU and account by default, so each level here
+starts with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from iamgate.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from iamgate.model import Policy, PolicyKind
+
+ROOT = "Root"
+SCP_FOLDER = "scps"
+
+
+@dataclass(frozen=True)
+class ScpLevel:
+    name: str  # "Root", "Workloads", "Workloads/Dev"
+    policies: tuple[Policy, ...]  # FullAWSAccess first, then the SCPs attached here
+
+    @property
+    def attached(self) -> tuple[Policy, ...]:
+        """The SCPs of this level other than AWS's default FullAWSAccess."""
+        return tuple(p for p in self.policies if p is not full_aws_access())
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a request is made: an account or OU, and the SCP levels above it."""
+
+    account: str | None
+    ou: str | None  # None: no OU given, only the root's SCPs apply
+    levels: tuple[ScpLevel, ...]
+
+    @property
+    def scps(self) -> list[list[Policy]]:
+        return [list(level.policies) for level in self.levels]
+
+    @property
+    def label(self) -> str:
+        path = " › ".join(level.name for level in self.levels)
+        if self.account:
+            return f"account {self.account} ({path})"
+        if self.ou:
+            return f"OU {self.ou} ({path})"
+        return f"the organization root ({path}): no OU given, only the root's SCPs"
+
+    def attached(self) -> list[tuple[str, Policy]]:
+        """(level name, SCP) for every SCP on the path other than FullAWSAccess."""
+        return [(level.name, p) for level in self.levels for p in level.attached]
+
+
+def normalize_ou(text: str) -> str:
+    """An OU path as iamgate.yaml writes it: "Root/Workloads/Dev/" -> "Workloads/Dev"."""
+    parts = [part.strip() for part in text.strip().split("/") if part.strip()]
+    if parts and parts[0] == ROOT:
+        parts = parts[1:]
+    if parts and parts[0].lower().startswith("ou-"):
+        raise ConfigError(
+            f"--ou {text}: give the OU path (e.g. Workloads/Dev), not its id; explain works "
+            "from the repository and knows OUs by the paths in organization.ous"
+        )
+    return "/".join(parts) or ROOT
+
+
+def ou_of_account(config: Config, account: str) -> str:
+    for ou in config.organization.ous:
+        if account in ou.accounts:
+            return ou.path
+    raise ConfigError(
+        f"account {account} is in no OU of organization.ous in "
+        f"{config.file or 'iamgate.yaml'}; add it to its OU's accounts, or give --ou PATH",
+        config.file,
+    )
+
+
+def placement(config: Config, *, account: str | None = None, ou: str | None = None) -> Placement:
+    """The SCP levels above an account (its OU from iamgate.yaml) or an OU; the root's alone
+    if neither is given."""
+    if account is not None:
+        account = account.strip()
+        if not (len(account) == 12 and account.isdigit()):
+            raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
+        ou = ou_of_account(config, account)
+    path = normalize_ou(ou) if ou is not None else ROOT
+    names = [ROOT] + (
+        ["/".join(path.split("/")[: i + 1]) for i in range(len(path.split("/")))]
+        if path != ROOT
+        else []
+    )
+    attached = {item.path: item for item in config.organization.ous}
+    levels = []
+    for name in names:
+        item = attached.get(name)
+        scps = [load_scp(config, scp) for scp in (item.scps if item else ())]
+        levels.append(ScpLevel(name, (full_aws_access(), *scps)))
+    return Placement(account, path if ou is not None else None, tuple(levels))
+
+
+def load_scp(config: Config, name: str) -> Policy:
+    path = config.root / SCP_FOLDER / f"{name}.json"
+    if not path.is_file():
+        raise ConfigError(
+            f"organization.ous names the SCP {name}, but {SCP_FOLDER}/{name}.json does not exist",
+            config.file,
+        )
+    return load_policy(path, config.root, "scp")
+
+
+def load_policy(path: Path, root: Path, kind: PolicyKind) -> Policy:
+    """One policy file, loaded and checked against the grammar; ConfigError (located) if not."""
+    from iamgate import grammar
+    from iamgate.document import LoadError, load
+    from iamgate.model import build_policy
+    from iamgate.project import display_path
+
+    display = display_path(path, root)
+    try:
+        document = load(path, display)
+    except LoadError as exc:
+        raise ConfigError(f"{display}:{exc.line}:{exc.column}: {exc.message}") from None
+    findings, well_formed = grammar.check(document, kind, path.stem)
+    if not well_formed:
+        errors = [f for f in findings if f.severity == "error"] or findings
+        located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.message}" for f in errors[:3])
+        raise ConfigError(located or f"{display}: not a well-formed IAM policy (run iamgate lint)")
+    return build_policy(document, path.stem, kind)
+
+
+def allow_everything() -> Policy:
+    """An identity policy that allows every request: whatever policy a principal is given."""
+    return _allow_all("AnyPolicy", "identity")
+
+
+def full_aws_access() -> Policy:
+    """AWS's default SCP, attached to every root, OU and account unless detached."""
+    return _allow_all("FullAWSAccess", "scp")
+
+
+@cache
+def _allow_all(name: str, kind: PolicyKind) -> Policy:
+    from iamgate.model import policy_from_data
+
+    data = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    return policy_from_data(data, name, kind)

@@ -1,0 +1,103 @@
+"""Lint report formats: one module per format, imported only when that format is asked for.
+
+Every format module has ``render(result, colour=False) -> str``. The helpers here are the
+wording every format shares, so a counterexample reads the same in a terminal, a pull
+request annotation and a JUnit failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from iamgate.findings import Finding, StatementRef
+    from iamgate.lint import LintResult
+    from iamgate.rules.base import Rule
+
+# format name -> module; the CLI's --format choices come from the same names.
+FORMATS: dict[str, str] = {
+    "text": "iamgate.reports.text",
+    "json": "iamgate.reports.json_report",
+    "sarif": "iamgate.reports.sarif",
+    "github": "iamgate.reports.github",
+    "junit": "iamgate.reports.junit",
+}
+
+# Rule families whose findings are escalation proofs (see the rule-id ranges in DESIGN.md).
+SECURITY_FAMILIES = ("IG3", "IG4", "IG6")
+
+
+def render(fmt: str, result: LintResult, *, colour: bool = False) -> str:
+    """The report for ``result`` in format ``fmt``."""
+    module = FORMATS.get(fmt)
+    if module is None:
+        raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return importlib.import_module(module).render(result, colour=colour)
+
+
+def is_security(rule: Rule) -> bool:
+    return "security" in rule.tags or rule.id.startswith(SECURITY_FAMILIES)
+
+
+def describe_counterexample(counterexample: Mapping[str, Any]) -> str:
+    """'iam:CreateRole on arn:... with no iam:PermissionsBoundary' from a finding's request.
+
+    A context key mapped to no values (``[]`` or ``None``) is a key absent from the
+    request: saying so matters, because IAM conditions treat a missing key specially.
+    """
+    action = counterexample.get("action", "?")
+    resource = counterexample.get("resource", "*")
+    context = counterexample.get("context") or {}
+    parts = [_describe_key(key, values) for key, values in sorted(context.items())]
+    text = f"{action} on {resource}"
+    return f"{text} with {' and '.join(parts)}" if parts else text
+
+
+def _describe_key(key: str, values: Any) -> str:
+    if values is None or values == [] or values == ():
+        return f"no {key}"
+    if isinstance(values, str):
+        return f"{key}={values}"
+    items = list(values)
+    if len(items) == 1:
+        return f"{key}={items[0]}"
+    return f"{key}=[{', '.join(str(v) for v in items)}]"
+
+
+def describe_statements(statements: Iterable[StatementRef]) -> str:
+    return "; ".join(s.label() for s in statements)
+
+
+def detail_lines(finding: Finding) -> list[str]:
+    """The lines that explain a finding beyond its message: the request and who allows it."""
+    lines: list[str] = []
+    if finding.counterexample is not None:
+        lines.append(f"would allow: {describe_counterexample(finding.counterexample)}")
+    if finding.statements:
+        verb = "allowed by" if finding.counterexample is not None else "statements"
+        lines.append(f"{verb}: {describe_statements(finding.statements)}")
+    return lines
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary_line(result: LintResult) -> str:
+    """'3 files checked: 1 error, 0 warnings' or '3 files checked: no findings'."""
+    counts = result.summary()
+    files = plural(len(result.files), "file")
+    parts: list[str] = []
+    if result.findings:
+        parts.append(plural(int(counts["error"]), "error"))
+        parts.append(plural(int(counts["warning"]), "warning"))
+        if counts["info"]:
+            parts.append(f"{counts['info']} info")
+        text = f"{files} checked: {', '.join(parts)}"
+    else:
+        text = f"{files} checked: no findings"
+    if result.suppressed:
+        text += f" ({len(result.suppressed)} suppressed by reviewed exceptions)"
+    return text

@@ -1,0 +1,345 @@
+"""Catalog rules: every action and condition key must exist in AWS's Service Authorization
+Reference, and every service-specific condition key must be one the statement's actions
+can carry.
+
+An action IAM does not know matches no request: an Allow grants nothing the author meant,
+a misspelt Deny denies nothing, a misspelt NotAction excludes nothing. IAM accepts these
+policies without a word, so this is the last place anyone notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from iamgate.catalog import Catalog, get_catalog, has_wildcard
+from iamgate.document import JsonPath
+from iamgate.findings import Finding
+from iamgate.rules.base import Example, Rule
+
+if TYPE_CHECKING:
+    from iamgate.model import Condition, Policy, PolicyKind, Statement
+    from iamgate.project import Project
+
+SERVICE_REFERENCE = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+    "reference_policies_actions-resources-contextkeys.html"
+)
+CONDITION_OPERATORS = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+    "reference_policies_elements_condition_operators.html"
+)
+KINDS: tuple[PolicyKind, ...] = ("identity", "boundary", "scp")
+
+
+def _statement_json(policy: Policy, statement: Statement) -> dict[str, Any]:
+    node: Any = policy.document.data if policy.document is not None else None
+    for part in statement.path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    return node if isinstance(node, dict) else {}
+
+
+def action_values(policy: Policy, statement: Statement) -> Iterator[tuple[str, str, JsonPath]]:
+    """(element, value, JSON path) for every Action / NotAction entry of a statement."""
+    raw = _statement_json(policy, statement)
+    for element, values in (("Action", statement.action), ("NotAction", statement.not_action)):
+        if values is None:
+            continue
+        listed = isinstance(raw.get(element), list)
+        for index, value in enumerate(values):
+            where = (*statement.path, element, index) if listed else (*statement.path, element)
+            yield element, value, where
+
+
+def _split(value: str) -> tuple[str, str] | None:
+    """(service, action) of a well-formed entry; the grammar reports malformed ones."""
+    service, sep, action = value.partition(":")
+    if not sep or not service or ":" in action:
+        return None
+    return service, action
+
+
+def _service_label(catalog: Catalog, prefix: str) -> str:
+    name = catalog.service_name(prefix)
+    return f"{name} ({prefix})" if name and prefix.lower() not in name.lower() else name or prefix
+
+
+def _did_you_mean(suggestion: str | None) -> str:
+    return f"; did you mean {suggestion}?" if suggestion else ""
+
+
+class _ActionRule(Rule):
+    """Shared walk over Action/NotAction entries; subclasses judge one entry."""
+
+    kinds = KINDS
+    source = SERVICE_REFERENCE
+    tags: tuple[str, ...] = ("catalog", "actions")
+
+    def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
+        catalog = get_catalog()
+        for statement in policy.statements:
+            for element, value, path in action_values(policy, statement):
+                message = self.judge(catalog, element, value)
+                if message is not None:
+                    yield self.finding(policy, path, message)
+
+    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+        raise NotImplementedError
+
+
+class UnknownService(_ActionRule):
+    id = "IG201"
+    name = "unknown-service"
+    severity = "error"
+    summary = "An Action or NotAction names a service prefix AWS does not have"
+    why = (
+        "IAM accepts a policy that names a service that does not exist, and the entry then "
+        "matches no request: an Allow grants nothing, a Deny denies nothing, and a NotAction "
+        "excludes nothing, so the statement does something other than what it says."
+    )
+    example = Example(
+        bad='"Action": "iamm:CreateRole"',
+        good='"Action": "iam:CreateRole"',
+    )
+
+    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+        parts = _split(value)
+        if parts is None or has_wildcard(parts[0]) or catalog.service_exists(parts[0]):
+            return None
+        suggestion = catalog.suggest(value)
+        return (
+            f'"{parts[0]}" in {value} is not an AWS service prefix, so this {element} '
+            f"entry matches nothing{_did_you_mean(suggestion)}"
+        )
+
+
+class UnknownAction(_ActionRule):
+    id = "IG202"
+    name = "unknown-action"
+    severity = "error"
+    summary = "An Action or NotAction names an action its service does not have"
+    why = (
+        "A misspelt action matches no request. In an Allow the permission the author meant "
+        "is missing; in a Deny the guard silently denies nothing; in a NotAction the action "
+        "meant to be excluded is granted. IAM saves such policies without complaint."
+    )
+    example = Example(
+        bad='"Effect": "Deny", "Action": "iam:DeleteRolePermissionBoundary"',
+        good='"Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary"',
+    )
+
+    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+        parts = _split(value)
+        if parts is None or has_wildcard(value) or not catalog.service_exists(parts[0]):
+            return None
+        if catalog.lookup(value) is not None:
+            return None
+        label = _service_label(catalog, parts[0])
+        return f"{value} is not an action of {label}{_did_you_mean(catalog.suggest(value))}"
+
+
+class WildcardMatchesNothing(_ActionRule):
+    id = "IG203"
+    name = "wildcard-matches-nothing"
+    severity = "error"
+    summary = "An Action or NotAction pattern with * or ? matches no action at all"
+    why = (
+        "A pattern that matches no action is a typo: it grants, denies or excludes nothing, "
+        "and the statement quietly means less than it says."
+    )
+    example = Example(
+        bad='"Action": "iam:Craete*"',
+        good='"Action": "iam:Create*"',
+    )
+
+    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+        parts = _split(value)
+        if parts is None or not has_wildcard(value) or value == "*":
+            return None
+        service, _ = parts
+        if not has_wildcard(service) and not catalog.service_exists(service):
+            return None  # IG201 names the unknown service
+        if catalog.expand(value):
+            return None
+        return f"{value} matches no action{_did_you_mean(catalog.suggest(value))}"
+
+
+# -- condition keys -----------------------------------------------------------------------
+
+
+def statement_services(catalog: Catalog, statement: Statement) -> set[str] | None:
+    """The services whose actions a statement can apply to; None when that is every service."""
+    if statement.not_action is not None:
+        return None
+    services: set[str] = set()
+    for value in statement.action or ():
+        parts = _split(value)
+        if value == "*" or (parts is not None and has_wildcard(parts[0])):
+            return None
+        if parts is not None and catalog.service_exists(parts[0]):
+            services.add(parts[0].lower())
+    return services
+
+
+def _service_key(condition: Condition) -> str | None:
+    """The condition's key unless it is a global aws: key (AWS documents those apart)."""
+    key = condition.key
+    prefix, sep, rest = key.partition(":")
+    if not sep or not rest or prefix.lower() == "aws":
+        return None
+    return key
+
+
+def when_absent(condition: Condition) -> str:
+    """What the condition does in a request that lacks its key.
+
+    See CONDITION_OPERATORS: an absent key matches nothing, so negated operators are true,
+    while ...IfExists and Null test presence itself.
+    """
+    operator = condition.operator.lower()
+    qualifier, _, base = operator.rpartition(":")
+    if base == "null":
+        # Values are ORed: "Null": {"k": "true"} holds exactly when the key is absent.
+        return "always true" if "true" in {v.lower() for v in condition.values} else "never true"
+    if base.endswith("ifexists") or qualifier == "forallvalues":
+        return "always true"
+    if qualifier == "foranyvalue":
+        return "never true"  # no value of an absent key can match
+    # StringNotEquals, ArnNotLike, NotIpAddress...: an absent key "does not match".
+    return "always true" if "not" in base else "never true"
+
+
+class _ConditionRule(Rule):
+    kinds = KINDS
+    severity = "warning"
+    source = SERVICE_REFERENCE
+    tags: tuple[str, ...] = ("catalog", "conditions")
+
+    def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
+        catalog = get_catalog()
+        for statement in policy.statements:
+            keys = [(c, k) for c in statement.conditions if (k := _service_key(c)) is not None]
+            if not keys:
+                continue
+            scope = statement_services(catalog, statement)
+            for condition, key in keys:
+                prefix = key.partition(":")[0].lower()
+                in_scope = catalog.service_exists(prefix) if scope is None else prefix in scope
+                if not in_scope:
+                    continue
+                message = self.judge(catalog, statement, scope, condition, key)
+                if message is not None:
+                    yield self.finding(policy, condition.path, message, key=True)
+
+    def judge(
+        self,
+        catalog: Catalog,
+        statement: Statement,
+        scope: set[str] | None,
+        condition: Condition,
+        key: str,
+    ) -> str | None:
+        raise NotImplementedError
+
+
+class UnknownConditionKey(_ConditionRule):
+    id = "IG204"
+    name = "unknown-condition-key"
+    summary = "A service-specific condition key that the service does not define"
+    why = (
+        "A key no action defines is never in the request. The condition then compares a "
+        "missing value: it is false for most operators, but true for ...IfExists, negated "
+        "operators (StringNotEquals, ArnNotLike...) and ForAllValues — so a misspelt key "
+        "either blocks the statement for good or removes the restriction it was meant to add."
+    )
+    example = Example(
+        bad='"StringEquals": {"iam:PermissionBoundary": "arn:aws:iam::111122223333:policy/B"}',
+        good='"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}',
+    )
+
+    def judge(
+        self,
+        catalog: Catalog,
+        statement: Statement,
+        scope: set[str] | None,
+        condition: Condition,
+        key: str,
+    ) -> str | None:
+        prefix = key.partition(":")[0].lower()
+        services = None if scope is None else sorted(scope | {prefix})
+        if catalog.key_known(key, services):
+            return None
+        import difflib
+
+        known = {k.lower(): k for k in catalog.service_condition_keys(prefix)}
+        close = difflib.get_close_matches(key.lower(), list(known), n=1, cutoff=0.75)
+        label = _service_label(catalog, prefix)
+        return (
+            f"{key} is not a condition key of {label}; requests never carry it, so this "
+            f"{condition.operator} condition is {when_absent(condition)}"
+            f"{_did_you_mean(known[close[0]] if close else None)}"
+        )
+
+
+class ConditionKeyNotSupported(_ConditionRule):
+    id = "IG205"
+    name = "condition-key-not-supported"
+    summary = "A condition key that exists, but for none of the statement's actions"
+    why = (
+        "Each action carries only the condition keys its service documents for it. A key "
+        "the statement's actions never carry is absent from every request the statement "
+        "matches, so the condition is constant: false for most operators, true for "
+        "...IfExists, negated operators and ForAllValues. A condition on "
+        "iam:PermissionsBoundary attached to iam:CreatePolicyVersion restricts nothing."
+    )
+    example = Example(
+        bad=(
+            '"Action": "iam:CreatePolicyVersion", "Condition": {"StringEquals": '
+            '{"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}}'
+        ),
+        good=(
+            '"Action": "iam:CreateRole", "Condition": {"StringEquals": '
+            '{"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}}'
+        ),
+    )
+
+    def judge(
+        self,
+        catalog: Catalog,
+        statement: Statement,
+        scope: set[str] | None,
+        condition: Condition,
+        key: str,
+    ) -> str | None:
+        # With NotAction or a service wildcard the statement reaches too many actions to
+        # judge cheaply, and one of them almost always carries the key.
+        if scope is None:
+            return None
+        prefix = key.partition(":")[0].lower()
+        if not catalog.key_known(key, sorted(scope | {prefix})):
+            return None  # IG204's finding
+        values = statement.action or ()
+        if any(catalog.supports_key(value, key) for value in values):
+            return None
+        distinct = sorted({info.full for value in values for info in catalog.expand(value)})
+        if not distinct:
+            return None  # the actions are unknown: IG201-IG203 report them
+        names = ", ".join(distinct[:4])
+        more = f" and {len(distinct) - 4} more" if len(distinct) > 4 else ""
+        return (
+            f"none of this statement's actions ({names}{more}) supports {key}; requests for "
+            f"them never carry it, so this {condition.operator} condition is "
+            f"{when_absent(condition)}"
+        )
+
+
+RULES = [
+    UnknownService,
+    UnknownAction,
+    WildcardMatchesNothing,
+    UnknownConditionKey,
+    ConditionKeyNotSupported,
+]

@@ -1,0 +1,95 @@
+"""IG406 passrole-to-compute: handing any role to code the caller starts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from iamgate.delegation import (
+    ESCALATION_DOC,
+    ProofRule,
+    Violation,
+    listing,
+    lookup,
+    statement_label,
+)
+from iamgate.rules.base import Example
+
+if TYPE_CHECKING:
+    from iamgate.delegation import Proof
+
+PASSROLE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
+# Actions that start code running with a role passed to them, and the service principal that
+# receives the role (the value of iam:PassedToService in the PassRole check).
+RUNS_CODE: dict[str, tuple[str, ...]] = {
+    "ec2:RunInstances": ("ec2.amazonaws.com",),
+    "lambda:CreateFunction": ("lambda.amazonaws.com",),
+    "glue:CreateJob": ("glue.amazonaws.com",),
+    "glue:CreateDevEndpoint": ("glue.amazonaws.com",),
+    "cloudformation:CreateStack": ("cloudformation.amazonaws.com",),
+    "ecs:RunTask": ("ecs-tasks.amazonaws.com",),
+    "ecs:RegisterTaskDefinition": ("ecs-tasks.amazonaws.com",),
+    "codebuild:CreateProject": ("codebuild.amazonaws.com",),
+    "codebuild:StartBuild": ("codebuild.amazonaws.com",),
+    "sagemaker:CreateNotebookInstance": ("sagemaker.amazonaws.com",),
+    "sagemaker:CreateTrainingJob": ("sagemaker.amazonaws.com",),
+    "datapipeline:CreatePipeline": ("datapipeline.amazonaws.com", "ec2.amazonaws.com"),
+    "apprunner:CreateService": ("build.apprunner.amazonaws.com", "tasks.apprunner.amazonaws.com"),
+}
+PASSED_TO_SERVICE = "iam:PassedToService"
+
+
+class PassRoleToCompute(ProofRule):
+    id = "IG406"
+    name = "passrole-to-compute"
+    severity = "error"
+    summary = (
+        "Allows iam:PassRole on roles outside the delegation prefix together with an action "
+        "that runs code with the passed role"
+    )
+    why = (
+        "PassRole on any role plus ec2:RunInstances, lambda:CreateFunction, glue:CreateJob, "
+        "cloudformation:CreateStack, ecs:RunTask, codebuild, sagemaker, datapipeline or "
+        "apprunner lets the caller start code that runs as any role in the account, the "
+        "administrators' included. Scope PassRole to the delegate's own roles (and "
+        "iam:PassedToService to the service that needs them)."
+    )
+    example = Example(
+        bad='[{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}, '
+        '{"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}]',
+        good='[{"Effect": "Allow", "Action": "iam:PassRole", "Resource": '
+        '"arn:aws:iam::${aws:PrincipalAccount}:role/service-*"}, '
+        '{"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}]',
+    )
+    source = PASSROLE_DOC
+    tags = ("security", "escalation", "passrole")
+    element = "Resource"
+    delegation_only = False
+
+    def search(self, proof: Proof) -> list[Violation]:
+        passrole = lookup("iam:PassRole")
+        if not passrole or not proof.named_by_allow(passrole[0]):
+            return []
+        # Names first: EC2's catalog is large, and most policies name no code runner at all.
+        runners = proof.search(lookup(*filter(proof.names, RUNS_CODE)), lambda _: True)
+        for runner in runners:
+            for service in RUNS_CODE[runner.action.full]:
+                found = proof.first_violation(
+                    passrole[0],
+                    lambda c: not proof.in_prefix(c.resource),
+                    outside_first=True,
+                    fixed={PASSED_TO_SERVICE: (service,)},
+                )
+                if found is not None:
+                    allowing = [s for _, s in runner.decision.statements]
+                    detail = f"{runner.action.full} is allowed by {statement_label(proof.policy, allowing)}"
+                    others = [r.action.full for r in runners if r is not runner]
+                    if others:
+                        detail += f" (as are {listing(others, 4)})"
+                    return [Violation(found.action, found.request, found.decision, detail, tuple(allowing))]
+        return []
+
+    def consequence(self, violation: Violation, proof: Proof) -> str:
+        return f"and {violation.detail}, so code the caller starts can run as that role"
+
+
+RULES = [PassRoleToCompute]

@@ -1,0 +1,97 @@
+"""Rules for files that never become a policy: the loader (iamgate.document) reports them.
+
+They carry no check of their own; they exist so configuration, SARIF metadata and
+the README know each way a file can fail to load.
+"""
+
+from __future__ import annotations
+
+from iamgate.rules.base import Example, Rule
+
+_ALL_KINDS = ("identity", "boundary", "scp")
+_JSON = "https://www.rfc-editor.org/rfc/rfc8259"
+
+
+class InvalidJson(Rule):
+    id = "IG001"
+    name = "invalid-json"
+    summary = "The file is not strict JSON (trailing comma, comment, single quotes, NaN, cut off)."
+    why = (
+        "IAM accepts only strict JSON. Editors and YAML habits add trailing commas and "
+        "comments that IAM rejects at deploy time; better to learn it at commit time, "
+        "at the exact line and column."
+    )
+    example = Example(
+        bad='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",}]}',
+        good='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}',
+    )
+    source = _JSON
+    kinds = _ALL_KINDS
+    stage = "load"
+
+
+class NotUtf8(Rule):
+    id = "IG002"
+    name = "not-utf8"
+    summary = "The file is not UTF-8 (Latin-1 or Windows-1252 bytes, UTF-16, a byte-order mark)."
+    why = (
+        "A policy is UTF-8 text. A file saved in another encoding reaches IAM with "
+        "different characters than its author saw, or not at all."
+    )
+    example = Example(
+        bad='"Sid": "Caf\\xe9" saved as Latin-1 (byte 0xe9)',
+        good='"Sid": "Cafe" saved as UTF-8 without a byte-order mark',
+    )
+    source = "https://www.rfc-editor.org/rfc/rfc8259#section-8.1"
+    kinds = _ALL_KINDS
+    stage = "load"
+
+
+class DuplicateKey(Rule):
+    id = "IG003"
+    name = "duplicate-key"
+    summary = "An object has the same key twice (two Condition operators, two Resource elements)."
+    why = (
+        "JSON parsers keep one of two duplicate keys and drop the other silently, so "
+        "a reviewer reads a condition that AWS never sees. Two StringEquals blocks in "
+        "one Condition are the classic case: only the last one is enforced."
+    )
+    example = Example(
+        bad='"Condition": {"StringEquals": {"aws:username": "a"}, '
+        '"StringEquals": {"s3:prefix": "b"}}',
+        good='"Condition": {"StringEquals": {"aws:username": "a", "s3:prefix": "b"}}',
+    )
+    source = "https://www.rfc-editor.org/rfc/rfc8259#section-4"
+    kinds = _ALL_KINDS
+    stage = "load"
+
+
+class NotAPolicyObject(Rule):
+    id = "IG004"
+    name = "not-a-policy-object"
+    summary = "The file is empty, binary, or its top level is not a JSON object."
+    why = "A policy document is one JSON object; anything else cannot be deployed."
+    example = Example(
+        bad='[{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]',
+        good='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Action": "s3:GetObject", "Resource": "*"}]}',
+    )
+    source = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html"
+    kinds = _ALL_KINDS
+    stage = "load"
+
+
+class UnreadableFile(Rule):
+    id = "IG005"
+    name = "unreadable-file"
+    summary = "The file cannot be read (missing, a folder, no permission)."
+    why = "A policy that cannot be read cannot be checked, so it must not pass silently."
+    example = Example(
+        bad="policies/app.json with mode 000",
+        good="policies/app.json readable by the user running iamgate",
+    )
+    kinds = _ALL_KINDS
+    stage = "load"
+
+
+RULES = [InvalidJson, NotUtf8, DuplicateKey, NotAPolicyObject, UnreadableFile]

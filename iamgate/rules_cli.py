@@ -1,0 +1,138 @@
+"""`iamgate rules`: every rule with its id, name, severity and summary, read from the rules.
+
+`--format markdown` prints the README's rule table, so the documentation is generated
+from the rules themselves and cannot drift from them (cfn-lint's habit); `--write FILE`
+replaces the table between the README's markers in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from iamgate.rules.base import Rule
+
+START_MARKER = "<!-- rules:start -->"
+END_MARKER = "<!-- rules:end -->"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help=f"replace the table between {START_MARKER} and {END_MARKER} in FILE "
+        "(with --format markdown)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from iamgate.config import ConfigError
+    from iamgate.rules import all_rules
+
+    rules = list(all_rules().values())
+    if args.write is not None:
+        if args.format != "markdown":
+            raise ConfigError("--write needs --format markdown")
+        write_table(args.write, markdown(rules))
+        return 0
+    renderers = {"text": text, "markdown": markdown, "json": as_json}
+    sys.stdout.write(renderers[args.format](rules))
+    return 0
+
+
+def text(rules: list[Rule]) -> str:
+    if not rules:
+        return "no rules are installed\n"
+    id_w = max(len(r.id) for r in rules)
+    name_w = max(len(r.name) for r in rules)
+    sev_w = max(len(r.severity) for r in rules)
+    return "".join(
+        f"{r.id:<{id_w}}  {r.name:<{name_w}}  {r.severity:<{sev_w}}  {r.summary}\n" for r in rules
+    )
+
+
+def markdown(rules: list[Rule]) -> str:
+    lines = [
+        "| id | name | severity | what it catches | example (flagged → instead) |",
+        "|----|------|----------|-----------------|-----------------------------|",
+    ]
+    for rule in rules:
+        example = ""
+        if rule.example is not None:
+            example = f"{_code(rule.example.bad)} → {_code(rule.example.good)}"
+        cells = [rule.id, f"`{rule.name}`", rule.severity, _cell(rule.summary), example]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(rules: list[Rule]) -> str:
+    from iamgate.reports import is_security
+
+    def describe(rule: Rule) -> dict[str, Any]:
+        example = rule.example
+        return {
+            "id": rule.id,
+            "name": rule.name,
+            "severity": rule.severity,
+            "summary": rule.summary,
+            "why": rule.why,
+            "example": {"bad": example.bad, "good": example.good} if example else None,
+            "source": rule.source,
+            "tags": list(rule.tags),
+            "kinds": list(rule.kinds),
+            "stage": rule.stage,
+            "security": is_security(rule),
+        }
+
+    return json.dumps([describe(r) for r in rules], indent=2) + "\n"
+
+
+def replace_table(document: str, table: str) -> str:
+    """``document`` with the text between the rule-table markers replaced by ``table``."""
+    start = document.find(START_MARKER)
+    end = document.find(END_MARKER)
+    if start < 0 or end < start:
+        raise ValueError(f"no {START_MARKER} ... {END_MARKER} block")
+    head = document[: start + len(START_MARKER)]
+    return f"{head}\n{table.rstrip()}\n{document[end:]}"
+
+
+def table_in(document: str) -> str | None:
+    """The text between the markers, or None when they are missing."""
+    match = re.search(re.escape(START_MARKER) + r"\n?(.*?)" + re.escape(END_MARKER), document, re.S)
+    return match.group(1) if match else None
+
+
+def write_table(path: Path, table: str) -> None:
+    from iamgate.config import ConfigError
+
+    try:
+        document = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        updated = replace_table(document, table)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}; add the two markers where the table belongs") from None
+    try:
+        path.write_text(updated, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _cell(value: str) -> str:
+    return " ".join(value.split()).replace("|", "\\|")
+
+
+def _code(fragment: str) -> str:
+    # Never shortened: a cut example can lose the very character the rule is about.
+    flat = " ".join(fragment.split())
+    # A pipe ends a table cell even inside a code span, unless escaped.
+    return "`" + flat.replace("|", "\\|").replace("`", "'") + "`"

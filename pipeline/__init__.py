@@ -1,0 +1,1 @@
+"""The merge-triggered pipeline: Organizations discovery, plan, apply, drift."""

@@ -1,0 +1,32 @@
+"""`iamgate apply`: make IAM in every target account match the repository."""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli_common import configure_common, execute, finish
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    configure_common(parser, formats=("text", "json"))
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete iamgate's policies that are no longer in the repository "
+        "or no longer targeted to the account (never one still in use)",
+    )
+
+
+def exit_code(report) -> int:
+    # A conflict means a reviewed policy could not be deployed: the run did not converge.
+    if report.error or report.failed or report.conflicts:
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    report = execute(args, "apply", prune=args.prune)
+    if isinstance(report, int):
+        return report
+    finish(args, report)
+    return exit_code(report)

@@ -1,0 +1,100 @@
+"""What plan, apply and drift share on the command line: options, the gate, the run, the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .render_plan import FORMATS
+
+
+def _accounts(text: str) -> frozenset[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    bad = [i for i in ids if not (len(i) == 12 and i.isdigit())]
+    if not ids or bad:
+        raise argparse.ArgumentTypeError(
+            f"expected 12-digit account ids separated by commas, got {text!r}"
+        )
+    return frozenset(ids)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from .shard import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def configure_common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+    parser.add_argument("--config", type=Path, help="iamgate.yaml (default: searched upward)")
+    parser.add_argument("--format", choices=formats, default="text")
+    parser.add_argument(
+        "--accounts", type=_accounts, metavar="ID,...", help="only these targeted accounts"
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="only shard K of N (a stable partition by account id; K from 1)",
+    )
+    parser.add_argument(
+        "--role",
+        metavar="NAME",
+        help="the role to assume in each account (default: deploy.role); "
+        "e.g. a read-only role for plans on pull requests",
+    )
+
+
+def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> Any:
+    """Load, gate, run. Returns the RunReport, or an exit code when the gate stops the run."""
+    from iamgate.config import ConfigError, load_config
+
+    from .gate import run_gate
+    from .progress import Progress
+    from .session import Aws, commit_sha, session_name
+    from .sync import Options, run
+
+    config = load_config(args.config)
+    if not config.deploy.targets:
+        raise ConfigError("deploy.targets is empty: there is nothing to deploy", config.file)
+    gate = run_gate(config)
+    if not gate.passed:
+        print(
+            f"iamgate {command}: lint failed; nothing was deployed and no AWS call was made:",
+            file=sys.stderr,
+        )
+        for problem in gate.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    assert gate.desired is not None
+    aws = Aws(
+        role=args.role or config.deploy.role,
+        session_name=session_name(config.root),
+        concurrency=config.deploy.concurrency,
+    )
+    options = Options(command, prune=prune, accounts=args.accounts, shard=args.shard)  # type: ignore[arg-type]
+    progress: list[Progress] = []
+
+    def started(total: int) -> None:
+        progress.append(Progress(command, total))
+
+    def finished(account: Any) -> None:
+        if progress:
+            progress[0].account_finished(account.failed)
+
+    report = run(config, gate.desired, aws, options, commit_sha(config.root), finished, started)
+    return report
+
+
+def finish(args: argparse.Namespace, report: Any) -> None:
+    from .progress import Progress
+    from .render_plan import render, totals
+
+    sys.stdout.write(render(args.format, report))
+    sys.stdout.flush()
+    summary = f"FAILED {report.error}" if report.error else totals(report)
+    Progress(report.command, len(report.accounts)).finish(summary)

@@ -1,0 +1,20 @@
+"""`iamgate drift`: compare live IAM with the repository; exit 2 on drift."""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli_common import configure_common, execute, finish
+from .drift import exit_code
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    configure_common(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = execute(args, "drift")
+    if isinstance(report, int):
+        return report
+    finish(args, report)
+    return exit_code(report)

@@ -1,0 +1,35 @@
+"""`iamgate plan`: what apply would change in each target account. Changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli_common import configure_common, execute, finish
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    configure_common(parser)
+    parser.add_argument(
+        "--prune", action="store_true", help="also plan the deletions apply --prune would make"
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are pending (0 none, 1 failure)",
+    )
+
+
+def exit_code(report, detailed: bool) -> int:
+    if report.error or report.failed:
+        return 1
+    if detailed and report.pending:
+        return 2
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    report = execute(args, "plan", prune=args.prune)
+    if isinstance(report, int):
+        return report
+    finish(args, report)
+    return exit_code(report, args.detailed_exitcode)

@@ -1,0 +1,21 @@
+"""Drift: live IAM against the repository, reported like a plan with --prune.
+
+Every difference counts: an out-of-band edit or a default version switched back
+(update), a managed policy deleted by hand (create), an extra policy under iamgate's
+ownership (delete, or retain when it is in use), a same-name policy that is not ours
+(conflict). Exit 2 on any; 1 when an account could not be checked.
+"""
+
+from __future__ import annotations
+
+from .sync import RunReport
+
+
+def differences(report: RunReport) -> int:
+    return sum(1 for a in report.accounts if a.plan is not None for c in a.plan.changes)
+
+
+def exit_code(report: RunReport) -> int:
+    if report.error or report.failed:
+        return 1
+    return 2 if report.pending else 0

@@ -1,0 +1,53 @@
+"""The lint gate: nothing is deployed unless every targeted file passes lint.
+
+It runs before any AWS call, on every file any target names — a policy that fails
+lint is never deployed, even if it reached main without the hooks. IAM's 6,144-char
+managed-policy limit is checked here too, since moto (and so the tests) would accept
+an oversized policy that AWS refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from iamgate.config import Config
+
+from .desired import (
+    MANAGED_POLICY_LIMIT,
+    DesiredState,
+    every_file,
+    load_desired,
+    oversized,
+    target_files,
+)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    problems: list[str]  # one line each: file:line:column: severity rule message
+    desired: DesiredState | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def run_gate(config: Config) -> GateResult:
+    from iamgate.lint import lint_paths
+
+    files_by_target = target_files(config)
+    files: list[Path] = every_file(files_by_target)
+    result = lint_paths(files, config)
+    problems = [
+        f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in result.failing()
+    ]
+    if problems:
+        return GateResult(problems, None)
+    desired = load_desired(config, files_by_target)
+    for policy, size in oversized(desired):
+        problems.append(
+            f"{policy.file}:1:1: error the policy is {size:,} characters without whitespace; "
+            f"IAM refuses managed policies over {MANAGED_POLICY_LIMIT:,}"
+        )
+    return GateResult(problems, None if problems else desired)

@@ -1,0 +1,336 @@
+"""Plan, apply and drift reports: text for terminals, markdown for PR comments, json for machines.
+
+Terraform's habits: ``+`` create, ``~`` update (with a diff of the document), ``-``
+delete, a one-line total at the end. Markdown groups accounts whose changes are
+identical (the usual case: one file changed, deployed to many accounts), gives each
+group a collapsible section, and summarises unchanged accounts in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .apply import Outcome
+from .plan import Change
+from .sync import AccountReport, RunReport
+
+FORMATS = ("text", "markdown", "json")
+MARK = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "retain": "="}
+DONE = {"create": "created", "update": "updated", "delete": "deleted"}
+# GitHub refuses comments over 65,536 characters.
+MARKDOWN_LIMIT = 60_000
+COMMENT_MARKER = "<!-- iamgate-plan -->"
+
+
+def render(fmt: str, report: RunReport) -> str:
+    if fmt == "json":
+        return json.dumps(to_json(report), indent=2) + "\n"
+    if fmt == "markdown":
+        return render_markdown(report)
+    return render_text(report)
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def _outcomes(account: AccountReport) -> dict[int, Outcome]:
+    return {id(o.change): o for o in account.outcomes}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def totals(report: RunReport) -> str:
+    s = report.summary()
+    tail = [
+        f"{_plural(s['changed'], 'account')} with changes",
+        f"{s['unchanged']} unchanged",
+        f"{s['failed']} failed",
+        f"{s['skipped']} skipped",
+    ]
+    if report.command == "apply":
+        done = {a: 0 for a in DONE}
+        for account in report.accounts:
+            for outcome in account.outcomes:
+                if outcome.status == "done":
+                    done[outcome.change.action] += 1
+        head = (
+            f"Apply: {done['create']} created, {done['update']} updated, {done['delete']} deleted, "
+            f"{_plural(s['conflict'], 'conflict')}, {s['retain']} retained"
+        )
+    else:
+        name = "Drift" if report.command == "drift" else "Plan"
+        head = (
+            f"{name}: {s['create']} to create, {s['update']} to update, {s['delete']} to delete, "
+            f"{_plural(s['conflict'], 'conflict')}, {s['retain']} retained"
+        )
+    return f"{head}; {', '.join(tail)}."
+
+
+def _label(account: AccountReport) -> str:
+    a = account.account
+    targets = ", ".join(a.targets)
+    return f"{a.id} {a.name} ({targets})" if a.name else f"{a.id} ({targets})"
+
+
+def _change_line(change: Change, outcome: Outcome | None) -> str:
+    where = f"  {change.file}" if change.file else ""
+    detail = ""
+    if change.action == "update":
+        if change.set_default:
+            detail = f"  (make {change.set_default} the default again)"
+        elif change.rotate_out:
+            detail = f"  (new default version; {change.rotate_out} deleted first: 5 versions exist)"
+        else:
+            detail = "  (new default version)"
+    elif change.action in ("delete", "conflict", "retain") and change.reason:
+        detail = f"  ({change.reason})"
+    kind = " [boundary]" if change.kind == "boundary" else ""
+    verb = change.action
+    if outcome is not None and outcome.status == "done":
+        verb = DONE.get(change.action, change.action)
+    elif outcome is not None and outcome.status in ("failed", "not attempted"):
+        verb = f"{change.action} {outcome.status.upper()}"
+        detail += f"  {outcome.error}" if outcome.error else ""
+    return f"{MARK[change.action]} {verb} {change.name}{kind}{where}{detail}"
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def render_text(report: RunReport) -> str:
+    lines: list[str] = []
+    title = {"plan": "plan", "apply": "apply", "drift": "drift check"}[report.command]
+    pruning = " with --prune" if report.prune and report.command != "drift" else ""
+    lines.append(f"iamgate {title} (commit {report.commit}){pruning}")
+    if report.error:
+        lines.append(f"FAILED {report.error}")
+        return "\n".join(lines) + "\n"
+    unchanged: list[str] = []
+    for account in report.accounts:
+        plan = account.plan
+        if (
+            plan is not None
+            and not plan.pending
+            and not account.failed
+            and not plan.warnings
+            and not plan.orphans
+        ):
+            unchanged.append(account.account.id)
+            continue
+        lines.append("")
+        lines.append(_label(account))
+        outcomes = _outcomes(account)
+        if plan is not None:
+            for change in plan.changes:
+                lines.append("  " + _change_line(change, outcomes.get(id(change))))
+                if change.diff and change.action == "update" and report.command != "apply":
+                    lines.append(_indent(change.diff, "      "))
+            if plan.orphans:
+                lines.append(
+                    f"  . {_plural(len(plan.orphans), 'iamgate policy')} no longer targeted "
+                    f"here, kept (apply --prune deletes): {', '.join(plan.orphans)}"
+                )
+            for warning in plan.warnings:
+                lines.append(f"  warning: {warning}")
+            if not plan.pending and not account.error:
+                lines.append("  no changes")
+        if account.error:
+            lines.append(f"  FAILED {account.error}")
+    if unchanged:
+        lines.append("")
+        lines.append(f"unchanged: {_plural(len(unchanged), 'account')} ({', '.join(unchanged)})")
+    if report.skipped:
+        lines.append("")
+        for account in report.skipped:
+            lines.append(f"skipped: {account.id} {account.name} ({account.state.lower()})")
+    failed = report.failed
+    if failed:
+        lines.append("")
+        for account in failed:
+            for failure in account.failures:
+                lines.append(f"failed: {account.account.id} {account.account.name}: {failure}")
+    lines.append("")
+    lines.append(totals(report))
+    return "\n".join(lines) + "\n"
+
+
+# --- markdown -----------------------------------------------------------------------------
+
+
+def _signature(account: AccountReport) -> tuple[Any, ...]:
+    plan = account.plan
+    assert plan is not None
+    return (
+        tuple(
+            (c.action, c.name, c.file, c.diff, c.set_default, c.rotate_out, c.reason)
+            for c in plan.changes
+        ),
+        tuple(plan.orphans),
+    )
+
+
+def _md_change(change: Change, outcome: Outcome | None) -> list[str]:
+    out = [f"- `{MARK[change.action]}` {_change_line(change, outcome)[2:]}"]
+    if change.diff and change.action in ("create", "update"):
+        out += ["", "  ```diff", _indent(change.diff, "  "), "  ```", ""]
+    return out
+
+
+def render_markdown(report: RunReport) -> str:
+    s = report.summary()
+    lines = [COMMENT_MARKER, f"### iamgate {report.command}: {totals(report)}", ""]
+    lines.append(
+        f"Commit `{report.commit}` · {_plural(s['accounts'], 'account')} · "
+        f"{s['changed']} with changes · {s['unchanged']} unchanged · {s['failed']} failed · "
+        f"{s['skipped']} skipped"
+    )
+    if report.error:
+        lines += ["", f"**Failed:** {report.error}"]
+        return "\n".join(lines) + "\n"
+    failed = report.failed
+    if failed:
+        lines += ["", "**Failed accounts**", ""]
+        for account in failed:
+            for failure in account.failures:
+                lines.append(f"- `{account.account.id}` {account.account.name}: {failure}")
+    groups: dict[tuple[Any, ...], list[AccountReport]] = {}
+    unchanged: list[AccountReport] = []
+    warnings: list[str] = []
+    for account in report.accounts:
+        if account.plan is None:
+            continue
+        warnings += [f"`{account.account.id}`: {w}" for w in account.plan.warnings]
+        if not account.plan.pending and not account.plan.orphans:
+            if not account.failed:
+                unchanged.append(account)
+            continue
+        groups.setdefault(_signature(account), []).append(account)
+    if warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in warnings]
+    for members in groups.values():
+        first = members[0]
+        plan = first.plan
+        assert plan is not None
+        counts = " ".join(f"{MARK[a]}{plan.count(a)}" for a in MARK if plan.count(a))
+        names = ", ".join(_label(m) for m in members[:20])
+        if len(members) > 20:
+            names += f" and {len(members) - 20} more"
+        where = f"{_plural(len(members), 'account')}: {names}"
+        lines += ["", f"<details><summary><b>{counts}</b> in {where}</summary>", ""]
+        outcomes = _outcomes(first)
+        for change in plan.changes:
+            lines += _md_change(change, outcomes.get(id(change)))
+        if plan.orphans:
+            lines.append(f"- kept (no `--prune`): {', '.join(plan.orphans)}")
+        lines += ["", "</details>"]
+    if unchanged:
+        ids = ", ".join(a.account.id for a in unchanged)
+        lines += [
+            "",
+            f"<details><summary>{_plural(len(unchanged), 'account')} unchanged</summary>",
+            "",
+            ids,
+            "",
+            "</details>",
+        ]
+    if report.skipped:
+        lines += [
+            "",
+            "Skipped (not active): "
+            + ", ".join(f"`{a.id}` {a.name} ({a.state.lower()})" for a in report.skipped),
+        ]
+    text = "\n".join(lines) + "\n"
+    if len(text) > MARKDOWN_LIMIT:
+        cut = text[:MARKDOWN_LIMIT].rsplit("\n", 1)[0]
+        text = (
+            f"{cut}\n\n</details>\n\n**The plan is longer than a comment allows; the CI "
+            "job log has the full text plan.**\n"
+        )
+    return text
+
+
+# --- json ---------------------------------------------------------------------------------
+
+
+def _change_json(change: Change, outcome: Outcome | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "action": change.action,
+        "policy": change.name,
+        "kind": change.kind,
+        "arn": change.arn,
+        "file": change.file,
+    }
+    if change.reason:
+        out["reason"] = change.reason
+    if change.diff:
+        out["diff"] = change.diff
+    if change.set_default:
+        out["set_default"] = change.set_default
+    if change.rotate_out:
+        out["rotate_out"] = change.rotate_out
+    if change.old_versions:
+        out["old_versions"] = list(change.old_versions)
+    if outcome is not None:
+        out["result"] = outcome.status
+        if outcome.error:
+            out["error"] = outcome.error
+    return out
+
+
+def _account_json(account: AccountReport) -> dict[str, Any]:
+    a = account.account
+    plan = account.plan
+    outcomes = _outcomes(account)
+    status = (
+        "failed"
+        if account.failed
+        else ("changes" if plan is not None and plan.pending else "unchanged")
+    )
+    return {
+        "account": a.id,
+        "name": a.name,
+        "targets": list(a.targets),
+        "status": status,
+        "changes": [_change_json(c, outcomes.get(id(c))) for c in (plan.changes if plan else ())],
+        "unchanged": list(plan.unchanged) if plan else [],
+        "orphans": list(plan.orphans) if plan else [],
+        "warnings": list(plan.warnings) if plan else [],
+        "failures": account.failures,
+    }
+
+
+def to_json(report: RunReport) -> dict[str, Any]:
+    return {
+        "command": report.command,
+        "commit": report.commit,
+        "prune": report.prune,
+        "error": report.error or None,
+        "summary": report.summary(),
+        "accounts": [_account_json(a) for a in report.accounts],
+        "skipped": [_skipped_json(a) for a in report.skipped],
+    }
+
+
+def _skipped_json(account: Any) -> dict[str, Any]:
+    return {
+        "account": account.id,
+        "name": account.name,
+        "state": account.state,
+        "targets": list(account.targets),
+    }
+
+
+def failures_of(report: RunReport) -> Iterable[str]:
+    if report.error:
+        yield report.error
+    for account in report.failed:
+        for failure in account.failures:
+            yield f"{account.account.id}: {failure}"

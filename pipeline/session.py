@@ -1,0 +1,109 @@
+"""AWS access: boto3's standard configuration, one IAM client per member account.
+
+Credentials, region, endpoint (``AWS_ENDPOINT_URL``), retry mode and attempts all come
+from boto3's usual sources — profiles, environment, web identity (CI OIDC). Nothing
+here knows about tests: the tests point ``AWS_ENDPOINT_URL`` at a moto server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+SHA_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA")
+SHORT = 12
+USER_AGENT = "iamgate-pipeline"
+
+
+def commit_sha(root: Path) -> str:
+    """The short commit being deployed: CI's variable, else git, else 'local'."""
+    for name in SHA_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value[:SHORT]
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", f"--short={SHORT}", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "local"
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and sha else "local"
+
+
+def session_name(root: Path) -> str:
+    """What CloudTrail shows for every call in a member account: iamgate and the commit."""
+    # RoleSessionName allows [\w+=,.@-]{2,64}.
+    sha = "".join(ch for ch in commit_sha(root) if ch.isalnum())[:SHORT] or "local"
+    return f"iamgate-{sha}"
+
+
+class Aws:
+    """The management account's clients, and an IAM client per member account via AssumeRole.
+
+    ``botocore_session`` lets a caller that embeds iamgate supply its own session (the
+    bench counts calls with an event hook on it); by default a fresh one is made.
+    """
+
+    def __init__(
+        self,
+        *,
+        role: str,
+        session_name: str,
+        concurrency: int = 8,
+        botocore_session: Any = None,
+    ) -> None:
+        import boto3
+        import botocore.session
+        from botocore.config import Config
+
+        self.role = role.strip("/")
+        self.session_name = session_name
+        self._boto = boto3.Session(botocore_session=botocore_session or botocore.session.Session())
+        self.region = self._boto.region_name or "us-east-1"
+        self.partition = self._boto.get_partition_for_region(self.region)
+        # Only the pool size and user agent are set here: retries, endpoint and credentials
+        # stay with the standard configuration, which Config merges underneath.
+        self._config = Config(
+            max_pool_connections=max(10, concurrency), user_agent_extra=USER_AGENT
+        )
+        # Client creation reads shared loader state; boto3 sessions are not thread-safe.
+        self._lock = threading.Lock()
+        self._sts_lock = threading.Lock()
+        self._sts: Any = None
+
+    def _client(self, service: str, **credentials: str) -> Any:
+        with self._lock:
+            return self._boto.client(
+                service, region_name=self.region, config=self._config, **credentials
+            )
+
+    def organizations(self) -> Any:
+        return self._client("organizations")
+
+    def role_arn(self, account_id: str) -> str:
+        return f"arn:{self.partition}:iam::{account_id}:role/{self.role}"
+
+    def iam_for(self, account_id: str) -> Any:
+        """Assume the deploy role in ``account_id``; an IAM client with its credentials."""
+        with self._sts_lock:
+            if self._sts is None:
+                self._sts = self._client("sts")
+        answer = self._sts.assume_role(
+            RoleArn=self.role_arn(account_id), RoleSessionName=self.session_name
+        )
+        creds = answer["Credentials"]
+        return self._client(
+            "iam",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )

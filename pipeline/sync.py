@@ -1,0 +1,181 @@
+"""The run shared by plan, apply and drift: discover accounts, then each account on its own.
+
+Per account, in a thread pool of ``deploy.concurrency``: assume the deploy role, read
+live IAM (one call), plan, confirm the plan against live IAM, and for apply, write.
+Anything that goes wrong in one account — AccessDenied, throttling that outlasts the
+retries, a dropped connection, even a bug — is recorded on that account's report and
+never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from iamgate.config import Config
+
+from .apply import Outcome, apply_account
+from .desired import DesiredState
+from .errors import describe
+from .live import read_policies
+from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account
+from .safety import confirm
+from .shard import in_shard
+from .targets import Account, OrgReader, resolve, restrict
+
+Command = Literal["plan", "apply", "drift"]
+
+
+@dataclass(frozen=True)
+class Options:
+    command: Command
+    prune: bool = False
+    accounts: frozenset[str] | None = None
+    shard: tuple[int, int] | None = None
+
+
+@dataclass
+class AccountReport:
+    account: Account
+    plan: AccountPlan | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str = ""  # what stopped this account before its writes (assume role, read, ...)
+
+    @property
+    def failures(self) -> list[str]:
+        out = [self.error] if self.error else []
+        out.extend(o.error for o in self.outcomes if o.status == "failed")
+        return out
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+
+@dataclass
+class RunReport:
+    command: Command
+    commit: str
+    prune: bool
+    accounts: list[AccountReport] = field(default_factory=list)
+    skipped: list[Account] = field(default_factory=list)
+    error: str = ""  # the organization could not be read: nothing was planned
+
+    @property
+    def failed(self) -> list[AccountReport]:
+        return [a for a in self.accounts if a.failed]
+
+    def count(self, action: str) -> int:
+        return sum(a.plan.count(action) for a in self.accounts if a.plan is not None)
+
+    @property
+    def pending(self) -> bool:
+        return any(a.plan is not None and a.plan.pending for a in self.accounts)
+
+    @property
+    def conflicts(self) -> int:
+        return self.count("conflict")
+
+    def summary(self) -> dict[str, int]:
+        changed = sum(1 for a in self.accounts if a.plan is not None and a.plan.pending)
+        out = {action: self.count(action) for action in DIFFERENCES}
+        out.update(
+            accounts=len(self.accounts),
+            changed=changed,
+            unchanged=sum(
+                1
+                for a in self.accounts
+                if a.plan is not None and not a.plan.pending and not a.failed
+            ),
+            failed=len(self.failed),
+            skipped=len(self.skipped),
+        )
+        if self.command == "apply":
+            out["writes_done"] = sum(
+                1
+                for a in self.accounts
+                for o in a.outcomes
+                if o.status == "done" and o.change.action in WRITES
+            )
+        return out
+
+
+def _process(
+    account: Account,
+    desired: DesiredState,
+    repo_kinds: dict[str, str],
+    aws: Any,
+    config: Config,
+    options: Options,
+) -> AccountReport:
+    report = AccountReport(account)
+    path = config.deploy.path
+    step = f"assuming {aws.role_arn(account.id)}"
+    try:
+        iam = aws.iam_for(account.id)
+        step = "reading IAM"
+        live = read_policies(iam)
+        step = "planning"
+        plan = plan_account(
+            account.id,
+            desired.for_targets(account.targets),
+            live,
+            path=path,
+            prune=options.prune or options.command == "drift",
+            repository_kinds=repo_kinds,
+            partition=aws.partition,
+        )
+        step = "checking ownership and use of the policies to change"
+        confirm(iam, plan)
+        report.plan = plan
+        if options.command == "apply":
+            step = "applying"
+            report.outcomes = apply_account(iam, plan, path)
+    except Exception as exc:  # one account's failure must never stop the others
+        report.error = f"{step}: {describe(exc)}"
+    return report
+
+
+def run(
+    config: Config,
+    desired: DesiredState,
+    aws: Any,
+    options: Options,
+    commit: str,
+    on_account: Callable[[AccountReport], None] | None = None,
+    on_targets: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Discover, then plan (and apply) every selected account. ConfigError propagates."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    report = RunReport(options.command, commit, options.prune or options.command == "drift")
+    concurrency = config.deploy.concurrency
+    try:
+        targeting = resolve(config.deploy, OrgReader(aws.organizations()), config.file, concurrency)
+    except (ClientError, BotoCoreError) as exc:
+        report.error = f"reading the organization: {describe(exc)}"
+        return report
+    targeting = restrict(targeting, options.accounts, lambda a: in_shard(a, options.shard))
+    for account in targeting.accounts:
+        # Two files with one IAM name reaching one account is a config error: raise it now,
+        # before any account is touched.
+        desired.for_targets(account.targets)
+    report.skipped = list(targeting.skipped)
+    if on_targets is not None:
+        on_targets(len(targeting.accounts))
+    repo_kinds = {p.name: p.kind for p in desired.policies()}
+    results: list[AccountReport] = []
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="iamgate-account") as pool:
+        futures = [
+            pool.submit(_process, account, desired, repo_kinds, aws, config, options)
+            for account in targeting.accounts
+        ]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            if on_account is not None:
+                on_account(result)
+    report.accounts = sorted(results, key=lambda r: r.account.id)
+    return report

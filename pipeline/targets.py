@@ -1,0 +1,205 @@
+"""Which accounts each deploy target names, resolved against AWS Organizations.
+
+Run from the management (or a delegated-administrator) account. A target selects:
+the accounts in its OUs (OU paths below the root such as ``Workloads/Dev``, or ``ou-``
+ids; nested OUs included) plus its listed account ids; ``tags`` then keeps only
+accounts carrying every given tag (with no OUs or accounts, tags select from the whole
+organization); ``exclude`` removes accounts last. Suspended or closed accounts are
+skipped and reported. A reference that does not exist is a configuration error naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iamgate.config import ConfigError, DeployConfig, Target
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    state: str  # ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, ...
+    targets: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.state == "ACTIVE"
+
+
+@dataclass(frozen=True)
+class Targeting:
+    accounts: tuple[Account, ...]  # active and targeted, by id
+    skipped: tuple[Account, ...]  # targeted but suspended or closed
+
+
+class OrgReader:
+    """Organizations reads, each asked once: the only module here that calls Organizations."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._children: dict[str, list[tuple[str, str]]] = {}
+        self._accounts_in: dict[str, list[str]] = {}
+        self._root: str | None = None
+
+    def _pages(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        paginator = self.client.get_paginator(operation)
+        return [item for page in paginator.paginate(**kwargs) for item in page.get(key, ())]
+
+    def root_id(self) -> str:
+        if self._root is None:
+            self._root = self._pages("list_roots", "Roots")[0]["Id"]
+        return self._root
+
+    def child_ous(self, parent: str) -> list[tuple[str, str]]:
+        if parent not in self._children:
+            items = self._pages(
+                "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent
+            )
+            self._children[parent] = [(ou["Id"], ou["Name"]) for ou in items]
+        return self._children[parent]
+
+    def accounts_in(self, parent: str) -> list[str]:
+        if parent not in self._accounts_in:
+            items = self._pages("list_accounts_for_parent", "Accounts", ParentId=parent)
+            self._accounts_in[parent] = [a["Id"] for a in items]
+        return self._accounts_in[parent]
+
+    def all_accounts(self) -> dict[str, Account]:
+        out: dict[str, Account] = {}
+        for item in self._pages("list_accounts", "Accounts"):
+            # "State" replaced "Status" in 2025; either says whether the account is usable.
+            state = item.get("State") or item.get("Status") or "ACTIVE"
+            out[item["Id"]] = Account(item["Id"], item.get("Name", ""), state)
+        return out
+
+    def ou_exists(self, ou_id: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.describe_organizational_unit(OrganizationalUnitId=ou_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in (
+                "OrganizationalUnitNotFoundException",
+                "InvalidInputException",
+            ):
+                return False
+            raise
+        return True
+
+    def tags(self, account_id: str) -> dict[str, str]:
+        items = self._pages("list_tags_for_resource", "Tags", ResourceId=account_id)
+        return {t["Key"]: t["Value"] for t in items}
+
+
+def _error(target: Target, message: str, file: Path | None) -> ConfigError:
+    return ConfigError(f"deploy.targets[{target.name}]: {message}", file, target.line or None)
+
+
+def resolve_ou(reference: str, org: OrgReader, target: Target, file: Path | None) -> str:
+    """An OU path or ou- id -> the OU id (the root id for the root itself)."""
+    if reference.startswith("ou-"):
+        if not org.ou_exists(reference):
+            raise _error(target, f"the OU {reference} does not exist in this organization", file)
+        return reference
+    parts = [p for p in reference.strip("/").split("/") if p]
+    if parts and parts[0] == "Root":
+        parts = parts[1:]
+    parent = org.root_id()
+    walked: list[str] = []
+    for part in parts:
+        children = dict((name, ou_id) for ou_id, name in org.child_ous(parent))
+        if part not in children:
+            where = "/".join(walked) or "the root"
+            known = ", ".join(sorted(children)) or "none"
+            raise _error(
+                target,
+                f"the OU path {reference!r} does not exist: {where} has no OU named {part!r} "
+                f"(its OUs: {known})",
+                file,
+            )
+        walked.append(part)
+        parent = children[part]
+    return parent
+
+
+def accounts_below(ou_id: str, org: OrgReader) -> list[str]:
+    """Accounts in the OU and in every OU nested below it."""
+    out: list[str] = []
+    pending = [ou_id]
+    while pending:
+        current = pending.pop()
+        out.extend(org.accounts_in(current))
+        pending.extend(child for child, _ in org.child_ous(current))
+    return out
+
+
+def _select(
+    target: Target,
+    org: OrgReader,
+    known: dict[str, Account],
+    tags_of: Callable[[str], dict[str, str]],
+    file: Path | None,
+) -> set[str]:
+    chosen: set[str] = set()
+    for reference in target.ous:
+        chosen.update(accounts_below(resolve_ou(reference, org, target, file), org))
+    for account_id in target.accounts:
+        if account_id not in known:
+            raise _error(target, f"the account {account_id} is not in this organization", file)
+        chosen.add(account_id)
+    if target.tags:
+        pool = chosen if (target.ous or target.accounts) else set(known)
+        wanted = dict(target.tags)
+        chosen = {a for a in pool if all(tags_of(a).get(k) == v for k, v in wanted.items())}
+    return chosen - set(target.exclude)
+
+
+def resolve(
+    deploy: DeployConfig, org: OrgReader, file: Path | None = None, concurrency: int = 8
+) -> Targeting:
+    known = org.all_accounts()
+    tags: dict[str, dict[str, str]] = {}
+    if any(t.tags for t in deploy.targets):
+        # One ListTagsForResource per account; only when a target selects by tag.
+        ids = sorted(a.id for a in known.values() if a.active)
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            tags = dict(zip(ids, pool.map(org.tags, ids), strict=True))
+    targets_of: dict[str, list[str]] = {}
+    for target in deploy.targets:
+        for account_id in _select(target, org, known, lambda a: tags.get(a, {}), file):
+            targets_of.setdefault(account_id, []).append(target.name)
+    accounts = [
+        Account(a, known[a].name, known[a].state, tuple(names))
+        for a, names in sorted(targets_of.items())
+        if a in known
+    ]
+    return Targeting(
+        tuple(a for a in accounts if a.active), tuple(a for a in accounts if not a.active)
+    )
+
+
+def restrict(
+    targeting: Targeting, accounts: Iterable[str] | None, keep: Callable[[str], bool]
+) -> Targeting:
+    """--accounts and --shard; an --accounts id that no target names is an error."""
+    wanted = set(accounts) if accounts is not None else None
+    if wanted is not None:
+        targeted = {a.id for a in (*targeting.accounts, *targeting.skipped)}
+        unknown = sorted(wanted - targeted)
+        if unknown:
+            raise ConfigError(
+                f"--accounts: {', '.join(unknown)} is not targeted by any deploy target"
+            )
+
+    def chosen(account: Account) -> bool:
+        return (wanted is None or account.id in wanted) and keep(account.id)
+
+    return Targeting(
+        tuple(a for a in targeting.accounts if chosen(a)),
+        tuple(a for a in targeting.skipped if chosen(a)),
+    )
