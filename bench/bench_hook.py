@@ -135,6 +135,18 @@ def hook_repo(env: dict[str, str]) -> tuple[Path, str]:
     return path, sh(["git", "rev-parse", "HEAD"], path, env).strip()
 
 
+def hook_entry(env: dict[str, str], repo: tuple[Path, str]) -> Path:
+    """The lint hook's console script in the environment pre-commit built for ``repo``."""
+    import sqlite3
+
+    store = Path(env["PRE_COMMIT_HOME"])
+    with sqlite3.connect(store / "db.db") as db:
+        row = db.execute(
+            "SELECT path FROM repos WHERE repo = ? AND ref = ?", (str(repo[0]), repo[1])
+        ).fetchone()
+    return next(Path(row[0]).glob("py_env-*/bin/iamgate-hook-lint"))
+
+
 def make_project(root: Path, size: int, repo: tuple[Path, str], env: dict[str, str]) -> list[str]:
     """A committed project of ``size`` policies; returns the 3 policies to commit."""
     from iamgate.init_project import PROJECT_FILES, template
@@ -183,6 +195,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     env = environment()
     repo = hook_repo(env)
+    # Drop the environments of earlier snapshots (their configs lived in deleted folders).
+    sh([sys.executable, "-m", "pre_commit", "gc"], OUT, env, check=False)
     pre_commit = [sys.executable, "-m", "pre_commit"]
     iamgate = shutil.which("iamgate") or "iamgate"
     rows = []
@@ -194,7 +208,7 @@ def main() -> None:
             out = sh([*pre_commit, "run", "--files", *files], root, env, check=False)
             if "Failed" in out:
                 raise SystemExit(f"the hooks fail on the synthetic project:\n{out}")
-            entry = next((OUT / "pre-commit-home").glob("repo*/py_env-*/bin/iamgate-hook-lint"))
+            entry = hook_entry(env, repo)
             row = {
                 "policies": size,
                 "pre-commit (fmt+lint)": median_ms(

@@ -34,11 +34,23 @@ class Scope:
     root: Path
     config_file: Path | None  # None: no iamgate.yaml, the defaults apply
     files: list[Path] = field(default_factory=list)  # the committed files in this project
-    # Why all its identity policies are re-checked: changed file (as shown) -> what happened.
+    # Why its policies are re-checked: changed file (as shown) -> what happened.
     reasons: dict[str, str] = field(default_factory=dict)
+    # The configuration changed: every policy (rule levels, exceptions, the prefix) is
+    # re-checked, not only the identity policies a boundary change can affect.
+    config_changed: bool = False
 
     def describe(self) -> str:
         return ", ".join(f"{path} {word}" for path, word in self.reasons.items())
+
+    def policies_to_recheck(self) -> list[Path]:
+        """The project's policies this commit can affect beyond its own files."""
+        from iamgate.project import expand_paths, kind_of
+
+        every = expand_paths([], self.root)
+        if self.config_changed:
+            return every
+        return [p for p in every if kind_of(p, self.root) == "identity"]
 
 
 def _git(args: Sequence[str], cwd: Path) -> str | None:
@@ -160,9 +172,10 @@ def plan(
         config_file = projects.config_of(change.path)
         root = config_file.parent if config_file is not None else cwd
         if change.path == config_file or _is_boundary(change.path, root):
+            scope = projects.scope(config_file)
             # Git's word wins over "changed": a committed boundary is also a staged change.
-            word = STATUS_WORDS.get(change.status, "changed")
-            projects.scope(config_file).reasons[_shown(change.path, cwd)] = word
+            scope.reasons[_shown(change.path, cwd)] = STATUS_WORDS.get(change.status, "changed")
+            scope.config_changed |= change.path == config_file
     return list(projects.scopes.values())
 
 
@@ -171,10 +184,3 @@ def _shown(path: Path, cwd: Path) -> str:
         return path.relative_to(cwd).as_posix()
     except ValueError:
         return str(path)
-
-
-def identity_policies(root: Path) -> list[Path]:
-    """Every identity policy of the project: the policies a boundary change can affect."""
-    from iamgate.project import expand_paths, kind_of
-
-    return [p for p in expand_paths([], root) if kind_of(p, root) == "identity"]

@@ -68,6 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"iamgate: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if os.environ.get("IAMGATE_DEBUG"):
+            raise
+        # A bug of ours must not pass a commit, nor bury the developer in a traceback.
+        print(
+            f"iamgate: internal error: {type(exc).__name__}: {exc} "
+            "(set IAMGATE_DEBUG=1 for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return 2
     return status
 
 
@@ -83,7 +93,7 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
     from iamgate.lint import lint_paths
     from iamgate.reports import render
 
-    from .commit_scope import identity_policies, staged_boundaries
+    from .commit_scope import staged_boundaries
 
     config = _config(scope, cwd)
     if args.fail_on:
@@ -94,9 +104,12 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
             config = replace(config, boundaries=staged)
     paths = list(scope.files)
     if scope.reasons:
-        policies = identity_policies(config.root)
+        policies = scope.policies_to_recheck()
+        if not paths and not policies:
+            return 0  # a project with no policy: nothing relies on what changed
+        kind = "" if scope.config_changed else "identity "
         print(
-            f"iamgate: {scope.describe()}: re-checking the {len(policies)} identity "
+            f"iamgate: {scope.describe()}: re-checking the {len(policies)} {kind}"
             f"{'policy' if len(policies) == 1 else 'policies'} of the project"
         )
         paths.extend(policies)

@@ -59,7 +59,7 @@ class DeployConfig:
 
 @dataclass(frozen=True)
 class OuConfig:
-    """One level of the organization as the repository knows it (for explain, simulate --account)."""
+    """One level of the organization as the repository knows it (explain, simulate --account)."""
 
     path: str  # "Root", "Workloads", "Workloads/Dev"
     scps: tuple[str, ...] = ()  # names of SCPs in scps/ attached here (FullAWSAccess implied)
@@ -317,5 +317,6 @@ def _organization(section: dict[str, Any], data: Any, path: Path) -> Organizatio
                     line,
                 )
             seen[account] = ou_path
-        ous.append(OuConfig(ou_path, tuple(item.get("scps", ())), tuple(item.get("accounts", ())), line))
+        scps, accounts = tuple(item.get("scps", ())), tuple(item.get("accounts", ()))
+        ous.append(OuConfig(ou_path, scps, accounts, line))
     return OrganizationConfig(tuple(ous))

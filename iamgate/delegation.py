@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from iamgate.rules.base import Rule
 
@@ -225,7 +225,9 @@ def names_action(statement: Statement, action: str) -> bool:
 @lru_cache(maxsize=4096)
 def _glob(pattern: str) -> re.Pattern[str]:
     """A case-sensitive glob (``*``, ``?``) for ARN fields."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    )
 
 
 def _fill(text: str, filler: str) -> str:
@@ -254,7 +256,9 @@ def _template_regex(template: str) -> re.Pattern[str]:
     for match in _VARIABLE.finditer(template):
         out.append(re.escape(template[last : match.start()]))
         name = match.group(1).lower()
-        out.append("aws" if name == "partition" else "[^:]*" if name in ("region", "account") else ".+")
+        out.append(
+            "aws" if name == "partition" else "[^:]*" if name in ("region", "account") else ".+"
+        )
         last = match.end()
     out.append(re.escape(template[last:]))
     return re.compile("".join(out))
@@ -338,7 +342,9 @@ class Proof:
         self._signatures: dict[str, tuple[frozenset[int], tuple[str, ...]]] = {}
         self._classes: dict[str, int] = {}  # action -> number of its signature
         self._resource_lists: dict[tuple[str, bool], list[str]] = {}
-        self._contexts: dict[tuple[object, ...], list[tuple[dict[str, tuple[str, ...]], tuple]]] = {}
+        self._contexts: dict[
+            tuple[object, ...], list[tuple[dict[str, tuple[str, ...]], tuple]]
+        ] = {}
         self._type_resources: dict[tuple[str, str], list[str]] = {}
         self._violations: dict[str, list[Violation]] = {}
         self._scan_conditions()
@@ -358,7 +364,9 @@ class Proof:
                     continue  # who the delegate is stays fixed
                 if key not in self.spelling:
                     described = catalog.describe_key(key)
-                    self.spelling[key] = described[0] if described and "${" not in described[0] else condition.key
+                    self.spelling[key] = (
+                        described[0] if described and "${" not in described[0] else condition.key
+                    )
                 operator = condition.operator.lower()
                 if operator.startswith(("forallvalues:", "foranyvalue:")):
                     self.set_keys.add(key)
@@ -377,7 +385,9 @@ class Proof:
                 key = match.group(1).partition(",")[0].strip()
                 lower = key.lower()
                 if ":" in key and lower not in identity and lower not in self.values:
-                    self.base_context.setdefault(key, ("x",))  # some value for ${aws:PrincipalTag/team}
+                    self.base_context.setdefault(
+                        key, ("x",)
+                    )  # some value for ${aws:PrincipalTag/team}
         self._lower_base = {k.lower(): v for k, v in self.base_context.items()}
         self.has_not_resource = any(s.not_resource is not None for s in self.policy.statements)
 
@@ -433,7 +443,9 @@ class Proof:
         """ARN -> why it is protected: the approved boundaries and this policy itself."""
         out = {arn: f"the approved boundary {resource_name(arn)}" for arn in self.approved_arns}
         for path in _dedupe((self.deploy_path, "/")):
-            out[f"arn:aws:iam::{self.account}:policy{path}{self.policy.name}"] = "this delegation policy"
+            out[f"arn:aws:iam::{self.account}:policy{path}{self.policy.name}"] = (
+                "this delegation policy"
+            )
         return out
 
     # -- candidate values -------------------------------------------------------------
@@ -451,7 +463,9 @@ class Proof:
                 "iam" if _glob(parts[2]).fullmatch("iam") else _fill(parts[2], "x"),
                 "" if _glob(parts[3]).fullmatch("") else _fill(parts[3], "x"),
             ]
-            accounts = [a for a in (self.account, self.foreign, "aws") if _glob(parts[4]).fullmatch(a)]
+            accounts = [
+                a for a in (self.account, self.foreign, "aws") if _glob(parts[4]).fullmatch(a)
+            ]
             return _dedupe(
                 ":".join((*fields, account, _fill(parts[5], filler)))
                 for account in accounts or [_fill(parts[4], "x")]
@@ -619,7 +633,9 @@ class Proof:
         if found is None:
             from iamgate.evaluator import Request, evaluate
 
-            found = self._memo[key] = evaluate(Request(action.full, resource, context), (self.policy,))
+            found = self._memo[key] = evaluate(
+                Request(action.full, resource, context), (self.policy,)
+            )
         return found
 
     def evaluate(self, request: Request) -> Decision:
@@ -640,7 +656,11 @@ class Proof:
         """The first candidate request for ``action`` that is unsafe and allowed."""
         from iamgate.evaluator import Request
 
-        for resource in resources if resources is not None else self.resources(action, outside_first=outside_first):
+        for resource in (
+            resources
+            if resources is not None
+            else self.resources(action, outside_first=outside_first)
+        ):
             for context, ckey in self.contexts(action, fixed):
                 if not unsafe(Candidate(action, resource, context)):
                     continue
@@ -655,8 +675,12 @@ class Proof:
                 if not direct.allowed:
                     # The class shortcut disagreed with the evaluator: search this action alone.
                     return self.first_violation(
-                        action, unsafe, outside_first=outside_first, fixed=fixed,
-                        resources=resources, shared=False,
+                        action,
+                        unsafe,
+                        outside_first=outside_first,
+                        fixed=fixed,
+                        resources=resources,
+                        shared=False,
                     )
                 return Violation(action, request, direct)
         return None
@@ -721,7 +745,9 @@ def _always(_: Candidate) -> bool:
     return True
 
 
-def _one_at_a_time(options: list[list[tuple[str, ...] | None]]) -> Iterator[tuple[tuple[str, ...] | None, ...]]:
+def _one_at_a_time(
+    options: list[list[tuple[str, ...] | None]],
+) -> Iterator[tuple[tuple[str, ...] | None, ...]]:
     """Every key absent, then each key's values with the others absent (too many combinations)."""
     base = [None] * len(options)
     yield tuple(base)
@@ -800,7 +826,11 @@ def describe_request(request: Request, proof: Proof) -> str:
     for key in keys:
         values = lowered.get(key)
         if key == BOUNDARY:
-            parts.append(f"permissions boundary {_values_text(values)}" if values else "no permissions boundary")
+            parts.append(
+                f"permissions boundary {_values_text(values)}"
+                if values
+                else "no permissions boundary"
+            )
         else:
             name = proof.spelling.get(key) or spelled.get(key, key)
             parts.append(f"{name} = {_values_text(values)}" if values else f"no {name}")
@@ -859,13 +889,13 @@ class ProofRule(Rule):
                 message += f": {consequence}"
             others = _dedupe(v.action.full for v in group[1:] if v.action.full != first.action.full)
             if others:
-                message += f" (so are {listing(others)})"
+                message += f" (and likewise {listing(others)})"
             yield self.finding(
                 proof.policy,
                 self.location(first),
                 message,
                 key=True,
-                counterexample=first.request.to_dict(),
+                counterexample=counterexample(first.request, proof.policy),
                 statements=first.statements,
             )
 
@@ -878,3 +908,20 @@ class ProofRule(Rule):
         if self.element in ("Condition", "Action"):
             return (*statement.path, "Action" if statement.action is not None else "NotAction")
         return (*statement.path, "Resource" if statement.resource is not None else "NotResource")
+
+
+def counterexample(request: Request, policy: Policy) -> dict[str, Any]:
+    """The request as a finding carries it, naming as absent (``[]``) every key the
+    policy's conditions test that the request lacks: a reader must see that the
+    escape works precisely because ``iam:PermissionsBoundary`` is missing."""
+    out = request.to_dict()
+    context = out["context"]
+    present = {key.lower() for key in context}
+    for statement in policy.statements:
+        for condition in statement.conditions:
+            key = condition.key
+            if key.lower() in present or not _supports(request.action, key):
+                continue
+            present.add(key.lower())
+            context[key] = []
+    return out

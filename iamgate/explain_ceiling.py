@@ -98,7 +98,9 @@ class Stack:
 
 
 def named_services(policies: Iterable[Policy], catalog: Catalog) -> list[str]:
-    """Services some Action/NotAction pattern names (a bare "*" names none in particular)."""
+    """Services a statement names: in an Action/NotAction pattern, or as the service part of a
+    Resource/NotResource ARN (a NotAction statement on a table ARN reaches DynamoDB without
+    naming it). A bare "*" names none in particular."""
     found: set[str] = set()
     for policy in policies:
         for statement in policy.statements:
@@ -106,6 +108,10 @@ def named_services(policies: Iterable[Policy], catalog: Catalog) -> list[str]:
                 service, sep, _ = pattern.strip().partition(":")
                 if sep and service:
                     found.update(catalog.matching_services(service))
+            for arn in (*(statement.resource or ()), *(statement.not_resource or ())):
+                parts = arn.strip().split(":")
+                if len(parts) > 2 and parts[0] == "arn" and parts[2] not in ("", "*"):
+                    found.update(catalog.matching_services(parts[2]))
     return sorted(found)
 
 
@@ -320,10 +326,10 @@ def _reach(service: str, rows: list[_Row]) -> ServiceReach:
     applicable = [row.action.full for row in rows if row.applicable]
     if not allowed:
         label = f"no {service} action"
+    elif len(allowed) == len(rows) or (applicable and all(a in names for a in applicable)):
+        label = f"{service}:*"
     elif len(allowed) <= MAX_LISTED_ACTIONS:
         label = ", ".join(sorted(names))
-    elif applicable and all(a in names for a in applicable):
-        label = f"{service}:*"
     else:
         label = f"{len(allowed)} of {len(rows)} {service} actions"
     levels = tuple(

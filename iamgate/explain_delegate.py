@@ -187,9 +187,12 @@ def _place(source: Source) -> tuple[str, int]:
 
 def _kind(outcome: ActionOutcome, scope: str) -> tuple[str, tuple[str, ...]]:
     if scope == "none":
+        # "Never" is the delegation policy's own promise (an SCP may back it up); what only an
+        # SCP denies to a policy that grants nothing in IAM is not the delegate's concern.
         explicit = outcome.denied_explicitly
         anonymous = outcome.probed & {PREFIXED, OTHER, ANYWHERE}
-        return ("never", ()) if anonymous and anonymous <= set(explicit) else ("", ())
+        promised = any(s.layer == "delegation" for found in explicit.values() for s in found)
+        return ("never", ()) if promised and anonymous and anonymous <= set(explicit) else ("", ())
     unrestricted = outcome.boundaries & {NO_BOUNDARY, OTHER_BOUNDARY}
     if outcome.boundaries and not unrestricted:
         return "boundary", tuple(sorted(outcome.boundaries))

@@ -20,7 +20,7 @@ from typing import Any
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # project-relative destination -> template name
 PROJECT_FILES = {
-    "iamgate.yaml": "iamgate.yaml",
+    "iamgate.yaml": "iamgate-config.yaml",
     "boundaries/S3AccessBoundary.json": "S3AccessBoundary.json",
     "policies/DelegatePermissions.json": "DelegatePermissions.json",
 }

@@ -47,6 +47,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--scp", action="append", default=[], metavar="FILE[,FILE...]",
         help="the SCPs of one OU level, root first (repeatable; comma-separate SCPs of one level)",
     )  # fmt: skip
+    parser.add_argument(
+        "--account", metavar="ID",
+        help="make the request from this account, under the SCPs on its OU path in the "
+        "repository (organization.ous in iamgate.yaml, scps/); instead of --scp",
+    )  # fmt: skip
     parser.add_argument("--action", required=True, help="the action, e.g. iam:CreateRole")
     parser.add_argument("--resource", required=True, metavar="ARN", help="the resource ARN, or *")
     parser.add_argument(
@@ -64,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         identity = [load_policy(path, "identity") for path in args.policy]
         boundary = load_policy(args.boundary, "boundary") if args.boundary else None
         scps = [[load_policy(path, "scp") for path in _level(level)] for level in args.scp]
+        if args.account is not None:
+            if args.scp:
+                raise UsageError("give --account or --scp, not both: --account reads the SCPs")
+            scps, request = account_scps(args.account, request)
     except UsageError as exc:
         print(f"iamgate simulate: error: {exc}", file=sys.stderr)
         return 2
@@ -77,6 +86,22 @@ def run(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def account_scps(account: str, request: Request) -> tuple[list[list[Policy]], Request]:
+    """The SCP levels above ``account`` from the repository, and the request made from it."""
+    from iamgate.config import ConfigError, load_config
+    from iamgate.evaluator import Request
+    from iamgate.organization import placement
+
+    try:
+        levels = placement(load_config(), account=account).scps
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if request.lookup("aws:principalaccount") is None:
+        context = {**request.context, "aws:PrincipalAccount": (account,)}
+        request = Request(request.action, request.resource, context)
+    return levels, request
 
 
 def _action(text: str) -> str:

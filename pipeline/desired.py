@@ -74,7 +74,7 @@ def _expand(target: Target, config: Config) -> list[Path]:
 
 
 def _literal_folder(pattern: str) -> str:
-    """The folder part of a glob before its first wildcard: "policies/dev/*.json" -> "policies/dev"."""
+    """The folder of a glob before its first wildcard: "policies/dev/*.json" -> "policies/dev"."""
     parts = Path(pattern).parts
     literal = []
     for part in parts[:-1]:

@@ -167,7 +167,9 @@ def plan_account(
             continue
         kinds = repository_kinds or {}
         kind = kinds.get(name) or _live_kind(name, live)
-        why = "not targeted to this account" if name in kinds else "no longer deployed by any target"
+        why = (
+            "not targeted to this account" if name in kinds else "no longer deployed by any target"
+        )
         old = tuple(v.id for v in have.versions if v is not have.default)
         changes.append(Change("delete", name, kind, have.arn, reason=why, old_versions=old))
     plan.changes = ordered(changes)

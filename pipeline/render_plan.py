@@ -150,7 +150,7 @@ def render_text(report: RunReport) -> str:
     if report.skipped:
         lines.append("")
         for account in report.skipped:
-            lines.append(f"skipped: {account.id} {account.name} ({account.state.lower()})")
+            lines.append(f"skipped: {account.id} {account.name} ({account.skip_reason})")
     failed = report.failed
     if failed:
         lines.append("")
@@ -244,8 +244,7 @@ def render_markdown(report: RunReport) -> str:
     if report.skipped:
         lines += [
             "",
-            "Skipped (not active): "
-            + ", ".join(f"`{a.id}` {a.name} ({a.state.lower()})" for a in report.skipped),
+            "Skipped: " + ", ".join(f"`{a.id}` {a.name} ({a.skip_reason})" for a in report.skipped),
         ]
     text = "\n".join(lines) + "\n"
     if len(text) > MARKDOWN_LIMIT:
@@ -324,6 +323,7 @@ def _skipped_json(account: Any) -> dict[str, Any]:
         "account": account.id,
         "name": account.name,
         "state": account.state,
+        "reason": account.skip_reason,
         "targets": list(account.targets),
     }
 

@@ -5,14 +5,17 @@ the accounts in its OUs (OU paths below the root such as ``Workloads/Dev``, or `
 ids; nested OUs included) plus its listed account ids; ``tags`` then keeps only
 accounts carrying every given tag (with no OUs or accounts, tags select from the whole
 organization); ``exclude`` removes accounts last. Suspended or closed accounts are
-skipped and reported. A reference that does not exist is a configuration error naming it.
+skipped and reported, and so is the management account when an OU or tag selects it
+(as StackSets do: it holds the organization's keys and no SCP restricts it); list its
+id under ``accounts`` to target it on purpose. A reference that does not exist is a
+configuration error naming it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ class Account:
     name: str
     state: str  # ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, ...
     targets: tuple[str, ...] = ()
+    skip_reason: str = ""  # why a targeted account is not deployed to
 
     @property
     def active(self) -> bool:
@@ -76,6 +80,9 @@ class OrgReader:
             state = item.get("State") or item.get("Status") or "ACTIVE"
             out[item["Id"]] = Account(item["Id"], item.get("Name", ""), state)
         return out
+
+    def management_account(self) -> str:
+        return self.client.describe_organization()["Organization"]["MasterAccountId"]
 
     def ou_exists(self, ou_id: str) -> bool:
         from botocore.exceptions import ClientError
@@ -169,18 +176,24 @@ def resolve(
         ids = sorted(a.id for a in known.values() if a.active)
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             tags = dict(zip(ids, pool.map(org.tags, ids), strict=True))
+    management = org.management_account()
     targets_of: dict[str, list[str]] = {}
+    named: set[str] = set()
     for target in deploy.targets:
+        named.update(target.accounts)
         for account_id in _select(target, org, known, lambda a: tags.get(a, {}), file):
             targets_of.setdefault(account_id, []).append(target.name)
-    accounts = [
-        Account(a, known[a].name, known[a].state, tuple(names))
-        for a, names in sorted(targets_of.items())
-        if a in known
-    ]
-    return Targeting(
-        tuple(a for a in accounts if a.active), tuple(a for a in accounts if not a.active)
-    )
+    deploy_to: list[Account] = []
+    skipped: list[Account] = []
+    for account_id, names in sorted(targets_of.items()):
+        account = replace(known[account_id], targets=tuple(names))
+        if not account.active:
+            skipped.append(replace(account, skip_reason=account.state.lower()))
+        elif account_id == management and account_id not in named:
+            skipped.append(replace(account, skip_reason="the management account"))
+        else:
+            deploy_to.append(account)
+    return Targeting(tuple(deploy_to), tuple(skipped))
 
 
 def restrict(

@@ -339,6 +339,7 @@ class Faults:
     deny_assume_role: frozenset[str] = frozenset()  # account ids whose AssumeRole is refused
     latency: float = 0.0  # seconds added to every call
     seed: int = 0
+    organizations: bool = True  # False: Organizations (discovery) calls are never faulted
 
 
 class FaultProxy:
@@ -454,6 +455,8 @@ class FaultProxy:
                 return
         with self._lock:
             draw = self._random.random()
+        if json_protocol and not faults.organizations:
+            draw = 1.0
         edge = 0.0
         for kind, rate in (
             ("throttle", faults.throttle),

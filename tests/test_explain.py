@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,19 +35,6 @@ S3_FULL_ACCESS = {
 }
 
 
-@pytest.fixture
-def org_project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("iamgate.yaml", "policies", "boundaries", "scps"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
-    return root
-
-
 def explain_json(run_iamgate, root: Path, *args: str) -> dict[str, Any]:
     done = run_iamgate("explain", POLICY, *args, "--format", "json", cwd=root)
     assert done.returncode == 0, done.stderr
@@ -64,9 +50,9 @@ def grant(report: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def test_roles_the_delegate_creates_reach_at_most_s3_on_the_one_bucket(
-    org_project: Path, run_iamgate
+    project: Path, run_iamgate
 ) -> None:
-    report = explain_json(run_iamgate, org_project, "--account", DEV_ACCOUNT)
+    report = explain_json(run_iamgate, project, "--account", DEV_ACCOUNT)
     (ceiling,) = report["ceilings"]
     assert ceiling["boundary"] == "S3AccessBoundary"
     assert [(r["service"], r["label"], r["resources"]) for r in ceiling["reach"]] == [
@@ -85,9 +71,9 @@ def test_roles_the_delegate_creates_reach_at_most_s3_on_the_one_bucket(
 
 
 def test_the_limit_is_the_boundary_statement_not_the_attached_policy(
-    org_project: Path, run_iamgate
+    project: Path, run_iamgate
 ) -> None:
-    report = explain_json(run_iamgate, org_project, "--account", DEV_ACCOUNT)
+    report = explain_json(run_iamgate, project, "--account", DEV_ACCOUNT)
     (reach,) = report["ceilings"][0]["reach"]
     assert [(s["layer"], s["file"], s["sid"]) for s in reach["allowed_by"]] == [
         ("boundary", "boundaries/S3AccessBoundary.json", "FullAccessToTheTeamBucketOnly")
@@ -127,12 +113,12 @@ def test_even_with_amazon_s3_full_access_attached_the_ceiling_is_the_one_bucket(
     assert ("s3", ("*",)) in [(r.service, r.resources) for r in unbounded.reach]
 
 
-def test_a_wider_boundary_widens_the_ceiling(org_project: Path, run_iamgate) -> None:
-    boundary = org_project / "boundaries" / "S3AccessBoundary.json"
+def test_a_wider_boundary_widens_the_ceiling(project: Path, run_iamgate) -> None:
+    boundary = project / "boundaries" / "S3AccessBoundary.json"
     data = json.loads(boundary.read_text())
     data["Statement"][0]["Resource"] = "*"
     boundary.write_text(json.dumps(data, indent=2))
-    report = explain_json(run_iamgate, org_project, "--account", DEV_ACCOUNT)
+    report = explain_json(run_iamgate, project, "--account", DEV_ACCOUNT)
     (reach,) = report["ceilings"][0]["reach"]
     assert reach["service"] == "s3" and reach["resources"] == ["*"]
 
@@ -140,8 +126,8 @@ def test_a_wider_boundary_widens_the_ceiling(org_project: Path, run_iamgate) -> 
 # -- what the delegate can do -------------------------------------------------------------------
 
 
-def test_the_delegate_creates_roles_only_with_the_boundary(org_project: Path, run_iamgate) -> None:
-    report = explain_json(run_iamgate, org_project, "--account", DEV_ACCOUNT)
+def test_the_delegate_creates_roles_only_with_the_boundary(project: Path, run_iamgate) -> None:
+    report = explain_json(run_iamgate, project, "--account", DEV_ACCOUNT)
     roles = grant(report, "boundary")
     assert roles["boundaries"] == ["S3AccessBoundary"] and roles["scope"] == "prefix"
     assert {"iam:CreateRole", "iam:AttachRolePolicy", "iam:PutRolePolicy"} <= set(roles["actions"])
@@ -149,8 +135,8 @@ def test_the_delegate_creates_roles_only_with_the_boundary(org_project: Path, ru
     assert not [g for g in report["delegate"] if g["kind"] == "unbounded"]
 
 
-def test_the_delegate_groups_are_edit_pass_read_and_never(org_project: Path, run_iamgate) -> None:
-    report = explain_json(run_iamgate, org_project, "--account", DEV_ACCOUNT)
+def test_the_delegate_groups_are_edit_pass_read_and_never(project: Path, run_iamgate) -> None:
+    report = explain_json(run_iamgate, project, "--account", DEV_ACCOUNT)
     assert grant(report, "pass")["actions"] == ["iam:PassRole"]
     assert grant(report, "pass")["scope"] == "prefix"
     policies = grant(report, "policies")
@@ -167,10 +153,10 @@ def test_the_delegate_groups_are_edit_pass_read_and_never(org_project: Path, run
 
 
 def test_the_scps_on_the_ou_path_take_the_managed_policies_away_from_the_delegate(
-    org_project: Path, run_iamgate
+    project: Path, run_iamgate
 ) -> None:
-    in_dev = grant(explain_json(run_iamgate, org_project, "--account", DEV_ACCOUNT), "policies")
-    at_root = grant(explain_json(run_iamgate, org_project), "policies")
+    in_dev = grant(explain_json(run_iamgate, project, "--account", DEV_ACCOUNT), "policies")
+    at_root = grant(explain_json(run_iamgate, project), "policies")
     dev_denied = {d["name"]: d for d in in_dev["not_on"]}
     assert {
         "service-app-logs",
@@ -187,13 +173,13 @@ def test_the_scps_on_the_ou_path_take_the_managed_policies_away_from_the_delegat
 
 
 def test_a_delegation_without_the_boundary_condition_shows_unbounded_roles(
-    org_project: Path, run_iamgate
+    project: Path, run_iamgate
 ) -> None:
-    path = org_project / POLICY
+    path = project / POLICY
     data = json.loads(path.read_text())
     del data["Statement"][0]["Condition"]
     path.write_text(json.dumps(data, indent=2))
-    report = explain_json(run_iamgate, org_project, "--ou", "Workloads/Dev")
+    report = explain_json(run_iamgate, project, "--ou", "Workloads/Dev")
     assert "iam:CreateRole" in grant(report, "unbounded")["actions"]
     boundaries = [c["boundary"] for c in report["ceilings"]]
     assert None in boundaries
@@ -226,18 +212,18 @@ def test_an_account_is_placed_on_its_ou_path_from_iamgate_yaml() -> None:
     ],
 )
 def test_where_it_cannot_place_the_request_explain_says_so(
-    org_project: Path, run_iamgate, args: tuple[str, ...], message: str
+    project: Path, run_iamgate, args: tuple[str, ...], message: str
 ) -> None:
-    done = run_iamgate("explain", POLICY, *args, cwd=org_project)
+    done = run_iamgate("explain", POLICY, *args, cwd=project)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
 def test_an_scp_named_in_iamgate_yaml_but_missing_is_a_clear_error(
-    org_project: Path, run_iamgate
+    project: Path, run_iamgate
 ) -> None:
-    (org_project / "scps" / "DenyLeaveOrganization.json").unlink()
-    done = run_iamgate("explain", POLICY, "--account", DEV_ACCOUNT, cwd=org_project)
+    (project / "scps" / "DenyLeaveOrganization.json").unlink()
+    done = run_iamgate("explain", POLICY, "--account", DEV_ACCOUNT, cwd=project)
     assert done.returncode == 2
     assert "scps/DenyLeaveOrganization.json does not exist" in done.stderr
 
@@ -245,10 +231,8 @@ def test_an_scp_named_in_iamgate_yaml_but_missing_is_a_clear_error(
 # -- every format ---------------------------------------------------------------------------------
 
 
-def test_text_gives_the_answer_and_the_statements_that_set_it(
-    org_project: Path, run_iamgate
-) -> None:
-    done = run_iamgate("explain", POLICY, "--account", DEV_ACCOUNT, cwd=org_project)
+def test_text_gives_the_answer_and_the_statements_that_set_it(project: Path, run_iamgate) -> None:
+    done = run_iamgate("explain", POLICY, "--account", DEV_ACCOUNT, cwd=project)
     assert done.returncode == 0, done.stderr
     assert f"can reach at most s3:* on {BUCKET} and {OBJECTS}" in done.stdout
     assert "even AdministratorAccess or AmazonS3FullAccess" in done.stdout
@@ -256,9 +240,9 @@ def test_text_gives_the_answer_and_the_statements_that_set_it(
     assert "only with the permissions boundary S3AccessBoundary" in done.stdout
 
 
-def test_markdown_gives_the_answer_and_a_table(org_project: Path, run_iamgate) -> None:
+def test_markdown_gives_the_answer_and_a_table(project: Path, run_iamgate) -> None:
     done = run_iamgate(
-        "explain", POLICY, "--account", DEV_ACCOUNT, "--format", "markdown", cwd=org_project
+        "explain", POLICY, "--account", DEV_ACCOUNT, "--format", "markdown", cwd=project
     )
     assert done.returncode == 0, done.stderr
     assert f"s3:* on {BUCKET} and {OBJECTS}" in done.stdout
@@ -322,7 +306,7 @@ class _PageChecker(HTMLParser):
 
 
 def test_the_html_page_is_well_formed_self_contained_and_gives_the_answer(
-    org_project: Path, run_iamgate, tmp_path: Path
+    project: Path, run_iamgate, tmp_path: Path
 ) -> None:
     page = tmp_path / "explain.html"
     done = run_iamgate(
@@ -334,7 +318,7 @@ def test_the_html_page_is_well_formed_self_contained_and_gives_the_answer(
         "html",
         "--output",
         page,
-        cwd=org_project,
+        cwd=project,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
@@ -358,3 +342,69 @@ def test_the_html_page_is_well_formed_self_contained_and_gives_the_answer(
         "FullAccessToTheTeamBucketOnly" in text
         and "NobodyButTheDeployRoleRewritesManagedPolicies" in text
     )
+
+
+# -- simulate --account: the same OU path, one request ------------------------------------------
+
+
+def _simulate(run_iamgate, root: Path, *args: str) -> dict[str, Any]:
+    admin = root / "admin.json"
+    statement = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    admin.write_text(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    done = run_iamgate("simulate", "--policy", admin, *args, "--format", "json", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_simulate_account_applies_the_guardrails_on_its_ou_path(project: Path, run_iamgate) -> None:
+    boundary = f"arn:aws:iam::{DEV_ACCOUNT}:policy/S3AccessBoundary"
+    edit = ("--action", "iam:CreatePolicyVersion", "--resource", boundary)
+    admin = f"aws:PrincipalArn=arn:aws:iam::{DEV_ACCOUNT}:role/AccountAdmin"
+    denied = _simulate(run_iamgate, project, "--account", DEV_ACCOUNT, *edit, "--context", admin)
+    assert denied["decision"] == "explicit_deny"
+    assert [s["file"] for s in denied["statements"]] == ["scps/DenyBoundaryTampering.json"]
+    deployer = f"aws:PrincipalArn=arn:aws:iam::{DEV_ACCOUNT}:role/OrganizationAccountAccessRole"
+    deploying = _simulate(
+        run_iamgate, project, "--account", DEV_ACCOUNT, *edit, "--context", deployer
+    )
+    assert deploying["decision"] == "allowed"
+    assert _simulate(run_iamgate, project, *edit, "--context", admin)["decision"] == "allowed"
+    leave = ("--action", "organizations:LeaveOrganization", "--resource", "*")
+    assert (
+        _simulate(run_iamgate, project, "--account", DEV_ACCOUNT, *leave)["decision"]
+        == "explicit_deny"
+    )
+
+
+def test_simulate_account_makes_the_request_from_that_account(project: Path, run_iamgate) -> None:
+    request = ("--action", "s3:ListAllMyBuckets", "--resource", "*")
+    report = _simulate(run_iamgate, project, "--account", "222222222222", *request)
+    assert report["request"]["context"]["aws:PrincipalAccount"] == ["222222222222"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--account", "999999999999"), "account 999999999999 is in no OU"),
+        (("--account", DEV_ACCOUNT, "--scp", "scps/DenyLeaveOrganization.json"), "not both"),
+    ],
+)
+def test_simulate_account_errors_are_one_line(
+    project: Path, run_iamgate, args: tuple[str, ...], message: str
+) -> None:
+    (project / "admin.json").write_text(
+        '{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}'
+    )
+    request = ("--action", "s3:ListAllMyBuckets", "--resource", "*")
+    done = run_iamgate("simulate", "--policy", "admin.json", *args, *request, cwd=project)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_account_listed_in_two_ous_is_a_configuration_error(project: Path, run_iamgate) -> None:
+    config = project / "iamgate.yaml"
+    text = config.read_text().replace('accounts: ["222222222222"]', 'accounts: ["111111111111"]')
+    config.write_text(text)
+    done = run_iamgate("explain", POLICY, "--account", DEV_ACCOUNT, cwd=project)
+    assert done.returncode == 2
+    assert "account 111111111111 is in both Workloads/Dev and Workloads/Prod" in done.stderr

@@ -346,3 +346,20 @@ def test_a_boundary_left_out_of_the_commit_is_not_approved(
     assert re.search(r"error IG502 .*LogsBoundary", capsys.readouterr().out)
     git(repo, "add", "boundaries/LogsBoundary.json")
     assert lint_hook.main([str(policy)]) == 0, capsys.readouterr().out
+
+
+def test_an_engine_bug_fails_the_commit_with_one_line_not_a_traceback(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import iamgate.lint
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(iamgate.lint, "lint_paths", broken)
+    monkeypatch.delenv("IAMGATE_DEBUG", raising=False)
+    assert lint_hook.main(["policies/DelegatePermissions.json"]) == 2
+    assert capsys.readouterr().err == (
+        "iamgate: internal error: KeyError: 'boom' (set IAMGATE_DEBUG=1 for the traceback "
+        "and report it)\n"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +28,23 @@ from iamgate.pipeline.targets import Account
 from iamgate.config import ConfigError, parse_config
 
 ACCOUNT = "222222222222"
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def doc(bucket: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}],
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+        ],
     }
 
 
 def desired(name: str, document: dict[str, Any], kind: str = "identity") -> DesiredPolicy:
     folder = "boundaries" if kind == "boundary" else "policies"
-    return DesiredPolicy(name, kind, f"{folder}/{name}.json", json.dumps(document, indent=2), document)
+    return DesiredPolicy(
+        name, kind, f"{folder}/{name}.json", json.dumps(document, indent=2), document
+    )
 
 
 def live(
@@ -53,7 +57,8 @@ def live(
     """A live policy whose versions v1..vn hold ``documents``; the last one is default."""
     default_index = len(documents) - 1 if default is None else default
     versions = tuple(
-        LiveVersion(f"v{i + 1}", d, i == default_index, T0 + timedelta(days=i)) for i, d in enumerate(documents)
+        LiveVersion(f"v{i + 1}", d, i == default_index, T0 + timedelta(days=i))
+        for i, d in enumerate(documents)
     )
     return LivePolicy(
         name=name,
@@ -97,7 +102,12 @@ def test_semantically_equal_live_policy_is_unchanged() -> None:
 def test_changed_document_is_one_new_default_version_with_a_diff() -> None:
     result = plan([desired("p", doc("new"))], [live("p", doc("old"))])
     [change] = result.changes
-    assert (change.action, change.set_default, change.rotate_out, change.writes) == ("update", None, None, 1)
+    assert (change.action, change.set_default, change.rotate_out, change.writes) == (
+        "update",
+        None,
+        None,
+        1,
+    )
     changed = [line for line in change.diff.splitlines() if line[:1] in "+-"][2:]
     assert changed == ['-        "arn:aws:s3:::old/*"', '+        "arn:aws:s3:::new/*"']
 
@@ -121,7 +131,9 @@ def test_default_switched_back_by_hand_is_switched_forward_without_a_new_version
 def test_same_name_policy_without_iamgates_marks_is_a_conflict() -> None:
     foreign = live("p", doc("theirs"), description="")
     elsewhere = live("q", doc("q"), path="/other/")
-    result = plan([desired("p", doc("ours")), desired("q", doc("q"))], [foreign, elsewhere], prune=True)
+    result = plan(
+        [desired("p", doc("ours")), desired("q", doc("q"))], [foreign, elsewhere], prune=True
+    )
     assert actions(result) == [("conflict", "p"), ("conflict", "q")]
     assert "not created by iamgate" in result.changes[0].reason
     assert "/other/" in result.changes[1].reason
@@ -159,14 +171,27 @@ def test_deletions_remove_policies_before_the_boundary_they_reference() -> None:
     }
     have = [live("OldBoundary", doc("b")), live("ADelegation", delegation)]
     result = plan([desired("NewBoundary", doc("n"), "boundary")], have, prune=True)
-    assert actions(result) == [("create", "NewBoundary"), ("delete", "ADelegation"), ("delete", "OldBoundary")]
+    assert actions(result) == [
+        ("create", "NewBoundary"),
+        ("delete", "ADelegation"),
+        ("delete", "OldBoundary"),
+    ]
 
 
 def test_literal_boundary_arn_of_another_account_is_a_warning() -> None:
     def delegation(account: str) -> dict[str, Any]:
         arn = f"arn:aws:iam::{account}:policy/S3AccessBoundary"
         condition = {"StringEquals": {"iam:permissionsboundary": [arn]}}
-        return {"Statement": [{"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*", "Condition": condition}]}
+        return {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:CreateRole",
+                    "Resource": "*",
+                    "Condition": condition,
+                }
+            ]
+        }
 
     other = plan([desired("Delegate", delegation("111111111111"))], [])
     assert len(other.warnings) == 1 and "111111111111" in other.warnings[0]
@@ -212,7 +237,9 @@ def _project(tmp_path: Path, targets: str) -> Path:
 
 
 def test_two_files_with_one_iam_name_in_one_target_is_a_config_error(tmp_path: Path) -> None:
-    root = _project(tmp_path, "    - name: dev\n      policies: [policies/*.json, policies/dev/*.json]\n")
+    root = _project(
+        tmp_path, "    - name: dev\n      policies: [policies/*.json, policies/dev/*.json]\n"
+    )
     config = parse_config(root / "iamgate.yaml")
     with pytest.raises(ConfigError, match="both deploy the IAM policy 'p'"):
         load_desired(config, target_files(config))
@@ -221,12 +248,16 @@ def test_two_files_with_one_iam_name_in_one_target_is_a_config_error(tmp_path: P
 def test_a_glob_over_a_missing_folder_names_the_target(tmp_path: Path) -> None:
     root = _project(tmp_path, "    - name: dev\n      policies: [policy/*.json]\n")
     config = parse_config(root / "iamgate.yaml")
-    with pytest.raises(ConfigError, match=r"deploy.targets\[dev\].*'policy/\*.json' matches nothing"):
+    with pytest.raises(
+        ConfigError, match=r"deploy.targets\[dev\].*'policy/\*.json' matches nothing"
+    ):
         target_files(config)
 
 
 def test_a_glob_over_an_existing_but_empty_folder_deploys_nothing_from_it(tmp_path: Path) -> None:
-    root = _project(tmp_path, "    - name: dev\n      policies: [boundaries/*.json, policies/*.json]\n")
+    root = _project(
+        tmp_path, "    - name: dev\n      policies: [boundaries/*.json, policies/*.json]\n"
+    )
     (root / "boundaries" / "B.json").unlink()
     config = parse_config(root / "iamgate.yaml")
     assert [p.name for p in target_files(config)["dev"]] == ["p.json"]
@@ -253,9 +284,18 @@ def _report(command: str = "plan") -> RunReport:
     accounts = [
         AccountReport(Account(ACCOUNT, "dev-1", "ACTIVE", ("dev",)), changed),
         AccountReport(Account("333333333333", "dev-2", "ACTIVE", ("dev",)), same),
-        AccountReport(Account("444444444444", "dev-3", "ACTIVE", ("dev",)), error="assuming x: AccessDenied: no"),
+        AccountReport(
+            Account("444444444444", "dev-3", "ACTIVE", ("dev",)),
+            error="assuming x: AccessDenied: no",
+        ),
     ]
-    return RunReport(command, "abc123", False, accounts, [Account("555555555555", "old", "SUSPENDED", ("dev",))])
+    return RunReport(
+        command,
+        "abc123",
+        False,
+        accounts,
+        [Account("555555555555", "old", "SUSPENDED", ("dev",), "suspended")],
+    )
 
 
 def test_text_plan_reads_like_terraform() -> None:
@@ -286,6 +326,9 @@ def test_json_plan_is_one_object_for_machines() -> None:
     assert data["summary"]["create"] == 1 and data["summary"]["failed"] == 1
     first = data["accounts"][0]
     assert first["status"] == "changes"
-    assert [(c["action"], c["policy"]) for c in first["changes"]] == [("update", "p"), ("create", "q")]
+    assert [(c["action"], c["policy"]) for c in first["changes"]] == [
+        ("update", "p"),
+        ("create", "q"),
+    ]
     assert data["accounts"][2]["failures"] == ["assuming x: AccessDenied: no"]
     assert data["skipped"][0]["state"] == "SUSPENDED"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
 from pipeline_support import (
     DEPLOY_ROLE,
     MotoServer,
@@ -25,7 +26,6 @@ from pipeline_support import (
 )
 
 from iamgate.cli import main
-from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +88,9 @@ def account(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 def changes(report: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     return {
-        a["name"]: [(c["action"], c["policy"]) for c in a["changes"]] for a in report["accounts"] if a["changes"]
+        a["name"]: [(c["action"], c["policy"]) for c in a["changes"]]
+        for a in report["accounts"]
+        if a["changes"]
     }
 
 
@@ -104,7 +106,9 @@ def test_first_apply_creates_exactly_the_targeted_policies_in_exactly_the_target
     state = live_policies(org.iam("dev-1"))["service-reader"]
     assert state.default == s3_read("team-bucket")
     assert state.tags == {TAG_KEY: "true"} and state.versions == 1
-    policy = org.iam("dev-1").get_policy(PolicyArn=f"arn:aws:iam::{org.id('dev-1')}:policy/service-reader")
+    policy = org.iam("dev-1").get_policy(
+        PolicyArn=f"arn:aws:iam::{org.id('dev-1')}:policy/service-reader"
+    )
     assert policy["Policy"]["Description"] == DESCRIPTION and policy["Policy"]["Path"] == "/"
 
 
@@ -118,7 +122,9 @@ def test_after_apply_a_plan_is_empty_and_apply_changes_nothing(org: Org, iamgate
     assert live_policies(org.iam("prod-1"))["service-logs"].versions == 1
 
 
-def test_plan_exits_2_with_detailed_exitcode_when_changes_are_pending(org: Org, iamgate: Run) -> None:
+def test_plan_exits_2_with_detailed_exitcode_when_changes_are_pending(
+    org: Org, iamgate: Run
+) -> None:
     code, out, _ = iamgate("plan", "--detailed-exitcode")
     assert code == 2
     assert "+ create service-dev-scratch" in out
@@ -169,11 +175,15 @@ def test_prune_deletes_only_our_policies_that_left_the_repository(
 ) -> None:
     assert iamgate("apply")[0] == 0
     hand_made = org.iam("dev-2")
-    hand_made.create_policy(PolicyName="someone-elses", PolicyDocument=json.dumps(s3_read("theirs")))
+    hand_made.create_policy(
+        PolicyName="someone-elses", PolicyDocument=json.dumps(s3_read("theirs"))
+    )
     (project / "policies" / "service-logs.json").unlink()
     code, out, _ = iamgate("apply")
     assert code == 0
-    assert "iamgate policy no longer targeted here, kept (apply --prune deletes): service-logs" in out
+    assert (
+        "iamgate policy no longer targeted here, kept (apply --prune deletes): service-logs" in out
+    )
     assert "service-logs" in live_policies(org.iam("dev-1"))
     code, report = iamgate.json("apply", "--prune")
     assert code == 0, report
@@ -191,11 +201,14 @@ def test_prune_deletes_a_policy_no_longer_targeted_to_an_account(
     # The dev-only set now goes to the nested Sandbox OU alone.
     config = project / "iamgate.yaml"
     text = config.read_text().replace(", policies/dev/*.json]", "]")
-    text += "    - name: sandbox\n      ous: [Workloads/Dev/Sandbox]\n      policies: [policies/dev/*.json]\n"
+    text += "    - name: sandbox\n      ous: [Workloads/Dev/Sandbox]\n"
+    text += "      policies: [policies/dev/*.json]\n"
     config.write_text(text, encoding="utf-8")
     code, report = iamgate.json("plan", "--prune", "--detailed-exitcode")
     assert code == 2
-    assert changes(report) == {name: [("delete", "service-dev-scratch")] for name in ("dev-1", "dev-2")}
+    assert changes(report) == {
+        name: [("delete", "service-dev-scratch")] for name in ("dev-1", "dev-2")
+    }
     reasons = {c["reason"] for a in report["accounts"] for c in a["changes"]}
     assert reasons == {"not targeted to this account"}
     assert iamgate("apply", "--prune")[0] == 0
@@ -210,16 +223,31 @@ def test_prune_never_deletes_a_policy_that_is_attached_or_a_boundary_in_use(
     assert iamgate("apply", "--accounts", org.id("dev-1"))[0] == 0
     iam = org.iam("dev-1")
     arn = f"arn:aws:iam::{org.id('dev-1')}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # noqa: E501
-    iam.create_role(RoleName="service-app", AssumeRolePolicyDocument=json.dumps(trust),
-                    PermissionsBoundary=f"{arn}:policy/TeamBoundary")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(
+        RoleName="service-app",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        PermissionsBoundary=f"{arn}:policy/TeamBoundary",
+    )
     iam.attach_role_policy(RoleName="service-app", PolicyArn=f"{arn}:policy/service-logs")
     (project / "policies" / "service-logs.json").unlink()
     (project / "boundaries" / "TeamBoundary.json").unlink()
     code, report = iamgate.json("apply", "--prune", "--accounts", org.id("dev-1"))
     assert code == 0, report
     reasons = {c["policy"]: (c["action"], c["reason"]) for c in report["accounts"][0]["changes"]}
-    assert reasons["service-logs"][0] == "retain" and "attached to 1 principal" in reasons["service-logs"][1]
+    assert (
+        reasons["service-logs"][0] == "retain"
+        and "attached to 1 principal" in reasons["service-logs"][1]
+    )
     assert reasons["TeamBoundary"][0] == "retain"
     assert "the permissions boundary of 1 user or role" in reasons["TeamBoundary"][1]
     assert {"service-logs", "TeamBoundary"} <= set(live_policies(iam))
@@ -270,10 +298,15 @@ def test_drift_finds_out_of_band_edits_and_apply_repairs_them(org: Org, iamgate:
     prod2.delete_policy(PolicyArn=base.format(org.id("prod-2"), "service-logs"))
     code, report = iamgate.json("drift")
     assert code == 2
-    assert changes(report) == {"dev-1": [("update", "service-reader")], "prod-2": [("create", "service-logs")]}
+    assert changes(report) == {
+        "dev-1": [("update", "service-reader")],
+        "prod-2": [("create", "service-logs")],
+    }
     # apply made v1 (the reviewed document) default again; switching back by hand is drift too.
     assert iamgate("apply")[0] == 0
-    dev1.set_default_policy_version(PolicyArn=base.format(org.id("dev-1"), "service-reader"), VersionId="v2")
+    dev1.set_default_policy_version(
+        PolicyArn=base.format(org.id("dev-1"), "service-reader"), VersionId="v2"
+    )
     code, report = iamgate.json("drift")
     assert code == 2 and changes(report) == {"dev-1": [("update", "service-reader")]}
     assert account(report, "dev-1")["changes"][0]["set_default"] == "v1"
@@ -281,7 +314,9 @@ def test_drift_finds_out_of_band_edits_and_apply_repairs_them(org: Org, iamgate:
     assert iamgate("drift")[0] == 0
 
 
-def test_drift_reports_an_extra_policy_under_our_ownership(org: Org, iamgate: Run, project: Path) -> None:
+def test_drift_reports_an_extra_policy_under_our_ownership(
+    org: Org, iamgate: Run, project: Path
+) -> None:
     assert iamgate("apply")[0] == 0
     (project / "policies" / "dev" / "service-dev-scratch.json").unlink()
     (project / "policies" / "dev").rmdir()
@@ -297,7 +332,9 @@ def test_shards_partition_the_targeted_accounts(org: Org, iamgate: Run) -> None:
     for k in (1, 2, 3):
         code, report = iamgate.json("plan", "--shard", f"{k}/3")
         assert code == 0
-        seen += [a["account"] for a in report["accounts"]] + [a["account"] for a in report["skipped"]]
+        seen += [a["account"] for a in report["accounts"]] + [
+            a["account"] for a in report["skipped"]
+        ]
     targeted = org.ids(*DEV, *PROD, "prod-old")
     assert sorted(seen) == sorted(targeted)  # every account once, none twice
 
@@ -309,12 +346,13 @@ def test_accounts_option_limits_the_run_and_rejects_an_untargeted_id(
     assert code == 0
     assert sorted(a["name"] for a in report["accounts"]) == ["dev-2", "prod-2"]
     assert names_by_account(org)["dev-1"] == set()
-    code, out, err = iamgate("plan", "--accounts", org.id("shared-services"))
+    code, _out, err = iamgate("plan", "--accounts", org.id("shared-services"))
     assert code == 2 and f"{org.id('shared-services')} is not targeted" in err
 
 
-def test_session_name_says_iamgate_and_the_commit(org: Org, iamgate: Run, moto: MotoServer,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_session_name_says_iamgate_and_the_commit(
+    org: Org, iamgate: Run, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with fault_proxy(moto.port) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
         monkeypatch.setenv("GITHUB_SHA", "feedfacecafebeef0000000000000000deadbeef")
@@ -324,8 +362,9 @@ def test_session_name_says_iamgate_and_the_commit(org: Org, iamgate: Run, moto: 
     assert {a.split(":")[4] for a in proxy.assumed_roles} == org.ids(*DEV, *PROD)
 
 
-def test_no_op_plan_costs_one_iam_call_per_account(org: Org, iamgate: Run, moto: MotoServer,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_op_plan_costs_one_iam_call_per_account(
+    org: Org, iamgate: Run, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert iamgate("apply")[0] == 0
     with fault_proxy(moto.port) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
@@ -333,17 +372,25 @@ def test_no_op_plan_costs_one_iam_call_per_account(org: Org, iamgate: Run, moto:
     accounts = len(DEV + PROD)
     assert proxy.calls["AssumeRole"] == accounts
     assert proxy.calls["GetAccountAuthorizationDetails"] == accounts
-    iam_calls = {"GetPolicy", "ListPolicies", "GetPolicyVersion", "ListPolicyTags", "ListPolicyVersions"}
+    iam_calls = {
+        "GetPolicy",
+        "ListPolicies",
+        "GetPolicyVersion",
+        "ListPolicyTags",
+        "ListPolicyVersions",
+    }
     assert not iam_calls & set(proxy.calls)
 
 
 def test_lint_failure_stops_apply_before_any_aws_call(
     org: Org, iamgate: Run, project: Path, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (project / "policies" / "service-broken.json").write_text('{"Version": "2012-10-17",}', encoding="utf-8")
+    (project / "policies" / "service-broken.json").write_text(
+        '{"Version": "2012-10-17",}', encoding="utf-8"
+    )
     with fault_proxy(moto.port) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
-        code, out, err = iamgate("apply")
+        code, _out, err = iamgate("apply")
     assert code == 1
     assert "lint failed; nothing was deployed and no AWS call was made" in err
     assert "policies/service-broken.json:1:" in err and "IG001" in err
@@ -351,9 +398,13 @@ def test_lint_failure_stops_apply_before_any_aws_call(
     assert names_by_account(org)["dev-1"] == set()
 
 
-def test_unknown_ou_path_is_a_config_error_that_names_it(org: Org, iamgate: Run, project: Path) -> None:
+def test_unknown_ou_path_is_a_config_error_that_names_it(
+    org: Org, iamgate: Run, project: Path
+) -> None:
     config = project / "iamgate.yaml"
-    config.write_text(config.read_text().replace("Workloads/Prod", "Workloads/Production"), encoding="utf-8")
+    config.write_text(
+        config.read_text().replace("Workloads/Prod", "Workloads/Production"), encoding="utf-8"
+    )
     code, out, err = iamgate("plan")
     assert code == 2 and out == ""
     assert err.count("\n") == 1
@@ -392,4 +443,3 @@ def test_iamgate_as_a_process_applies_then_plans_nothing(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("<!-- iamgate-plan -->")
     assert "5 accounts unchanged" in done.stdout
-

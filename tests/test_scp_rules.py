@@ -12,7 +12,6 @@ https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -31,20 +30,6 @@ GOOD = sorted((FIXTURES / "good").glob("*.json"))
 ACCOUNT = "444455556666"
 
 
-@pytest.fixture
-def org_project(tmp_path: Path) -> Path:
-    """A copy of the example project, scps/ included."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("iamgate.yaml", "policies", "boundaries", "scps"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
-    return root
-
-
 def lint_scp(root: Path, name: str, text: str) -> list:
     path = root / "scps" / name
     path.write_text(text, encoding="utf-8")
@@ -54,24 +39,22 @@ def lint_scp(root: Path, name: str, text: str) -> list:
 
 @pytest.mark.parametrize("fixture", BAD, ids=lambda p: p.stem)
 def test_each_bad_scp_trips_exactly_the_rule_it_is_named_after(
-    org_project: Path, fixture: Path
+    project: Path, fixture: Path
 ) -> None:
-    findings = lint_scp(org_project, fixture.name, fixture.read_text())
+    findings = lint_scp(project, fixture.name, fixture.read_text())
     expected = fixture.stem.split("-")[0]
     assert [f.rule for f in findings] != [], f"{fixture.name} passed lint"
     assert {f.rule for f in findings} == {expected}, [f.message for f in findings]
 
 
 @pytest.mark.parametrize("fixture", GOOD, ids=lambda p: p.stem)
-def test_each_good_scp_lints_clean(org_project: Path, fixture: Path) -> None:
-    findings = lint_scp(org_project, fixture.name, fixture.read_text())
+def test_each_good_scp_lints_clean(project: Path, fixture: Path) -> None:
+    findings = lint_scp(project, fixture.name, fixture.read_text())
     assert findings == [], [f"{f.rule}: {f.message}" for f in findings]
 
 
-def test_an_scp_naming_a_principal_is_reported_once_not_by_two_rules(org_project: Path) -> None:
-    findings = lint_scp(
-        org_project, "P.json", (FIXTURES / "bad" / "IG109-principal.json").read_text()
-    )
+def test_an_scp_naming_a_principal_is_reported_once_not_by_two_rules(project: Path) -> None:
+    findings = lint_scp(project, "P.json", (FIXTURES / "bad" / "IG109-principal.json").read_text())
     assert [(f.rule, f.line) for f in findings] == [("IG109", 7)]
     assert "service control policy" in findings[0].message
 
@@ -103,49 +86,49 @@ def _scp_of_length(compact: int, indent: int | None) -> str:
     return json.dumps(data, indent=indent)
 
 
-def test_an_scp_of_exactly_5120_compact_characters_is_accepted(org_project: Path) -> None:
-    assert lint_scp(org_project, "Big.json", _scp_of_length(SCP_MAX_CHARACTERS, None)) == []
+def test_an_scp_of_exactly_5120_compact_characters_is_accepted(project: Path) -> None:
+    assert lint_scp(project, "Big.json", _scp_of_length(SCP_MAX_CHARACTERS, None)) == []
 
 
-def test_one_character_over_the_limit_even_compact_is_an_error(org_project: Path) -> None:
-    findings = lint_scp(org_project, "Big.json", _scp_of_length(SCP_MAX_CHARACTERS + 1, None))
+def test_one_character_over_the_limit_even_compact_is_an_error(project: Path) -> None:
+    findings = lint_scp(project, "Big.json", _scp_of_length(SCP_MAX_CHARACTERS + 1, None))
     assert [(f.rule, f.severity) for f in findings] == [("IG601", "error")]
     assert "5,121" in findings[0].message
 
 
-def test_whitespace_that_pushes_an_scp_over_the_limit_is_a_warning(org_project: Path) -> None:
+def test_whitespace_that_pushes_an_scp_over_the_limit_is_a_warning(project: Path) -> None:
     text = _scp_of_length(SCP_MAX_CHARACTERS - 20, 8)
     assert len(text) > SCP_MAX_CHARACTERS
-    findings = lint_scp(org_project, "Big.json", text)
+    findings = lint_scp(project, "Big.json", text)
     assert [(f.rule, f.severity) for f in findings] == [("IG602", "warning")]
     assert f"{SCP_MAX_CHARACTERS - 20:,}" in findings[0].message
 
 
-def test_whitespace_is_not_flagged_while_the_written_file_fits(org_project: Path) -> None:
+def test_whitespace_is_not_flagged_while_the_written_file_fits(project: Path) -> None:
     text = _scp_of_length(1000, 2)
     assert len(text) < SCP_MAX_CHARACTERS
-    assert lint_scp(org_project, "Small.json", text) == []
+    assert lint_scp(project, "Small.json", text) == []
 
 
-def test_the_size_limit_is_an_scp_rule_only(org_project: Path) -> None:
+def test_the_size_limit_is_an_scp_rule_only(project: Path) -> None:
     # 5,120 is the SCP quota; a managed policy of that size is fine (IAM's limit is 6,144).
-    path = org_project / "policies" / "service-big.json"
+    path = project / "policies" / "service-big.json"
     text = (
         _scp_of_length(SCP_MAX_CHARACTERS + 200, None)
         .replace("organizations:LeaveOrganization", "s3:GetObject")
         .replace('"Resource":"*"', '"Resource":"arn:aws:s3:::example-team-bucket/*"')
     )
     path.write_text(text)
-    findings = lint_paths([path], load_config(cwd=org_project)).findings
+    findings = lint_paths([path], load_config(cwd=project)).findings
     assert not [f for f in findings if f.rule.startswith("IG6")]
 
 
 # -- the deploy role ------------------------------------------------------------------------
 
 
-def test_a_deny_without_exemption_names_the_deploy_request_it_blocks(org_project: Path) -> None:
+def test_a_deny_without_exemption_names_the_deploy_request_it_blocks(project: Path) -> None:
     findings = lint_scp(
-        org_project, "X.json", (FIXTURES / "bad" / "IG604-exempts-nobody.json").read_text()
+        project, "X.json", (FIXTURES / "bad" / "IG604-exempts-nobody.json").read_text()
     )
     (finding,) = findings
     assert finding.counterexample is not None
@@ -160,18 +143,18 @@ def test_a_deny_without_exemption_names_the_deploy_request_it_blocks(org_project
     assert finding.statements and finding.statements[0].sid == "NobodyRewritesTheBoundary"
 
 
-def test_the_exemption_must_name_the_configured_deploy_role(org_project: Path) -> None:
-    config = org_project / "iamgate.yaml"
+def test_the_exemption_must_name_the_configured_deploy_role(project: Path) -> None:
+    config = project / "iamgate.yaml"
     config.write_text(
         config.read_text().replace("role: OrganizationAccountAccessRole", "role: Deployer")
     )
-    guardrail = (org_project / "scps" / "DenyBoundaryTampering.json").read_text()
-    findings = lint_scp(org_project, "DenyBoundaryTampering.json", guardrail)
+    guardrail = (project / "scps" / "DenyBoundaryTampering.json").read_text()
+    findings = lint_scp(project, "DenyBoundaryTampering.json", guardrail)
     assert {f.rule for f in findings} == {"IG604"}
     assert all("Deployer" in f.message for f in findings)
 
 
-def test_a_deny_on_actions_the_pipeline_never_calls_is_not_flagged(org_project: Path) -> None:
+def test_a_deny_on_actions_the_pipeline_never_calls_is_not_flagged(project: Path) -> None:
     # Nobody, the deploy role included, may remove a boundary: the pipeline never needs to.
     text = json.dumps(
         {
@@ -189,7 +172,7 @@ def test_a_deny_on_actions_the_pipeline_never_calls_is_not_flagged(org_project: 
         },
         indent=2,
     )
-    assert lint_scp(org_project, "NoBoundaryRemoval.json", text) == []
+    assert lint_scp(project, "NoBoundaryRemoval.json", text) == []
 
 
 # -- the shipped guardrails -------------------------------------------------------------------
@@ -207,19 +190,19 @@ def test_the_shipped_guardrails_lint_clean() -> None:
 
 
 def test_lint_without_paths_lints_the_example_project_scps_too_and_stays_clean(
-    org_project: Path, run_iamgate
+    project: Path, run_iamgate
 ) -> None:
-    done = run_iamgate("lint", "--format", "json", cwd=org_project)
+    done = run_iamgate("lint", "--format", "json", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["findings"] == []
     folders = ("policies", "boundaries", "scps")
-    expected = sum(len(list((org_project / folder).glob("*.json"))) for folder in folders)
+    expected = sum(len(list((project / folder).rglob("*.json"))) for folder in folders)
     assert report["summary"]["files"] == expected
-    (org_project / "scps" / "Broken.json").write_text(
+    (project / "scps" / "Broken.json").write_text(
         '{"Statement": [{"Effect": "Deny", "Principal": "*"}]}'
     )
-    assert run_iamgate("lint", cwd=org_project).returncode == 1
+    assert run_iamgate("lint", cwd=project).returncode == 1
 
 
 def _guardrail(name: str) -> list[list]:

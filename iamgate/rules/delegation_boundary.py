@@ -52,7 +52,11 @@ class BoundaryCondition(ProofRule):
     def consequence(self, violation: Violation, proof: Proof) -> str:
         kind = violation.request.resource.split(":", 5)[-1].split("/", 1)[0]
         approved = ", ".join(sorted(proof.approved_names))
-        held = f"an approved boundary ({approved})" if approved else "an approved boundary (none is configured)"
+        held = (
+            f"an approved boundary ({approved})"
+            if approved
+            else "an approved boundary (none is configured)"
+        )
         return f"the {kind} {resource_name(violation.request.resource)} is not held to {held}"
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import BOUNDARIES_DOC, Candidate, ProofRule, Violation, prefix_scoped_actions
+from iamgate.delegation import (
+    BOUNDARIES_DOC,
+    Candidate,
+    ProofRule,
+    Violation,
+    prefix_scoped_actions,
+)
 from iamgate.rules.base import Example
 
 if TYPE_CHECKING:

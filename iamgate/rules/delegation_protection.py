@@ -37,7 +37,9 @@ class BoundaryDeletion(ProofRule):
 
     def search(self, proof: Proof) -> list[Violation]:
         # Any allowed request breaks the rule; removing an approved boundary is the telling one.
-        found = proof.search(boundary_deletion_actions(), lambda c: proof.boundary_approved(c.boundary))
+        found = proof.search(
+            boundary_deletion_actions(), lambda c: proof.boundary_approved(c.boundary)
+        )
         seen = {v.action.full for v in found}
         rest = [a for a in boundary_deletion_actions() if a.full not in seen]
         return found + proof.search(rest, lambda _: True)

@@ -42,7 +42,8 @@ class AttachWithoutBoundary(ProofRule):
         bad='{"Effect": "Allow", "Action": "iam:AttachGroupPolicy", "Resource": "*"}',
         good='{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": '
         '"arn:aws:iam::${aws:PrincipalAccount}:role/service-*", "Condition": {"StringEquals": '
-        '{"iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/S3AccessBoundary"}}}',
+        '{"iam:PermissionsBoundary": '
+        '"arn:aws:iam::${aws:PrincipalAccount}:policy/S3AccessBoundary"}}}',
     )
     source = ESCALATION_DOC
     tags = ("security", "escalation", "permissions-boundary")

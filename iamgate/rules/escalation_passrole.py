@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import (
-    ESCALATION_DOC,
     ProofRule,
     Violation,
     listing,
@@ -15,6 +14,7 @@ from iamgate.delegation import (
 from iamgate.rules.base import Example
 
 if TYPE_CHECKING:
+    from iamgate.catalog import ActionInfo
     from iamgate.delegation import Proof
 
 PASSROLE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
@@ -72,24 +72,33 @@ class PassRoleToCompute(ProofRule):
         # Names first: EC2's catalog is large, and most policies name no code runner at all.
         runners = proof.search(lookup(*filter(proof.names, RUNS_CODE)), lambda _: True)
         for runner in runners:
-            for service in RUNS_CODE[runner.action.full]:
-                found = proof.first_violation(
-                    passrole[0],
-                    lambda c: not proof.in_prefix(c.resource),
-                    outside_first=True,
-                    fixed={PASSED_TO_SERVICE: (service,)},
-                )
-                if found is not None:
-                    allowing = [s for _, s in runner.decision.statements]
-                    detail = f"{runner.action.full} is allowed by {statement_label(proof.policy, allowing)}"
-                    others = [r.action.full for r in runners if r is not runner]
-                    if others:
-                        detail += f" (as are {listing(others, 4)})"
-                    return [Violation(found.action, found.request, found.decision, detail, tuple(allowing))]
+            passed = _pass_any_role_to(proof, passrole[0], runner)
+            if passed is None:
+                continue
+            allowing = tuple(s for _, s in runner.decision.statements)
+            detail = f"{runner.action.full} is allowed by {statement_label(proof.policy, allowing)}"
+            others = [r.action.full for r in runners if r is not runner]
+            if others:
+                detail += f" (as are {listing(others, 4)})"
+            return [Violation(passed.action, passed.request, passed.decision, detail, allowing)]
         return []
 
     def consequence(self, violation: Violation, proof: Proof) -> str:
         return f"and {violation.detail}, so code the caller starts can run as that role"
+
+
+def _pass_any_role_to(proof: Proof, passrole: ActionInfo, runner: Violation) -> Violation | None:
+    """An allowed PassRole of a role outside the prefix to the service the runner starts."""
+    for service in RUNS_CODE[runner.action.full]:
+        found = proof.first_violation(
+            passrole,
+            lambda c: not proof.in_prefix(c.resource),
+            outside_first=True,
+            fixed={PASSED_TO_SERVICE: (service,)},
+        )
+        if found is not None:
+            return found
+    return None
 
 
 RULES = [PassRoleToCompute]

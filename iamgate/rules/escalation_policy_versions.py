@@ -37,7 +37,10 @@ class PolicyVersionEscalation(ProofRule):
         return proof.search(actions, lambda c: not proof.in_prefix(c.resource), outside_first=True)
 
     def consequence(self, violation: Violation, proof: Proof) -> str:
-        return "a new default version grants whatever its author writes to everyone the policy is attached to"
+        return (
+            "a new default version grants whatever its author writes to everyone the policy "
+            "is attached to"
+        )
 
 
 RULES = [PolicyVersionEscalation]

@@ -41,18 +41,18 @@ SCP_MAX_CHARACTERS = 5120
 # Service-linked roles always live under this path; SCPs never restrict them.
 SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
 
-# What the pipeline does to an iamgate-managed policy in a member account (plan/apply/prune).
-DEPLOY_ACTIONS = (
+# What the pipeline's deploy role calls in a member account (its policy is
+# pipeline/iam/iamgate-deploy-member.json): reading every policy at once, then creating,
+# versioning, tagging and deleting each managed one.
+ACCOUNT_DEPLOY_ACTIONS = ("iam:GetAccountAuthorizationDetails",)
+POLICY_DEPLOY_ACTIONS = (
     "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:ListPolicyVersions",
     "iam:CreatePolicy",
+    "iam:TagPolicy",
     "iam:CreatePolicyVersion",
     "iam:SetDefaultPolicyVersion",
     "iam:DeletePolicyVersion",
     "iam:DeletePolicy",
-    "iam:TagPolicy",
-    "iam:UntagPolicy",
 )
 # A member account for the questions put to the evaluator; any 12 digits would do.
 SAMPLE_ACCOUNT = "111122223333"
@@ -74,11 +74,15 @@ class ScpTooLarge(Rule):
     id = "IG601"
     name = "scp-too-large"
     severity = "error"
-    summary = "an SCP is over AWS's 5,120-character limit even with all whitespace removed"
+    summary = "An SCP is over AWS's 5,120-character limit even with all whitespace removed"
     why = (
         "AWS Organizations refuses an SCP longer than 5,120 characters. When even the compact "
         "form is too long, no formatting helps: split the policy into two SCPs attached at the "
         "same root, OU or account, or shorten it with wildcards."
+    )
+    example = Example(
+        bad="one SCP denying 300 listed actions: 5,800 characters without whitespace",
+        good="two SCPs attached at the same level, each under 5,120 characters",
     )
     source = SCP_QUOTAS
     tags = ("scp", "quota")
@@ -99,11 +103,15 @@ class ScpSizeWhitespace(Rule):
     id = "IG602"
     name = "scp-size-whitespace"
     severity = "warning"
-    summary = "an SCP fits the 5,120-character limit only once its whitespace is removed"
+    summary = "An SCP fits the 5,120-character limit only once its whitespace is removed"
     why = (
         "AWS counts every character of an SCP, spaces and line breaks included. A file that is "
         "over the limit as written is refused when uploaded as is (the API and the AWS CLI "
         "store the text exactly as given); it is accepted only when uploaded compact."
+    )
+    example = Example(
+        bad="an SCP of 4,900 characters compact, 5,600 as written with 2-space indentation",
+        good="the same SCP uploaded compact, or shortened until it fits as written",
     )
     source = SCP_SYNTAX
     tags = ("scp", "quota")
@@ -125,7 +133,7 @@ class ScpServiceLinkedRole(Rule):
     id = "IG603"
     name = "scp-service-linked-role"
     severity = "info"
-    summary = "an SCP condition names service-linked roles, which SCPs never restrict"
+    summary = "An SCP condition names service-linked roles, which SCPs never restrict"
     why = (
         "SCPs do not affect service-linked roles (nor any principal of the management account). "
         "A Deny aimed at them denies nothing; an exemption for them is redundant and costs "
@@ -168,7 +176,7 @@ class ScpDeniesDeployRole(Rule):
     name = "scp-denies-deploy-role"
     severity = "warning"
     summary = (
-        "an SCP Deny exempts nobody, so it also blocks the role that deploys iamgate's policies"
+        "An SCP Deny exempts nobody, so it also blocks the role that deploys iamgate's policies"
     )
     why = (
         "A guardrail that denies editing policies to everyone also denies it to the pipeline's "
@@ -242,9 +250,11 @@ def deploy_requests(project: Project) -> Iterator[Request]:
         "aws:PrincipalArn": (deploy_role_arn(project),),
         "aws:PrincipalAccount": (SAMPLE_ACCOUNT,),
     }
+    for action in ACCOUNT_DEPLOY_ACTIONS:
+        yield Request(action, "*", context)
     for name in [*managed_policy_names(project), FUTURE_POLICY]:
         resource = f"arn:aws:iam::{SAMPLE_ACCOUNT}:policy{path}{name}"
-        for action in DEPLOY_ACTIONS:
+        for action in POLICY_DEPLOY_ACTIONS:
             yield Request(action, resource, context)
 
 
