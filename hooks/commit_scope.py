@@ -4,8 +4,9 @@ pre-commit hands a hook only the files being committed, and never the deleted on
 policy is judged with its project's configuration and boundaries anyway (the engine reads
 them from disk), but a commit that changes or deletes a boundary, or the configuration,
 can break policies it does not touch: a delegation policy that names a boundary the commit
-removes. So such a commit re-checks every identity policy of that project. Git tells us
-about deletions: the staged changes, or the range pre-commit was given (--from-ref/--to-ref).
+removes. So a commit that touches a boundary re-checks every identity policy of that
+project, and one that touches iamgate.yaml every policy. Git tells us about deletions: the
+staged changes, or the range pre-commit was given (--from-ref/--to-ref).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Each file is judged with its project (the nearest iamgate.yaml upward, else the working
 directory's) and all of that project's boundaries, not just the files in the commit. A
-commit that adds, changes or deletes a boundary or iamgate.yaml re-checks every identity
-policy of the project, so deleting an approved boundary cannot slip through; the hook is
+commit that adds, changes or deletes a boundary re-checks every identity policy of the
+project (one that changes iamgate.yaml, every policy), so deleting an approved boundary
+cannot slip through; the hook is
 declared `always_run` because pre-commit never passes deleted files. In a git repository the
 approved boundaries (when iamgate.yaml does not list them) are the boundary files in the
 index, i.e. those the commit will contain: an untracked boundary on disk does not count.
@@ -98,10 +99,12 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
     config = _config(scope, cwd)
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
-    if in_git and config.boundaries is None:
+    if in_git:
+        # Approved means part of the commit: a boundary deleted or never added is not.
         staged = staged_boundaries(config.root)
         if staged is not None:
-            config = replace(config, boundaries=staged)
+            listed = staged if config.boundaries is None else config.boundaries
+            config = replace(config, boundaries=tuple(b for b in listed if b in staged))
     paths = list(scope.files)
     if scope.reasons:
         policies = scope.policies_to_recheck()

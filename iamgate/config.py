@@ -192,11 +192,16 @@ def _line_of(data: Any, path: list[Any]) -> int | None:
 
 
 def _validate(data: Any, path: Path) -> None:
-    import jsonschema
+    from iamgate.schema_subset import conforms
 
     schema = json.loads(resources.files("iamgate").joinpath("schemas/config.schema.json").read_text())
+    plain = _plain(data)
+    if conforms(plain, schema):
+        return
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(_plain(data)), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(plain), key=lambda e: list(e.absolute_path))
     if not errors:
         return
     error = errors[0]

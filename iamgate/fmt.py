@@ -186,7 +186,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=Path,
         metavar="PATH",
-        help="files or folders (default: the project's policies/ and boundaries/)",
+        help="files or folders (default: the project's policies/, boundaries/ and scps/)",
     )
     parser.add_argument(
         "--check",

@@ -96,10 +96,20 @@ class Project:
 
     @cached_property
     def approved_boundaries(self) -> frozenset[str]:
-        """Names of the approved boundaries: the configured list, else every file in boundaries/."""
-        if self.config.boundaries is not None:
-            return frozenset(self.config.boundaries)
-        return frozenset(f.name for f in self.boundary_files)
+        """Names of the approved boundaries: those of boundaries/ that delegation.boundaries
+        lists (every one when it lists none). A configured name whose file is gone is not
+        approved: deleting a boundary must fail the delegation policies that rely on it."""
+        present = frozenset(f.name for f in self.boundary_files)
+        if self.config.boundaries is None:
+            return present
+        return frozenset(self.config.boundaries) & present
+
+    @cached_property
+    def missing_boundaries(self) -> frozenset[str]:
+        """Boundaries iamgate.yaml approves that have no file in boundaries/."""
+        if self.config.boundaries is None:
+            return frozenset()
+        return frozenset(self.config.boundaries) - {f.name for f in self.boundary_files}
 
     @property
     def prefix(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,21 @@ def session_name(root: Path) -> str:
     return f"iamgate-{sha}"
 
 
+def parse_timestamp(value: Any) -> Any:
+    """IAM and STS timestamps are ISO-8601; the standard library reads them far faster than
+    botocore's default (dateutil), which matters because GetAccountAuthorizationDetails
+    carries two timestamps per policy version, for every account."""
+    from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return DEFAULT_TIMESTAMP_PARSER(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return DEFAULT_TIMESTAMP_PARSER(value)
+
+
 class Aws:
     """The management account's clients, and an IAM client per member account via AssumeRole.
 
@@ -67,7 +83,11 @@ class Aws:
 
         self.role = role.strip("/")
         self.session_name = session_name
-        self._boto = boto3.Session(botocore_session=botocore_session or botocore.session.Session())
+        core = botocore_session or botocore.session.Session()
+        core.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp
+        )
+        self._boto = boto3.Session(botocore_session=core)
         self.region = self._boto.region_name or "us-east-1"
         self.partition = self._boto.get_partition_for_region(self.region)
         # Only the pool size and user agent are set here: retries, endpoint and credentials

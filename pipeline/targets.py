@@ -13,8 +13,9 @@ configuration error naming it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -42,36 +43,51 @@ class Targeting:
 
 
 class OrgReader:
-    """Organizations reads, each asked once: the only module here that calls Organizations."""
+    """Organizations reads, each asked once even from several threads: the only module here
+    that calls Organizations."""
 
     def __init__(self, client: Any) -> None:
-        self.client = client
-        self._children: dict[str, list[tuple[str, str]]] = {}
-        self._accounts_in: dict[str, list[str]] = {}
-        self._root: str | None = None
+        self.client = client  # botocore clients are thread-safe
+        self._lock = threading.Lock()
+        self._memo: dict[tuple[str, ...], Future[Any]] = {}
+
+    def _once(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+        with self._lock:
+            future = self._memo.get(key)
+            owner = future is None
+            if future is None:
+                future = self._memo[key] = Future()
+        if owner:
+            try:
+                future.set_result(fetch())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
 
     def _pages(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
         paginator = self.client.get_paginator(operation)
         return [item for page in paginator.paginate(**kwargs) for item in page.get(key, ())]
 
     def root_id(self) -> str:
-        if self._root is None:
-            self._root = self._pages("list_roots", "Roots")[0]["Id"]
-        return self._root
+        return self._once(("root",), lambda: self._pages("list_roots", "Roots")[0]["Id"])
 
     def child_ous(self, parent: str) -> list[tuple[str, str]]:
-        if parent not in self._children:
+        def fetch() -> list[tuple[str, str]]:
             items = self._pages(
                 "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent
             )
-            self._children[parent] = [(ou["Id"], ou["Name"]) for ou in items]
-        return self._children[parent]
+            return [(ou["Id"], ou["Name"]) for ou in items]
+
+        return self._once(("ous", parent), fetch)
 
     def accounts_in(self, parent: str) -> list[str]:
-        if parent not in self._accounts_in:
-            items = self._pages("list_accounts_for_parent", "Accounts", ParentId=parent)
-            self._accounts_in[parent] = [a["Id"] for a in items]
-        return self._accounts_in[parent]
+        def fetch() -> list[str]:
+            return [
+                a["Id"]
+                for a in self._pages("list_accounts_for_parent", "Accounts", ParentId=parent)
+            ]
+
+        return self._once(("accounts", parent), fetch)
 
     def all_accounts(self) -> dict[str, Account]:
         out: dict[str, Account] = {}
@@ -145,6 +161,18 @@ def accounts_below(ou_id: str, org: OrgReader) -> list[str]:
     return out
 
 
+def _prefetch_tree(ou_ids: Iterable[str], org: OrgReader, pool: ThreadPoolExecutor) -> None:
+    """Read the OUs below ``ou_ids`` a level at a time, each level's calls in parallel."""
+    frontier = sorted(set(ou_ids))
+    seen = set(frontier)
+    while frontier:
+        accounts = pool.map(org.accounts_in, frontier)
+        children = list(pool.map(org.child_ous, frontier))
+        list(accounts)
+        frontier = sorted({c for kids in children for c, _ in kids} - seen)
+        seen.update(frontier)
+
+
 def _select(
     target: Target,
     org: OrgReader,
@@ -169,14 +197,23 @@ def _select(
 def resolve(
     deploy: DeployConfig, org: OrgReader, file: Path | None = None, concurrency: int = 8
 ) -> Targeting:
-    known = org.all_accounts()
-    tags: dict[str, dict[str, str]] = {}
-    if any(t.tags for t in deploy.targets):
-        # One ListTagsForResource per account; only when a target selects by tag.
-        ids = sorted(a.id for a in known.values() if a.active)
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, concurrency), thread_name_prefix="iamgate-org"
+    ) as pool:
+        known_future = pool.submit(org.all_accounts)
+        management_future = pool.submit(org.management_account)
+        references = [(t, ref) for t in deploy.targets for ref in t.ous]
+        # Each OU path is walked from the root; different paths walk in parallel. A path that
+        # does not exist raises its ConfigError here, before any account is touched.
+        ou_ids = list(pool.map(lambda tr: resolve_ou(tr[1], org, tr[0], file), references))
+        _prefetch_tree(ou_ids, org, pool)
+        known = known_future.result()
+        tags: dict[str, dict[str, str]] = {}
+        if any(t.tags for t in deploy.targets):
+            # One ListTagsForResource per account; only when a target selects by tag.
+            ids = sorted(a.id for a in known.values() if a.active)
             tags = dict(zip(ids, pool.map(org.tags, ids), strict=True))
-    management = org.management_account()
+        management = management_future.result()
     targets_of: dict[str, list[str]] = {}
     named: set[str] = set()
     for target in deploy.targets:

@@ -453,10 +453,10 @@ class FaultProxy:
                 message = f"User is not authorized to perform: sts:AssumeRole on resource: {role}"
                 self._send(handler, 403, _xml_error("AccessDenied", message), False)
                 return
-        with self._lock:
-            draw = self._random.random()
-        if json_protocol and not faults.organizations:
-            draw = 1.0
+        draw = 1.0  # no fault
+        if faults.organizations or not json_protocol:
+            with self._lock:
+                draw = self._random.random()
         edge = 0.0
         for kind, rate in (
             ("throttle", faults.throttle),

@@ -205,9 +205,16 @@ def _lint_json(project: Path, run_iamgate: RunIamgate, *args: str) -> tuple[int,
 
 
 def _configure_lint(project: Path, lint_section: str) -> None:
-    text = (project / CONFIG_NAME).read_text()
-    assert "lint:\n  fail-on: error\n" in text, "the example iamgate.yaml changed shape"
-    (project / CONFIG_NAME).write_text(text.replace("lint:\n  fail-on: error\n", lint_section))
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    config = yaml.load((project / CONFIG_NAME).read_text())
+    config["lint"] = yaml.load(lint_section)["lint"]  # this test's lint section, nothing else
+    out = io.StringIO()
+    yaml.dump(config, out)
+    (project / CONFIG_NAME).write_text(out.getvalue())
     (project / BROKEN).write_text(BROKEN_POLICY)
 
 

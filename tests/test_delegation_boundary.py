@@ -277,7 +277,7 @@ def test_a_boundary_on_a_path_is_approved_by_its_name() -> None:
 def test_with_no_approved_boundary_every_delegated_role_is_a_finding() -> None:
     p = policy(allow(ROLE_WRITES, condition=only_approved()))
     (finding,) = ig301(p, make_project(boundaries=()))
-    assert "none is configured" in finding.message
+    assert "none is approved" in finding.message
 
 
 def test_a_policy_that_delegates_nothing_is_not_judged() -> None:

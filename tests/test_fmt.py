@@ -51,7 +51,7 @@ def test_the_corpus_covers_the_example_project() -> None:
     assert {"policies/DelegatePermissions.json", "boundaries/S3AccessBoundary.json"} <= names
 
 
-@pytest.mark.parametrize("folder", ["policies", "boundaries", "iamgate/templates"])
+@pytest.mark.parametrize("folder", ["policies", "boundaries", "scps", "iamgate/templates"])
 def test_the_example_project_and_templates_are_already_canonical(folder: str) -> None:
     # The repository's own pre-commit config runs iamgate-fmt on these files.
     for path in sorted((REPO / folder).glob("*.json")):

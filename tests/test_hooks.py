@@ -173,6 +173,22 @@ def test_a_committed_or_deleted_boundary_or_config_asks_for_a_full_recheck(tmp_p
     assert team_b.files == []  # nothing of team-b is committed, yet it must be re-checked
 
 
+def test_a_config_change_rechecks_every_policy_a_boundary_change_the_identity_ones(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path)
+    (tmp_path / "scps").mkdir()
+    (tmp_path / "scps" / "Guardrail.json").write_text(template("S3AccessBoundary.json"))
+    [boundary] = plan([], [Change("D", tmp_path / "boundaries/Gone.json")], tmp_path)
+    assert [p.name for p in boundary.policies_to_recheck()] == ["DelegatePermissions.json"]
+    [config] = plan([], [Change("M", tmp_path / "iamgate.yaml")], tmp_path)
+    assert sorted(p.name for p in config.policies_to_recheck()) == [
+        "DelegatePermissions.json",
+        "Guardrail.json",
+        "S3AccessBoundary.json",
+    ]
+
+
 def test_an_explicit_config_takes_every_file(tmp_path: Path) -> None:
     write_project(tmp_path / "team-b")
     scopes = plan(

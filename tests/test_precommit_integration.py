@@ -268,3 +268,22 @@ def test_try_repo_runs_the_lint_hook_from_the_hook_repository(
     broken = consumer.pre_commit("try-repo", str(repo_path), "iamgate-lint", "--files", DELEGATION)
     assert broken.returncode == 1
     assert re.search(rf"^{re.escape(DELEGATION)}:\d+:\d+: error IG1\d\d ", broken.stdout, re.M)
+
+
+def test_this_repository_passes_its_own_iamgate_hooks(
+    tmp_path: Path, hook_repo: tuple[Path, str], env: dict[str, str]
+) -> None:
+    # .pre-commit-config.yaml runs iamgate's hooks as `language: system`: the iamgate
+    # installed beside this Python, as after `pip install -e .`.
+    clone = tmp_path / "iamgate"
+    run(["git", "clone", "-q", str(hook_repo[0]), str(clone)], tmp_path, env)
+    local = dict(env, PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    for hook in ("iamgate-fmt", "iamgate-lint"):
+        done = run(
+            [sys.executable, "-m", "pre_commit", "run", hook, "--all-files"],
+            clone,
+            local,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout
+        assert re.search(rf"{hook.replace('-', ' ')}\.+Passed", done.stdout), done.stdout

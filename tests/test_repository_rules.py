@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 from typing import Any
 
 from iamgate.config import Config, load_config
@@ -163,3 +165,21 @@ def test_approved_boundaries_default_to_the_boundaries_folder(project: Path) -> 
     )
     rules = {f.rule for f in lint_paths([], load_config(cwd=project)).findings}
     assert not rules & {"IG301", "IG502"}
+
+
+def test_a_configured_boundary_whose_file_was_deleted_is_no_longer_approved(tmp_path: Path) -> None:
+    """delegation.boundaries lists S3AccessBoundary but boundaries/ no longer holds it:
+    deleting the boundary must fail the delegation policy that relies on it."""
+    import shutil
+
+    from iamgate.config import load_config
+    from iamgate.lint import lint_paths
+
+    shutil.copy(REPO_ROOT / "iamgate.yaml", tmp_path / "iamgate.yaml")
+    shutil.copytree(REPO_ROOT / "policies", tmp_path / "policies")
+    (tmp_path / "boundaries").mkdir()
+    result = lint_paths([], load_config(cwd=tmp_path))
+    ig502 = [f for f in result.findings if f.rule == "IG502"]
+    assert [f.file for f in ig502] == ["policies/DelegatePermissions.json"]
+    assert "boundaries/S3AccessBoundary.json does not exist" in ig502[0].message
+    assert result.exit_code == 1

@@ -55,7 +55,7 @@ class BoundaryCondition(ProofRule):
         held = (
             f"an approved boundary ({approved})"
             if approved
-            else "an approved boundary (none is configured)"
+            else "an approved boundary (none is approved)"
         )
         return f"the {kind} {resource_name(violation.request.resource)} is not held to {held}"
 

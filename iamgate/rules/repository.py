@@ -88,7 +88,7 @@ class UnapprovedBoundary(Rule):
         proof = proof_for(policy, project)
         if not proof.is_delegation:
             return []
-        approved = ", ".join(sorted(proof.approved_names)) or "none is configured"
+        approved = ", ".join(sorted(proof.approved_names)) or "none is approved"
         findings: list[Finding] = []
         for statement in policy.statements:
             for condition in _admitting(statement):
@@ -99,12 +99,20 @@ class UnapprovedBoundary(Rule):
                         continue
                     account, name = match.groups()
                     where = "" if account == proof.account else f" of account {account or '(none)'}"
-                    message = (
-                        f'{raw} names the boundary "{name}"{where}, which is not an approved '
-                        f"boundary ({approved}): delegates could give it to the roles they "
-                        "create; approve it in iamgate.yaml (delegation.boundaries) or name an "
-                        "approved one"
-                    )
+                    if name in project.missing_boundaries and not where:
+                        message = (
+                            f'{raw} names the boundary "{name}", which iamgate.yaml approves but '
+                            f"boundaries/{name}.json does not exist: the repository no longer "
+                            "defines it, so delegates could give roles whatever policy then "
+                            "carries that name; restore the boundary or name an approved one"
+                        )
+                    else:
+                        message = (
+                            f'{raw} names the boundary "{name}"{where}, which is not an approved '
+                            f"boundary ({approved}): delegates could give it to the roles they "
+                            "create; approve it in iamgate.yaml (delegation.boundaries) or name "
+                            "an approved one"
+                        )
                     findings.append(self.finding(policy, (*condition.path, index), message))
         return findings
 
