@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import write_managed_policies  # noqa: E402
+from _corpus import write_managed_policies
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, int]:
@@ -50,12 +50,33 @@ def main() -> int:
         results: dict[str, list[float]] = {"iamgate lint": [], "parliament": [], "json.load": []}
         parliament = shutil.which("parliament")
         for _ in range(args.runs):
-            seconds, _code = timed([sys.executable, "-m", "iamgate", "lint", "--format", "json",
-                                    "--output", str(work / "out.json"), str(corpus)], work)
+            seconds, _code = timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "iamgate",
+                    "lint",
+                    "--format",
+                    "json",
+                    "--output",
+                    str(work / "out.json"),
+                    str(corpus),
+                ],
+                work,
+            )
             results["iamgate lint"].append(seconds)
             if parliament:
-                seconds, _code = timed([parliament, "--directory", str(corpus),
-                                        "--include_policy_extension", ".json", "--json"], work)
+                seconds, _code = timed(
+                    [
+                        parliament,
+                        "--directory",
+                        str(corpus),
+                        "--include_policy_extension",
+                        ".json",
+                        "--json",
+                    ],
+                    work,
+                )
                 results["parliament"].append(seconds)
             results["json.load"].append(floor(paths))
         report = json.loads((work / "out.json").read_text())
@@ -70,8 +91,13 @@ def main() -> int:
             medians[tool] = statistics.median(samples)
             print(f"{tool:<14} {medians[tool]:>9.3f} {n / medians[tool]:>11.0f}")
         if "parliament" in medians:
-            print(f"iamgate is {medians['parliament'] / medians['iamgate lint']:.1f}x parliament's speed")
-        print(f"iamgate is {medians['iamgate lint'] / medians['json.load']:.1f}x the json.load floor")
+            print(
+                f"iamgate is {medians['parliament'] / medians['iamgate lint']:.1f}x "
+                "parliament's speed"
+            )
+        print(
+            f"iamgate is {medians['iamgate lint'] / medians['json.load']:.1f}x the json.load floor"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -24,7 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("iamgate.rules_cli", "list every rule with its id, severity and summary"),
     "plan": ("iamgate.pipeline.cli_plan", "show what apply would change in each target account"),
     "apply": ("iamgate.pipeline.cli_apply", "sync the approved policies to each target account"),
-    "drift": ("iamgate.pipeline.cli_drift", "compare live IAM with the repository; exit 2 on drift"),
+    "drift": (
+        "iamgate.pipeline.cli_drift",
+        "compare live IAM with the repository; exit 2 on drift",
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""iamgate.yaml: found upward from the working directory, read with ruamel.yaml, validated by a schema."""
+"""iamgate.yaml: found upward from the working directory, read with ruamel.yaml, schema-checked."""
 
 from __future__ import annotations
 
@@ -136,7 +136,9 @@ def _read_yaml(text: str, path: Path) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+        raise ConfigError(
+            f"invalid YAML: {problem}", path, mark.line + 1 if mark else None
+        ) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path) from None
     except (ValueError, KeyError, TypeError) as exc:
@@ -145,7 +147,9 @@ def _read_yaml(text: str, path: Path) -> Any:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError("the configuration must be a mapping of sections (delegation, lint, deploy)", path, 1)
+        raise ConfigError(
+            "the configuration must be a mapping of sections (delegation, lint, deploy)", path, 1
+        )
     return data
 
 
@@ -194,7 +198,9 @@ def _line_of(data: Any, path: list[Any]) -> int | None:
 def _validate(data: Any, path: Path) -> None:
     from iamgate.schema_subset import conforms
 
-    schema = json.loads(resources.files("iamgate").joinpath("schemas/config.schema.json").read_text())
+    schema = json.loads(
+        resources.files("iamgate").joinpath("schemas/config.schema.json").read_text()
+    )
     plain = _plain(data)
     if conforms(plain, schema):
         return
@@ -221,7 +227,9 @@ def _validate(data: Any, path: Path) -> None:
     elif error.validator == "format":
         message = f"{dotted}: {error.instance!r} is not a date (write YYYY-MM-DD)"
     elif error.validator == "type":
-        message = f"{dotted}: expected {error.validator_value}, found {type(error.instance).__name__}"
+        message = (
+            f"{dotted}: expected {error.validator_value}, found {type(error.instance).__name__}"
+        )
     elif error.validator == "pattern":
         message = f"{dotted}: {error.instance!r} is not allowed here"
     else:
@@ -263,7 +271,9 @@ def _build(data: dict[str, Any], path: Path) -> Config:
     for target in targets:
         # Point at the second use: the first one is where the name legitimately belongs.
         if target.name in names:
-            raise ConfigError(f"deploy.targets: the name '{target.name}' is used twice", path, target.line)
+            raise ConfigError(
+                f"deploy.targets: the name '{target.name}' is used twice", path, target.line
+            )
         names.add(target.name)
     boundaries = delegation.get("boundaries")
     return Config(

@@ -26,7 +26,10 @@ class LintResult:
         return [f for f in self.findings if RANK[f.severity] >= floor]
 
     def summary(self) -> dict[str, int | str]:
-        counts = {s: sum(1 for f in self.findings if f.severity == s) for s in ("error", "warning", "info")}
+        counts = {
+            s: sum(1 for f in self.findings if f.severity == s)
+            for s in ("error", "warning", "info")
+        }
         return {
             "files": len(self.files),
             **counts,
@@ -66,7 +69,11 @@ def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
         return findings
     policy = pf.policy = build_policy(pf.document, pf.name, pf.kind)
     for rule in all_rules().values():
-        if rule.stage in ("rules", "project") and policy.kind in rule.kinds and _enabled(rule.id, rule.name, project.config):
+        if (
+            rule.stage in ("rules", "project")
+            and policy.kind in rule.kinds
+            and _enabled(rule.id, rule.name, project.config)
+        ):
             findings.extend(rule.check(policy, project))
     return findings
 
@@ -75,7 +82,9 @@ def _enabled(rule_id: str, name: str, config: Config) -> bool:
     return config.rules.get(rule_id, config.rules.get(name)) != "off"
 
 
-def apply_config(findings: list[Finding], config: Config, today: dt.date | None = None) -> tuple[list[Finding], list[Finding]]:
+def apply_config(
+    findings: list[Finding], config: Config, today: dt.date | None = None
+) -> tuple[list[Finding], list[Finding]]:
     """Severity overrides, then exceptions. Returns (reported, suppressed)."""
     today = today or dt.date.today()
     rules = all_rules()
@@ -92,7 +101,10 @@ def apply_config(findings: list[Finding], config: Config, today: dt.date | None 
         if exception is None:
             reported.append(finding)
             continue
-        info = {"reason": exception.reason, "expires": exception.expires.isoformat() if exception.expires else None}
+        info = {
+            "reason": exception.reason,
+            "expires": exception.expires.isoformat() if exception.expires else None,
+        }
         if exception.expires is not None and exception.expires < today:
             reported.append(
                 replace(
@@ -107,7 +119,7 @@ def apply_config(findings: list[Finding], config: Config, today: dt.date | None 
     return reported, suppressed
 
 
-def _matching_exception(finding: Finding, config: Config, rule_name: str):  # noqa: ANN202
+def _matching_exception(finding: Finding, config: Config, rule_name: str):
     for exception in config.exceptions:
         if exception.rule not in (finding.rule, rule_name):
             continue

@@ -10,13 +10,21 @@ FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="files or folders (default: policies/, boundaries/, scps/)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders (default: policies/, boundaries/, scps/)",
+    )
     parser.add_argument("--config", type=Path, help="iamgate.yaml (default: searched upward)")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
-    parser.add_argument("--fail-on", choices=("error", "warning", "info"),
-                        help="lowest severity that fails (default: lint.fail-on, else error)")
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        help="lowest severity that fails (default: lint.fail-on, else error)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

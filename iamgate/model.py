@@ -74,17 +74,22 @@ def build_policy(doc: Document, name: str, kind: PolicyKind) -> Policy:
     else:
         items, paths = raw, [("Statement", i) for i in range(len(raw))]
     statements = tuple(
-        statement_from_json(item, index, path) for index, (item, path) in enumerate(zip(items, paths))
+        statement_from_json(item, index, path)
+        for index, (item, path) in enumerate(zip(items, paths, strict=True))
     )
     version = data.get("Version")
-    return Policy(name, doc.display, kind, version if isinstance(version, str) else None, statements, doc)
+    return Policy(
+        name, doc.display, kind, version if isinstance(version, str) else None, statements, doc
+    )
 
 
 def statement_from_json(item: dict[str, Any], index: int, path: JsonPath) -> Statement:
     conditions: list[Condition] = []
     for operator, block in (item.get("Condition") or {}).items():
         for key, values in block.items():
-            conditions.append(Condition(operator, key, _strings(values), (*path, "Condition", operator, key)))
+            conditions.append(
+                Condition(operator, key, _strings(values), (*path, "Condition", operator, key))
+            )
 
     def opt(name: str) -> tuple[str, ...] | None:
         return _strings(item[name]) if name in item else None
@@ -104,9 +109,12 @@ def statement_from_json(item: dict[str, Any], index: int, path: JsonPath) -> Sta
     )
 
 
-def policy_from_data(data: dict[str, Any], name: str = "inline", kind: PolicyKind = "identity") -> Policy:
+def policy_from_data(
+    data: dict[str, Any], name: str = "inline", kind: PolicyKind = "identity"
+) -> Policy:
     """A model straight from parsed JSON, for callers that hold no file (tests, the pipeline)."""
-    from iamgate.document import parse_text
     import json
+
+    from iamgate.document import parse_text
 
     return build_policy(parse_text(json.dumps(data, indent=2), name), name, kind)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 from typing import Any
 
 from iamgate.config import Config, load_config
@@ -16,6 +14,7 @@ from iamgate.model import Policy, PolicyKind, policy_from_data
 from iamgate.project import Project
 from iamgate.rules import all_rules
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 APPROVED_VAR = "arn:aws:iam::${aws:PrincipalAccount}:policy/S3AccessBoundary"
 ROLES = "arn:aws:iam::${aws:PrincipalAccount}:role/service-*"
 ROLE_WRITES = ["iam:CreateRole", "iam:AttachRolePolicy"]
