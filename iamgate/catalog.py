@@ -117,7 +117,7 @@ def has_wildcard(text: str) -> bool:
     return any(w in text for w in _WILDCARDS)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """IAM's action glob (``*`` any run, ``?`` one character) as a case-insensitive regex."""
     parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
@@ -302,6 +302,9 @@ class Catalog:
             self._all = tuple(everything)
         return self._all
 
+    # The same misspelling recurs across a corpus (a retired service in hundreds of
+    # policies), and each answer is a difflib scan of a whole service.
+    @lru_cache(maxsize=4096)  # noqa: B019 - the catalog is one per process, never freed
     def suggest(self, action: str) -> str | None:
         """The closest real action (or action pattern) to an unknown one, for did-you-mean."""
         import difflib

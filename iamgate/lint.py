@@ -131,9 +131,9 @@ def _matching_exception(finding: Finding, config: Config, rule_name: str):
 def lint_paths(paths: list[Path], config: Config) -> LintResult:
     project = Project(config.root, config)
     files = [project.file(p) for p in expand_paths(paths, config.root)]
-    raw: list[Finding] = []
-    for pf in files:
-        raw.extend(check_file(pf, project))
+    from iamgate.parallel import flat_map
+
+    raw: list[Finding] = flat_map(lambda pf: check_file(pf, project), files)
     reported, suppressed = apply_config(raw, config)
     reported.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
     return LintResult(reported, [pf.display for pf in files], suppressed, config.fail_on)

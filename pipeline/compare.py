@@ -110,6 +110,12 @@ def same_document(left: str | dict[str, Any], right: str | dict[str, Any]) -> bo
     return canonical(decode(left)) == canonical(decode(right))
 
 
+def addition(text: str, label: str) -> str:
+    """A new policy as a diff: the file exactly as reviewed, every line added."""
+    body = [f"+{line}" for line in text.rstrip("\n").splitlines()]
+    return "\n".join(["--- (none)", f"+++ {label}", f"@@ -0,0 +1,{len(body)} @@", *body])
+
+
 def pretty(document: str | dict[str, Any]) -> str:
     return json.dumps(canonical(decode(document)), indent=2, sort_keys=True, ensure_ascii=False)
 

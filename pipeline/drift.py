@@ -11,10 +11,6 @@ from __future__ import annotations
 from .sync import RunReport
 
 
-def differences(report: RunReport) -> int:
-    return sum(1 for a in report.accounts if a.plan is not None for c in a.plan.changes)
-
-
 def exit_code(report: RunReport) -> int:
     if report.error or report.failed:
         return 1

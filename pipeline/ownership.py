@@ -33,12 +33,12 @@ def marked(policy: LivePolicy, path: str) -> bool:
 def unmarked_reason(policy: LivePolicy, path: str) -> str:
     if policy.path != path:
         return (
-            f"a policy named {policy.name} already exists at path {policy.path} "
-            f"(iamgate deploys under {path}); it is not iamgate's and is left alone"
+            f"a policy with this name exists at path {policy.path}, not iamgate's path {path}: "
+            "it is not iamgate's and is left alone"
         )
     return (
-        f"a policy named {policy.name} already exists and was not created by iamgate "
-        "(no iamgate description or tag); it is left alone"
+        "a policy with this name exists and was not created by iamgate "
+        "- no iamgate description or tag - so it is left alone"
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .boundary_refs import boundary_arns, foreign_boundaries
-from .compare import same_document, unified_diff
+from .compare import addition, same_document, unified_diff
 from .desired import DesiredPolicy
 from .live import LivePolicy
 from .ownership import marked, unmarked_reason
@@ -135,7 +135,7 @@ def plan_account(
         have = live.get(name)
         if have is None:
             arn = policy_arn(account_id, path, name, partition)
-            diff = unified_diff({}, want.document, "(none)", want.file)
+            diff = addition(want.text, want.file)
             changes.append(Change("create", name, want.kind, arn, want.file, want.text, diff))
         elif not marked(have, path):
             changes.append(

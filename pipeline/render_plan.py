@@ -22,6 +22,7 @@ DONE = {"create": "created", "update": "updated", "delete": "deleted"}
 # GitHub refuses comments over 65,536 characters.
 MARKDOWN_LIMIT = 60_000
 COMMENT_MARKER = "<!-- iamgate-plan -->"
+UNCHANGED_LISTED = 50  # a terminal line, not a list of thousands of accounts
 
 
 def render(fmt: str, report: RunReport) -> str:
@@ -146,7 +147,13 @@ def render_text(report: RunReport) -> str:
             lines.append(f"  FAILED {account.error}")
     if unchanged:
         lines.append("")
-        lines.append(f"unchanged: {_plural(len(unchanged), 'account')} ({', '.join(unchanged)})")
+        shown = ", ".join(unchanged[:UNCHANGED_LISTED])
+        more = (
+            f" and {len(unchanged) - UNCHANGED_LISTED} more"
+            if len(unchanged) > UNCHANGED_LISTED
+            else ""
+        )
+        lines.append(f"unchanged: {_plural(len(unchanged), 'account')} ({shown}{more})")
     if report.skipped:
         lines.append("")
         for account in report.skipped:
@@ -186,7 +193,7 @@ def _md_change(change: Change, outcome: Outcome | None) -> list[str]:
 
 def render_markdown(report: RunReport) -> str:
     s = report.summary()
-    lines = [COMMENT_MARKER, f"### iamgate {report.command}: {totals(report)}", ""]
+    lines = [COMMENT_MARKER, f"### iamgate {report.command}", "", f"**{totals(report)}**", ""]
     lines.append(
         f"Commit `{report.commit}` · {_plural(s['accounts'], 'account')} · "
         f"{s['changed']} with changes · {s['unchanged']} unchanged · {s['failed']} failed · "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -20,11 +21,13 @@ from iamgate.pipeline.desired import (
 from iamgate.pipeline.live import LivePolicy, LiveVersion
 from iamgate.pipeline.ownership import DESCRIPTION
 from iamgate.pipeline.plan import plan_account
+from iamgate.pipeline.progress import Progress
 from iamgate.pipeline.render_plan import render
 from iamgate.pipeline.shard import in_shard, parse_shard, shard_of
 from iamgate.pipeline.sync import AccountReport, RunReport
 from iamgate.pipeline.targets import Account
 
+from iamgate.cli import main
 from iamgate.config import ConfigError, parse_config
 
 ACCOUNT = "222222222222"
@@ -90,6 +93,9 @@ def test_missing_policies_are_created_boundaries_first() -> None:
     assert actions(result) == [("create", "Zboundary"), ("create", "a-policy")]
     assert result.changes[0].arn == f"arn:aws:iam::{ACCOUNT}:policy/Zboundary"
     assert all(c.writes == 1 for c in result.changes)
+    # A new policy shows as the file exactly as reviewed, every line added.
+    created = result.changes[1]
+    assert created.diff.splitlines()[3:] == ["+" + line for line in created.text.splitlines()]
 
 
 def test_semantically_equal_live_policy_is_unchanged() -> None:
@@ -332,3 +338,55 @@ def test_json_plan_is_one_object_for_machines() -> None:
     ]
     assert data["accounts"][2]["failures"] == ["assuming x: AccessDenied: no"]
     assert data["skipped"][0]["state"] == "SUSPENDED"
+
+
+# --- progress and the command line ----------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_counts_accounts_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    stream = _Terminal()
+    progress = Progress("apply", 3, stream)
+    progress.account_finished(failed=False)
+    progress.account_finished(failed=True)
+    progress.finish("Apply: done.")
+    text = stream.getvalue()
+    assert "1/3 accounts done, 0 failed" in text and "2/3 accounts done, 1 failed" in text
+    assert text.endswith("iamgate: Apply: done.\n")
+
+
+@pytest.mark.parametrize("ci", ["true", None])
+def test_progress_is_one_summary_line_in_ci_or_off_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None
+) -> None:
+    stream: io.StringIO = io.StringIO() if ci is None else _Terminal()
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    progress = Progress("plan", 2, stream)
+    progress.account_finished(failed=False)
+    progress.finish("Plan: nothing.")
+    assert stream.getvalue() == "iamgate: Plan: nothing.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "--shard", "0/4"], "--shard: '0/4': K must be between 1 and N"),
+        (["apply", "--accounts", "1234"], "--accounts: expected 12-digit account ids"),
+        (["drift", "--format", "xml"], "invalid choice: 'xml'"),
+    ],
+)
+def test_bad_options_are_a_usage_error(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err

@@ -84,18 +84,27 @@ def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> 
 
 def _combine(exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[str, ...]) -> Matcher:
     # Specialised closures: the evaluator calls these millions of times in a proof.
-    regex = re.compile("|".join(f"(?:{src})" for src in regexes), re.DOTALL) if regexes else None
-    if regex is None and not prefixes:
-        return exact.__contains__ if exact else never
-    if regex is None:
+    if not regexes:
+        if not prefixes:
+            return exact.__contains__ if exact else never
         if not exact:
             return lambda text: text.startswith(prefixes)
         return lambda text: text in exact or text.startswith(prefixes)
-    full = regex.fullmatch
+    # Compiled on first use: on a large corpus most statements' resource patterns are
+    # never reached (their action matches no request asked), and compiling them all cost
+    # more than the evaluation itself.
+    source = "|".join(f"(?:{src})" for src in regexes)
+    compiled: list[Callable[[str], re.Match[str] | None]] = []
+
+    def full(text: str) -> bool:
+        if not compiled:
+            compiled.append(re.compile(source, re.DOTALL).fullmatch)
+        return compiled[0](text) is not None
+
     if not exact and not prefixes:
-        return lambda text: full(text) is not None
+        return full
     return lambda text: (
-        text in exact or (bool(prefixes) and text.startswith(prefixes)) or full(text) is not None
+        text in exact or (bool(prefixes) and text.startswith(prefixes)) or full(text)
     )
 
 

@@ -18,6 +18,7 @@ class LambdaUpdateFunctionCode(ProofRule):
 
     id = "IG407"
     name = "lambda-update-function-code"
+    services = ("lambda",)
     severity = "warning"
     summary = "Allows lambda:UpdateFunctionCode on functions outside the delegation prefix"
     why = (

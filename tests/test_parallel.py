@@ -1,0 +1,54 @@
+"""Linting on several cores gives exactly the findings of one core."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from iamgate.config import Config
+from iamgate.lint import lint_paths
+from iamgate.parallel import MIN_FILES, jobs_for
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _corpus(root: Path) -> None:
+    (root / "policies").mkdir()
+    for i in range(24):
+        statement = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}
+        if i % 3 == 0:
+            statement["Action"] = ["iam:CreateRole"]  # no boundary condition: IG301
+        if i % 5 == 0:
+            statement["Action"] = ["iam:CreateRoles"]  # misspelt: IG202
+        doc = {"Version": "2012-10-17", "Statement": [statement]}
+        (root / "policies" / f"p{i}.json").write_text(json.dumps(doc, indent=2))
+    (root / "policies" / "broken.json").write_text('{"Version": "2012-10-17",}')
+
+
+def test_a_pool_of_workers_finds_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _corpus(tmp_path)
+    config = Config(root=tmp_path)
+    monkeypatch.setenv("IAMGATE_JOBS", "1")
+    alone = lint_paths([], config)
+    monkeypatch.setenv("IAMGATE_JOBS", "2")
+    pooled = lint_paths([], config)
+    assert {f.rule for f in alone.findings} >= {"IG001", "IG202", "IG301"}
+    assert pooled.findings == alone.findings
+    assert pooled.files == alone.files
+
+
+def test_a_small_commit_never_starts_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IAMGATE_JOBS", raising=False)
+    assert jobs_for(3) == 1
+    assert jobs_for(MIN_FILES - 1) == 1
+
+
+def test_iamgate_jobs_overrides_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMGATE_JOBS", "3")
+    assert jobs_for(1) == 3
+    monkeypatch.setenv("IAMGATE_JOBS", "many")
+    assert jobs_for(10_000) == 1
