@@ -544,3 +544,24 @@ def get_catalog() -> Catalog:
             if _catalog is None:
                 _catalog = Catalog()
     return _catalog
+
+
+_TEMPLATE_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def fill_template(template: str, account: str, name: str) -> str:
+    """A catalog ARN template (``arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}``)
+    with every variable filled: partition aws, region us-east-1, the account, and ``name``
+    for the resource's own variables."""
+
+    def value(match: re.Match[str]) -> str:
+        variable = match.group(1).lower()
+        if variable == "partition":
+            return "aws"
+        if variable == "region":
+            return "us-east-1"
+        if variable == "account":
+            return account
+        return name
+
+    return _TEMPLATE_VARIABLE.sub(value, template)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from iamgate.catalog import fill_template
 from iamgate.rules.base import Rule
 
 if TYPE_CHECKING:
@@ -287,23 +288,6 @@ def _template_regex(template: str) -> re.Pattern[str]:
         last = match.end()
     out.append(re.escape(template[last:]))
     return re.compile("".join(out))
-
-
-def fill_template(template: str, account: str, name: str) -> str:
-    """A catalog ARN template (``arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}``)
-    with the resource called ``name``."""
-
-    def value(match: re.Match[str]) -> str:
-        variable = match.group(1).lower()
-        if variable == "partition":
-            return "aws"
-        if variable == "region":
-            return "us-east-1"
-        if variable == "account":
-            return account
-        return name
-
-    return _VARIABLE.sub(value, template)
 
 
 def _camel(type_name: str) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from iamgate.catalog import fill_template
+
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo, ResourceType
     from iamgate.model import Policy
@@ -40,22 +42,6 @@ class Probe:
     label: str
     arn: str
     named: bool  # named by a statement (or the project), not the anonymous "any other"
-
-
-def fill_template(template: str, account: str, name: str) -> str:
-    """A catalog ARN template with every variable filled: the resource called ``name``."""
-
-    def value(match: re.Match[str]) -> str:
-        variable = match.group(1).lower()
-        if variable == "partition":
-            return "aws"
-        if variable == "region":
-            return "us-east-1"
-        if variable == "account":
-            return account
-        return name
-
-    return _VARIABLE.sub(value, template)
 
 
 @lru_cache(maxsize=4096)

@@ -17,6 +17,7 @@ from pipeline_support import (
     apply_env,
     aws_env,
     build_org,
+    client,
     copy_example,
     fault_proxy,
     live_policies,
@@ -103,6 +104,8 @@ def test_first_apply_creates_exactly_the_targeted_policies_in_exactly_the_target
     expected |= {"prod-old": set(), "shared-services": set()}  # suspended; in no target
     assert names_by_account(org) == expected
     assert [a["name"] for a in report["skipped"]] == ["prod-old"]
+    # Each member account has its own IAM in moto: the management account got nothing.
+    assert client("iam", org.endpoint).list_policies(Scope="Local")["Policies"] == []
     state = live_policies(org.iam("dev-1"))["service-reader"]
     assert state.default == s3_read("team-bucket")
     assert state.tags == {TAG_KEY: "true"} and state.versions == 1
