@@ -1,7 +1,7 @@
 """Rules of the IAM policy grammar; iamgate.grammar produces their findings.
 
 Each class documents one check (what, why, an example and the AWS page it
-comes from); the checking code lives in iamgate/grammar.py, which runs before
+comes from); the checking code lives in iamgate/grammar/, which runs before
 the policy model exists.
 """
 

@@ -1,0 +1,186 @@
+"""The catalog's families of actions that the delegation rules guard.
+
+Which IAM actions create or change a principal or a managed policy (what makes a policy a
+delegation policy), which carry the boundary key, which must stay inside the prefix; and
+whether a statement's Action element names an action.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iamgate.catalog import ActionInfo, Catalog
+    from iamgate.model import Statement
+
+BOUNDARY_KEY = "iam:PermissionsBoundary"
+BOUNDARY = BOUNDARY_KEY.lower()
+
+PRINCIPAL_TYPES = frozenset({"role", "user"})
+DELEGATED_TYPES = frozenset({"role", "user", "policy"})
+SCOPED_TYPES = frozenset({"role", "policy", "instance-profile", "user"})
+
+
+def _catalog() -> Catalog:
+    from iamgate.catalog import get_catalog
+
+    return get_catalog()
+
+
+def type_names(action: ActionInfo) -> frozenset[str]:
+    return frozenset(rtype.name for rtype, _ in action.resource_types)
+
+
+def _creates_its_resource(action: ActionInfo) -> bool:
+    # CreateRole creates a role, CreatePolicy a policy: the verb plus the type's own name.
+    return any(action.name.lower() == "create" + t.replace("-", "") for t in type_names(action))
+
+
+def _by_name(actions: Iterable[ActionInfo]) -> tuple[ActionInfo, ...]:
+    # Creating actions first: "CreateRole ... is allowed" is the counterexample people expect.
+    return tuple(sorted(actions, key=lambda a: (not _creates_its_resource(a), a.full.lower())))
+
+
+@cache
+def _named(pattern: str) -> frozenset[str]:
+    """Lower-case full names of the catalog actions an action pattern names."""
+    return frozenset(a.full.lower() for a in _catalog().expand(pattern))
+
+
+@cache
+def iam_actions() -> tuple[ActionInfo, ...]:
+    return _by_name(_catalog().expand("iam:*"))
+
+
+def lookup(*names: str) -> tuple[ActionInfo, ...]:
+    """The catalog entries of well-known actions (an action the catalog lacks is skipped)."""
+    catalog = _catalog()
+    return tuple(info for name in names if (info := catalog.lookup(name)) is not None)
+
+
+@cache
+def boundary_deletion_actions() -> tuple[ActionInfo, ...]:
+    return _by_name(_catalog().expand("iam:Delete*PermissionsBoundary"))
+
+
+@cache
+def boundary_condition_actions() -> tuple[ActionInfo, ...]:
+    """Actions that create a role or user or change its permissions and carry the boundary key.
+
+    From the catalog: the actions on roles/users that list iam:PermissionsBoundary and are
+    either "Permissions management" or create the principal (CreateRole, CreateUser). Boundary
+    deletion has its own rule (IG302); UpdateAssumeRolePolicy changes who may assume a role,
+    not what it may do, and is prefix-scoped instead (IG304/IG405).
+    """
+    excluded = _named("iam:delete*permissionsboundary") | _named("iam:updateassumerolepolicy")
+    catalog = _catalog()
+    # Only IAM's own actions create principals; asking per IAM action spares reading the
+    # key tables of every service (what actions_with_condition_key does).
+    return _by_name(
+        action
+        for action in iam_actions()
+        if catalog.supports_key(action.full, BOUNDARY_KEY)
+        and action.full.lower() not in excluded
+        and type_names(action) & PRINCIPAL_TYPES
+        and (action.access_level == "Permissions management" or _creates_its_resource(action))
+    )
+
+
+@cache
+def delegation_actions() -> tuple[ActionInfo, ...]:
+    """IAM actions that create or change a principal or a managed policy.
+
+    "Permissions management" or "Write" on roles, users and policies, per the catalog. Passing
+    a role changes neither the role nor its permissions (IG406 judges it), and service-linked
+    roles carry permissions AWS defines, so those do not make a policy a delegation policy.
+    """
+    excluded = _named("iam:pass*") | _named("iam:*servicelinkedrole*")
+    first = {a.full.lower() for a in boundary_condition_actions()}
+    chosen = [
+        action
+        for action in iam_actions()
+        if action.access_level in ("Permissions management", "Write")
+        and type_names(action) & DELEGATED_TYPES
+        and action.full.lower() not in excluded
+    ]
+    # The boundary-carrying actions first: the usual delegation policy is recognised at once.
+    return tuple(sorted(chosen, key=lambda a: a.full.lower() not in first))
+
+
+@cache
+def policy_editing_actions() -> tuple[ActionInfo, ...]:
+    """Actions that rewrite or delete an existing managed policy (not CreatePolicy)."""
+    return tuple(
+        action
+        for action in iam_actions()
+        if "policy" in type_names(action)
+        and action.access_level == "Permissions management"
+        and not _creates_its_resource(action)
+    )
+
+
+@cache
+def prefix_scoped_actions() -> tuple[ActionInfo, ...]:
+    """IAM writes on roles, policies, instance profiles and users that the boundary
+    condition does not already govern: each must stay inside the delegation prefix."""
+    excluded = {a.full.lower() for a in boundary_condition_actions() + boundary_deletion_actions()}
+    excluded |= _named("iam:*servicelinkedrole*")
+    return tuple(
+        action
+        for action in iam_actions()
+        if action.access_level in ("Write", "Permissions management", "Tagging")
+        and type_names(action) & SCOPED_TYPES
+        and action.full.lower() not in excluded
+    )
+
+
+@lru_cache(maxsize=65536)
+def _supports(action: str, key: str) -> bool:
+    return _catalog().supports_key(action, key)
+
+
+@lru_cache(maxsize=16384)
+def _actions_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """A matcher for an Action element, asked with lower-case full action names.
+
+    Most patterns name one action or one service: exact names go in a set and globs are
+    filed by service, so a query only runs the few globs that could match it. Compiling
+    one joined regex per element cost more than the whole proof on large corpora.
+    """
+    from iamgate.catalog import glob_regex, has_wildcard
+
+    exact: set[str] = set()
+    by_service: dict[str, list[re.Pattern[str]]] = {}
+    anywhere: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        low = pattern.lower()
+        if not has_wildcard(low):
+            exact.add(low)
+            continue
+        service, colon, _ = low.partition(":")
+        if colon and not has_wildcard(service):
+            by_service.setdefault(service, []).append(glob_regex(low))
+        else:
+            anywhere.append(glob_regex(low))
+
+    def matches(action: str) -> bool:
+        if action in exact:
+            return True
+        for regex in by_service.get(action.partition(":")[0], ()):
+            if regex.fullmatch(action):
+                return True
+        return any(regex.fullmatch(action) for regex in anywhere)
+
+    return matches
+
+
+def names_action(statement: Statement, action: str) -> bool:
+    """Does the statement's Action (or NotAction) element cover ``action`` (lower case)?"""
+    if statement.action is not None:
+        return _actions_matcher(statement.action)(action)
+    if statement.not_action is not None:
+        return not _actions_matcher(statement.not_action)(action)
+    return False

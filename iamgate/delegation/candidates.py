@@ -1,0 +1,260 @@
+"""The candidate requests the search builds from a policy: actions, resources, contexts."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from iamgate.catalog import fill_template
+from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog, _supports, names_action
+from iamgate.delegation.policy_facts import PolicyFacts
+from iamgate.delegation.text import (
+    _camel,
+    _dedupe,
+    _fill,
+    _glob,
+    _template_regex,
+    has_wildcard,
+)
+
+if TYPE_CHECKING:
+    from iamgate.catalog import ActionInfo
+    from iamgate.model import Policy
+    from iamgate.project import Project
+
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+# Past this many combinations of condition values, keys are varied one at a time.
+MAX_CONTEXTS = 128
+
+# Names used for "a resource outside the prefix": what an attacker would aim at.
+OUTSIDE_NAMES = {
+    "role": "AdminRole",
+    "policy": "AdministratorPolicy",
+    "user": "AdminUser",
+    "group": "AdminGroup",
+    "instance-profile": "AdminInstanceProfile",
+    "function": "AdminFunction",
+}
+# Values a policy does not name, by the key's catalog type (a request always has some value).
+_OTHER_VALUE = {"IPAddress": "192.0.2.1", "Numeric": "0", "Date": "2000-01-01T00:00:00Z"}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A request not yet built: what an ``unsafe`` predicate judges before anything is evaluated."""
+
+    action: ActionInfo
+    resource: str
+    context: Mapping[str, tuple[str, ...]]
+
+    @property
+    def boundary(self) -> tuple[str, ...] | None:
+        return self.context.get(BOUNDARY_KEY)
+
+
+Unsafe = Callable[[Candidate], bool]
+
+
+class CandidateSpace(PolicyFacts):
+    """The values and requests a policy makes worth asking about, each list built once."""
+
+    def __init__(self, policy: Policy, project: Project) -> None:
+        super().__init__(policy, project)
+        self._signatures: dict[str, tuple[frozenset[int], tuple[str, ...]]] = {}
+        self._classes: dict[str, int] = {}  # action -> number of its signature
+        self._resource_lists: dict[tuple[str, bool], list[str]] = {}
+        self._contexts: dict[
+            tuple[object, ...], list[tuple[dict[str, tuple[str, ...]], tuple]]
+        ] = {}
+        self._type_resources: dict[tuple[str, str], list[str]] = {}
+
+    # -- candidate values -------------------------------------------------------------
+
+    def fill_value(self, raw: str) -> list[str]:
+        """Concrete request values that a condition value (maybe a pattern) matches."""
+        text = self.substitute(raw)
+        if not has_wildcard(text):
+            return [text]
+        parts = text.split(":", 5)
+        if len(parts) == 6 and parts[0] == "arn":
+            fields = [
+                "arn",
+                "aws" if _glob(parts[1]).fullmatch("aws") else _fill(parts[1], "x"),
+                "iam" if _glob(parts[2]).fullmatch("iam") else _fill(parts[2], "x"),
+                "" if _glob(parts[3]).fullmatch("") else _fill(parts[3], "x"),
+            ]
+            accounts = [
+                a for a in (self.account, self.foreign, "aws") if _glob(parts[4]).fullmatch(a)
+            ]
+            return _dedupe(
+                ":".join((*fields, account, _fill(parts[5], filler)))
+                for account in accounts or [_fill(parts[4], "x")]
+                for filler in ("x", "")
+            )
+        other = f"arn:aws:iam::{self.foreign}:policy/Other"
+        fillers = (other, f"{self.foreign}:policy/Other", "x", "")
+        return _dedupe(_fill(text, filler) for filler in fillers)
+
+    @cached_property
+    def boundary_options(self) -> list[tuple[str, ...] | None]:
+        adversarial = [
+            ADMINISTRATOR_ACCESS,
+            f"arn:aws:iam::{self.foreign}:policy/Other",
+            *(f"arn:aws:iam::{self.foreign}:policy/{name}" for name in sorted(self.approved_names)),
+            f"arn:aws:iam::{self.account}:policy/{self.prefix}boundary",
+        ]
+        named = [v for raw in self.values.get(BOUNDARY, ()) for v in self.fill_value(raw)]
+        singles = _dedupe([*adversarial, *named, *self.approved_arns])
+        unapproved = [v for v in singles if not self.is_approved(v)]
+        approved = [v for v in singles if self.is_approved(v)]
+        options: list[tuple[str, ...] | None] = [None, *((v,) for v in unapproved + approved)]
+        if BOUNDARY in self.set_keys:
+            options += [(approved[0], v) for v in unapproved[:4] if approved]
+            options += [tuple(unapproved[:2])] if len(unapproved) > 1 else []
+        return options
+
+    def key_options(self, key: str) -> list[tuple[str, ...] | None]:
+        if key == BOUNDARY:
+            return self.boundary_options
+        kind = _catalog().key_type(key)
+        if kind == "Bool":
+            singles = ["true", "false"]
+        else:
+            singles = [v for raw in self.values.get(key, ()) for v in self.fill_value(raw)]
+            if kind == "IPAddress":
+                singles = [v.split("/")[0] for v in singles]
+            singles = _dedupe([*singles, _OTHER_VALUE.get(kind or "", "iamgate-other")])
+        options: list[tuple[str, ...] | None] = [None, *((v,) for v in singles)]
+        if key in self.set_keys:
+            options += [(singles[0], v) for v in singles[1:]]
+        return options
+
+    # -- candidate requests -----------------------------------------------------------
+
+    def signature(self, action: ActionInfo) -> tuple[frozenset[int], tuple[str, ...]]:
+        """What the policy can tell about an action: which statements name it, which of the
+        policy's condition keys it carries. Equal signatures, equal decisions."""
+        full = action.full.lower()
+        found = self._signatures.get(full)
+        if found is None:
+            named = frozenset(s.index for s in self.policy.statements if names_action(s, full))
+            keys = tuple(k for k in self.varied_keys if _supports(full, k))
+            found = self._signatures[full] = (named, keys)
+        return found
+
+    def action_class(self, action: ActionInfo) -> int:
+        full = action.full.lower()
+        found = self._classes.get(full)
+        if found is None:
+            numbers: dict[object, int] = self.__dict__.setdefault("_class_numbers", {})
+            found = self._classes[full] = numbers.setdefault(self.signature(action), len(numbers))
+        return found
+
+    def names(self, action: str) -> bool:
+        """Does some Allow statement name ``action`` (a full name, before any catalog lookup)?"""
+        lower = action.lower()
+        return any(s.allows and names_action(s, lower) for s in self.policy.statements)
+
+    def named_by_allow(self, action: ActionInfo) -> bool:
+        named, _ = self.signature(action)
+        return any(self.policy.statements[i].allows for i in named)
+
+    def resources(self, action: ActionInfo, *, outside_first: bool = False) -> list[str]:
+        key = (action.full, outside_first)
+        found = self._resource_lists.get(key)
+        if found is None:
+            found = self._resource_lists[key] = self._resources(action, outside_first)
+        return found
+
+    def _resources(self, action: ActionInfo, outside_first: bool) -> list[str]:
+        if not action.resource_types:
+            return ["*"]
+        inside: list[str] = []
+        outside: list[str] = []
+        for rtype, _required in action.resource_types:
+            for template in rtype.arn_patterns:
+                for arn in self._resources_of_type(rtype.name, template):
+                    (inside if self.in_prefix(arn) else outside).append(arn)
+        return _dedupe(outside + inside if outside_first else inside + outside)
+
+    def _resources_of_type(self, type_name: str, template: str) -> list[str]:
+        key = (type_name, template)
+        found = self._type_resources.get(key)
+        if found is None:
+            names = [self.prefix + "x", OUTSIDE_NAMES.get(type_name, "Admin" + _camel(type_name))]
+            if self.has_not_resource:  # a NotResource may exclude exactly the usual outsider
+                names.append("Other" + _camel(type_name))
+            arns = [fill_template(template, self.account, name) for name in names]
+            shape = _template_regex(template)
+            head = fill_template(template, self.account, "").split(":", 5)[:5]
+            for statement in self.policy.statements:
+                for literal in (*(statement.resource or ()), *(statement.not_resource or ())):
+                    arns.extend(a for a in self._concrete(literal, head) if shape.fullmatch(a))
+            found = self._type_resources[key] = _dedupe(arns)
+        return found
+
+    def _concrete(self, literal: str, head: list[str]) -> list[str]:
+        """A Resource pattern made concrete in the principal's account: role/x-* -> role/x-x.
+
+        Empty when it cannot name a resource of this type there (another service, another
+        account: IAM acts on the caller's own account only).
+        """
+        parts = self.substitute(literal).split(":", 5)
+        if len(parts) != 6 or len(head) != 5:
+            return []
+        if not (_glob(parts[2]).fullmatch(head[2]) and _glob(parts[4]).fullmatch(head[4])):
+            return []
+        region = head[3]
+        if region and parts[3] and not has_wildcard(parts[3]):
+            region = parts[3]
+        if not _glob(parts[3]).fullmatch(region):
+            return []
+        prefix = ":".join((*head[:3], region, head[4]))
+        return [f"{prefix}:{_fill(parts[5], filler)}" for filler in ("x", "")]
+
+    def contexts(
+        self, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None = None
+    ) -> list[tuple[dict[str, tuple[str, ...]], tuple]]:
+        """(context, hashable key) pairs: the key absent first, then each value."""
+        _, keys = self.signature(action)
+        fixed = fixed or {}
+        fixed_lower = {k.lower() for k in fixed}
+        keys = tuple(k for k in keys if k not in fixed_lower)
+        cache_key = (keys, tuple(sorted(fixed.items())))
+        found = self._contexts.get(cache_key)
+        if found is not None:
+            return found
+        options = [self.key_options(k) for k in keys]
+        total = 1
+        for choice in options:
+            total *= len(choice)
+        if total <= MAX_CONTEXTS:
+            combos: Iterable[tuple[tuple[str, ...] | None, ...]] = itertools.product(*options)
+        else:
+            combos = _one_at_a_time(options)
+        found = []
+        for combo in combos:
+            context = dict(self.base_context)
+            context.update(fixed)
+            for key, value in zip(keys, combo, strict=True):
+                if value is not None:
+                    context[self.spelling[key]] = value
+            found.append((context, tuple(sorted((k.lower(), v) for k, v in context.items()))))
+        self._contexts[cache_key] = found
+        return found
+
+
+def _one_at_a_time(
+    options: list[list[tuple[str, ...] | None]],
+) -> Iterator[tuple[tuple[str, ...] | None, ...]]:
+    """Every key absent, then each key's values with the others absent (too many combinations)."""
+    base = [None] * len(options)
+    yield tuple(base)
+    for index, choice in enumerate(options):
+        for value in choice[1:]:
+            combo = list(base)
+            combo[index] = value
+            yield tuple(combo)

@@ -1,0 +1,153 @@
+"""What one policy and its project say, before any request is built.
+
+The condition keys and values the policy reads, its policy variables, the account it
+manages, the approved boundaries and the delegation prefix: the base of the search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog
+from iamgate.delegation.text import _VARIABLE, _dedupe, resource_name
+
+if TYPE_CHECKING:
+    from iamgate.config import Config
+    from iamgate.model import Policy
+    from iamgate.project import Project
+
+DEFAULT_ACCOUNT = "123456789012"
+_FOREIGN_ACCOUNTS = ("111122223333", "444455556666")
+CALLER = "iamgate-caller"  # aws:username of the delegate whose requests are searched
+VARIABLES_VERSION = "2012-10-17"
+_IDENTITY_KEYS = ("aws:PrincipalAccount", "aws:username")
+_ACCOUNT_IN_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):")
+
+
+def principal_account(policy: Policy) -> str:
+    """The account a policy manages: the one its IAM Resource ARNs name most, else a sample."""
+    counts: Counter[str] = Counter()
+    for statement in policy.statements:
+        for text in (*(statement.resource or ()), *(statement.not_resource or ())):
+            counts.update(_ACCOUNT_IN_ARN.findall(text))
+    return counts.most_common(1)[0][0] if counts else DEFAULT_ACCOUNT
+
+
+class PolicyFacts:
+    """One policy and its project's delegation settings, read once for every question."""
+
+    def __init__(self, policy: Policy, project: Project) -> None:
+        self.policy = policy
+        self.project = project
+        self.config: Config = project.config
+        self.prefix = project.prefix
+        self.approved_names = frozenset(project.approved_boundaries)
+        self.deploy_path = project.config.deploy.path or "/"
+        self.variables = policy.version == VARIABLES_VERSION
+        self.account = principal_account(policy)
+        self.foreign = next(a for a in _FOREIGN_ACCOUNTS if a != self.account)
+        self.caller_arn = f"arn:aws:iam::{self.account}:user/{CALLER}"
+        self._scan_conditions()
+
+    # -- what the policy says ---------------------------------------------------------
+
+    def _scan_conditions(self) -> None:
+        catalog = _catalog()
+        self.spelling: dict[str, str] = {BOUNDARY: BOUNDARY_KEY}
+        self.values: dict[str, list[str]] = {}
+        self.set_keys: set[str] = set()
+        identity = {k.lower() for k in _IDENTITY_KEYS}
+        for statement in self.policy.statements:
+            for condition in statement.conditions:
+                key = condition.key.lower()
+                if key in identity:
+                    continue  # who the delegate is stays fixed
+                if key not in self.spelling:
+                    described = catalog.describe_key(key)
+                    self.spelling[key] = (
+                        described[0] if described and "${" not in described[0] else condition.key
+                    )
+                operator = condition.operator.lower()
+                if operator.startswith(("forallvalues:", "foranyvalue:")):
+                    self.set_keys.add(key)
+                values = self.values.setdefault(key, [])
+                if not operator.startswith("null"):  # Null's values say "absent", not a value
+                    values.extend(condition.values)
+        # The boundary key is always varied: every proof about it needs the adversarial values.
+        self.values.setdefault(BOUNDARY, [])
+        self.varied_keys: tuple[str, ...] = tuple(self.values)
+        self.base_context: dict[str, tuple[str, ...]] = {
+            "aws:PrincipalAccount": (self.account,),
+            "aws:username": (CALLER,),
+        }
+        for text in self._texts():
+            for match in _VARIABLE.finditer(text):
+                key = match.group(1).partition(",")[0].strip()
+                lower = key.lower()
+                if ":" in key and lower not in identity and lower not in self.values:
+                    self.base_context.setdefault(
+                        key, ("x",)
+                    )  # some value for ${aws:PrincipalTag/team}
+        self._lower_base = {k.lower(): v for k, v in self.base_context.items()}
+        self.has_not_resource = any(s.not_resource is not None for s in self.policy.statements)
+
+    def _texts(self) -> Iterator[str]:
+        for statement in self.policy.statements:
+            yield from statement.resource or ()
+            yield from statement.not_resource or ()
+            for condition in statement.conditions:
+                yield from condition.values
+
+    def substitute(self, text: str) -> str:
+        """Policy variables replaced by the values the searched requests carry."""
+        if not self.variables or "${" not in text:
+            return text
+
+        def value(match: re.Match[str]) -> str:
+            name, _, default = match.group(1).partition(",")
+            key = name.strip().lower()
+            if key in ("*", "?", "$"):
+                return key
+            found = self._lower_base.get(key)
+            if found:
+                return found[0]
+            default = default.strip()
+            return default[1:-1] if len(default) >= 2 and default[0] == "'" == default[-1] else "x"
+
+        return _VARIABLE.sub(value, text)
+
+    # -- judging values ---------------------------------------------------------------
+
+    @cached_property
+    def approved_arns(self) -> tuple[str, ...]:
+        paths = _dedupe((self.deploy_path, "/"))
+        return tuple(
+            f"arn:aws:iam::{self.account}:policy{path}{name}"
+            for name in sorted(self.approved_names)
+            for path in paths
+        )
+
+    def is_approved(self, value: str) -> bool:
+        """An approved boundary of the principal's own account. Any path: IAM names are
+        unique in an account whatever their path, so the name decides."""
+        head = f"arn:aws:iam::{self.account}:policy/"
+        return value.startswith(head) and value.rsplit("/", 1)[-1] in self.approved_names
+
+    def boundary_approved(self, values: tuple[str, ...] | None) -> bool:
+        return bool(values) and all(self.is_approved(v) for v in values)  # type: ignore[union-attr]
+
+    def in_prefix(self, arn: str) -> bool:
+        return resource_name(arn).startswith(self.prefix)
+
+    def protected_policies(self) -> dict[str, str]:
+        """ARN -> why it is protected: the approved boundaries and this policy itself."""
+        out = {arn: f"the approved boundary {resource_name(arn)}" for arn in self.approved_arns}
+        for path in _dedupe((self.deploy_path, "/")):
+            out[f"arn:aws:iam::{self.account}:policy{path}{self.policy.name}"] = (
+                "this delegation policy"
+            )
+        return out

@@ -1,0 +1,109 @@
+"""ProofRule: the base of every rule decided by a search, and the pages those rules cite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from iamgate.delegation.actions import BOUNDARY
+from iamgate.delegation.messages import (
+    counterexample,
+    describe_request,
+    listing,
+    statement_label,
+)
+from iamgate.delegation.search import proof_for
+from iamgate.delegation.text import _dedupe
+from iamgate.rules.base import Rule
+
+if TYPE_CHECKING:
+    from iamgate.config import Config
+    from iamgate.delegation.search import Proof, Violation
+    from iamgate.document import JsonPath
+    from iamgate.findings import Finding
+    from iamgate.model import Policy
+    from iamgate.project import Project
+
+BOUNDARIES_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
+OPERATORS_DOC = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+    "reference_policies_elements_condition_operators.html"
+)
+ESCALATION_DOC = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
+
+
+class ProofRule(Rule):
+    """A rule decided by a search: ``search`` finds the violations, the base reports them.
+
+    ``defers_to`` names rules that report the same request better; an action one of them
+    (enabled and applicable) already reports is left out here, so one request is one finding.
+    """
+
+    kinds = ("identity",)
+    stage = "rules"
+    tags: ClassVar[tuple[str, ...]] = ("security", "delegation")
+    delegation_only: ClassVar[bool] = True
+    defers_to: ClassVar[tuple[str, ...]] = ()
+    element: ClassVar[str] = "Action"  # where a finding points: Action, Resource or Condition
+    # The services whose actions the rule is about: a policy that can allow none of them
+    # (most policies of a large corpus) is skipped before any search.
+    services: ClassVar[tuple[str, ...]] = ("iam",)
+
+    def search(self, proof: Proof) -> list[Violation]:
+        raise NotImplementedError
+
+    def consequence(self, violation: Violation, proof: Proof) -> str:
+        return ""
+
+    def applies(self, proof: Proof) -> bool:
+        if not proof.may_allow(self.services):
+            return False
+        return proof.is_delegation if self.delegation_only else True
+
+    def enabled(self, config: Config) -> bool:
+        return config.rules.get(self.id, config.rules.get(self.name)) != "off"
+
+    def check(self, policy: Policy, project: Project) -> list[Finding]:
+        if policy.kind not in self.kinds:
+            return []
+        proof = proof_for(policy, project)
+        if not self.applies(proof):
+            return []
+        violations = [v for v in proof.violations(self) if not proof.reported_elsewhere(self, v)]
+        return list(self.findings(proof, violations))
+
+    def findings(self, proof: Proof, violations: Sequence[Violation]) -> Iterator[Finding]:
+        groups: dict[tuple[int, ...], list[Violation]] = {}
+        for violation in violations:
+            groups.setdefault(tuple(s.index for s in violation.statements), []).append(violation)
+        for group in groups.values():
+            first = group[0]
+            allowing = [s for _, s in first.decision.statements]
+            message = (
+                f"{describe_request(first.request, proof)} is allowed by "
+                f"{statement_label(proof.policy, allowing)}"
+            )
+            consequence = self.consequence(first, proof)
+            if consequence:
+                message += f": {consequence}"
+            others = _dedupe(v.action.full for v in group[1:] if v.action.full != first.action.full)
+            if others:
+                message += f" (and likewise {listing(others)})"
+            yield self.finding(
+                proof.policy,
+                self.location(first),
+                message,
+                key=True,
+                counterexample=counterexample(first.request, proof.policy),
+                statements=first.statements,
+            )
+
+    def location(self, violation: Violation) -> JsonPath:
+        statement = violation.statements[0]
+        if self.element == "Condition":
+            for condition in statement.conditions:
+                if condition.key.lower() == BOUNDARY:
+                    return condition.path
+        if self.element in ("Condition", "Action"):
+            return (*statement.path, "Action" if statement.action is not None else "NotAction")
+        return (*statement.path, "Resource" if statement.resource is not None else "NotResource")

@@ -1,0 +1,204 @@
+"""The search: asking the evaluator about candidate requests, once per distinct question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from iamgate.delegation.actions import delegation_actions
+from iamgate.delegation.candidates import Candidate, CandidateSpace, Unsafe
+
+if TYPE_CHECKING:
+    from iamgate.catalog import ActionInfo
+    from iamgate.delegation.proof_rule import ProofRule
+    from iamgate.evaluator import Decision, Request
+    from iamgate.model import Policy, Statement
+    from iamgate.project import Project
+
+
+@dataclass(frozen=True)
+class Violation:
+    """An allowed request that breaks an invariant, with the statements that allow it."""
+
+    action: ActionInfo
+    request: Request
+    decision: Decision
+    detail: str = ""  # rule-specific words for the message
+    also: tuple[Statement, ...] = ()  # further statements that take part (IG406)
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        own = [s for _, s in self.decision.statements]
+        return (*own, *(s for s in self.also if all(s is not o for o in own)))
+
+
+class Proof(CandidateSpace):
+    """One policy, its project's delegation settings, and every question asked about it.
+
+    Each distinct question is evaluated once; each rule's violations are computed once, so
+    rules that defer to one another can compare answers without asking twice.
+    """
+
+    def __init__(self, policy: Policy, project: Project) -> None:
+        super().__init__(policy, project)
+        self._memo: dict[tuple[object, ...], Decision] = {}
+        self._violations: dict[str, list[Violation]] = {}
+
+    # -- asking the evaluator ---------------------------------------------------------
+
+    def _decide(
+        self, action: ActionInfo, resource: str, context: dict[str, tuple[str, ...]], ckey: tuple
+    ) -> Decision:
+        key = (self.action_class(action), resource, ckey)
+        found = self._memo.get(key)
+        if found is None:
+            from iamgate.evaluator import Request, evaluate
+
+            found = self._memo[key] = evaluate(
+                Request(action.full, resource, context), (self.policy,)
+            )
+        return found
+
+    def evaluate(self, request: Request) -> Decision:
+        from iamgate.evaluator import evaluate
+
+        return evaluate(request, (self.policy,))
+
+    def first_violation(
+        self,
+        action: ActionInfo,
+        unsafe: Unsafe,
+        *,
+        outside_first: bool = False,
+        fixed: Mapping[str, tuple[str, ...]] | None = None,
+        resources: Sequence[str] | None = None,
+        shared: bool = True,
+    ) -> Violation | None:
+        """The first candidate request for ``action`` that is unsafe and allowed."""
+        from iamgate.evaluator import Request
+
+        for resource in (
+            resources
+            if resources is not None
+            else self.resources(action, outside_first=outside_first)
+        ):
+            for context, ckey in self.contexts(action, fixed):
+                if not unsafe(Candidate(action, resource, context)):
+                    continue
+                if shared:
+                    decision = self._decide(action, resource, context, ckey)
+                else:
+                    decision = self.evaluate(Request(action.full, resource, context))
+                if not decision.allowed:
+                    continue
+                request = Request(action.full, resource, context)
+                direct = self.evaluate(request) if shared else decision
+                if not direct.allowed:
+                    # The class shortcut disagreed with the evaluator: search this action alone.
+                    return self.first_violation(
+                        action,
+                        unsafe,
+                        outside_first=outside_first,
+                        fixed=fixed,
+                        resources=resources,
+                        shared=False,
+                    )
+                return Violation(action, request, direct)
+        return None
+
+    def search(
+        self,
+        actions: Iterable[ActionInfo],
+        unsafe: Unsafe,
+        *,
+        outside_first: bool = False,
+        fixed: Mapping[str, tuple[str, ...]] | None = None,
+        resources: Sequence[str] | None = None,
+    ) -> list[Violation]:
+        """One violation (the first found) per action that some Allow statement names."""
+        found: list[Violation] = []
+        for action in actions:
+            if not self.named_by_allow(action):
+                continue
+            violation = self.first_violation(
+                action, unsafe, outside_first=outside_first, fixed=fixed, resources=resources
+            )
+            if violation is not None:
+                found.append(violation)
+        return found
+
+    def may_allow(self, services: tuple[str, ...]) -> bool:
+        """Can some Allow statement name an action of one of ``services``? Decided on the
+        Action element's service part alone: cheap, and exact enough to skip a search."""
+        from iamgate.catalog import glob_regex
+
+        for statement in self.policy.statements:
+            if not statement.allows:
+                continue
+            if statement.not_action is not None:
+                return True
+            for pattern in statement.action or ():
+                service = glob_regex(pattern.partition(":")[0])
+                if any(service.fullmatch(name) for name in services):
+                    return True
+        return False
+
+    @cached_property
+    def is_delegation(self) -> bool:
+        """Does the policy allow, for some request, an action that creates or changes a
+        principal or a managed policy?"""
+        if self.policy.kind != "identity" or not self.may_allow(("iam",)):
+            return False
+        return any(
+            self.named_by_allow(action) and self.first_violation(action, _always) is not None
+            for action in delegation_actions()
+        )
+
+    # -- rules' results ---------------------------------------------------------------
+
+    def violations(self, rule: ProofRule) -> list[Violation]:
+        found = self._violations.get(rule.id)
+        if found is None:
+            found = self._violations[rule.id] = rule.search(self)
+        return found
+
+    def reported_elsewhere(self, rule: ProofRule, violation: Violation) -> bool:
+        """Is the same action already reported by a rule ``rule`` defers to?"""
+        from iamgate.delegation.proof_rule import ProofRule
+        from iamgate.rules import all_rules
+
+        rules = all_rules()
+        for other_id in rule.defers_to:
+            other = rules.get(other_id)
+            if not isinstance(other, ProofRule) or not other.enabled(self.config):
+                continue
+            if self.policy.kind not in other.kinds or not other.applies(self):
+                continue
+            if any(v.action.full == violation.action.full for v in self.violations(other)):
+                return True
+        return False
+
+
+def _always(_: Candidate) -> bool:
+    return True
+
+
+_PROOFS: dict[int, Proof] = {}
+
+
+def proof_for(policy: Policy, project: Project) -> Proof:
+    """The proof of one policy, shared by every rule that judges it in this run."""
+    found = _PROOFS.get(id(policy))
+    if found is not None and found.policy is policy and found.project is project:
+        return found
+    if len(_PROOFS) >= 64:
+        _PROOFS.clear()  # the cache holds the policies it keys, so keep it small
+    found = _PROOFS[id(policy)] = Proof(policy, project)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every proof (benchmarks measure a proof from scratch)."""
+    _PROOFS.clear()

@@ -1,0 +1,55 @@
+"""Small text helpers of the search: globs, wildcard filling, ARN names and shapes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+@lru_cache(maxsize=4096)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A case-sensitive glob (``*``, ``?``) for ARN fields."""
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    )
+
+
+def _fill(text: str, filler: str) -> str:
+    return text.replace("*", filler).replace("?", "x")
+
+
+def has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@lru_cache(maxsize=4096)
+def resource_name(arn: str) -> str:
+    """The last name in an ARN's resource part: role/team/service-x -> service-x."""
+    parts = arn.split(":", 5)
+    return re.split(r"[/:]", parts[5] if len(parts) == 6 else arn)[-1]
+
+
+@lru_cache(maxsize=1024)
+def _template_regex(template: str) -> re.Pattern[str]:
+    out: list[str] = []
+    last = 0
+    for match in _VARIABLE.finditer(template):
+        out.append(re.escape(template[last : match.start()]))
+        name = match.group(1).lower()
+        out.append(
+            "aws" if name == "partition" else "[^:]*" if name in ("region", "account") else ".+"
+        )
+        last = match.end()
+    out.append(re.escape(template[last:]))
+    return re.compile("".join(out))
+
+
+def _camel(type_name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[-_ ]", type_name))
