@@ -40,12 +40,23 @@ def floor(paths: list[Path]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--foundation",
+        action="store_true",
+        help="grammar and catalog rules only (the security rules IG3xx-IG6xx off)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iamgate-bench-"))
     try:
         corpus = work / "policies"
         paths = write_managed_policies(corpus)
-        (work / "iamgate.yaml").write_text("lint:\n  fail-on: error\n")
+        config = "lint:\n  fail-on: error\n"
+        if args.foundation:
+            from iamgate.rules import all_rules
+
+            security = [r for r in all_rules() if r[:3] in ("IG3", "IG4", "IG5", "IG6")]
+            config += "  rules:\n" + "".join(f"    {r}: off\n" for r in security)
+        (work / "iamgate.yaml").write_text(config)
         n = len(paths)
         results: dict[str, list[float]] = {"iamgate lint": [], "parliament": [], "json.load": []}
         parliament = shutil.which("parliament")
@@ -80,7 +91,10 @@ def main() -> int:
                 results["parliament"].append(seconds)
             results["json.load"].append(floor(paths))
         report = json.loads((work / "out.json").read_text())
-        print(f"corpus: {n} AWS managed policies (from moto)")
+        print(
+            f"corpus: {n} AWS managed policies (from moto); rules: "
+            f"{'grammar and catalog only' if args.foundation else 'all'}"
+        )
         print(f"iamgate findings on the corpus: {report['summary']}")
         print(f"{'tool':<14} {'median s':>9} {'policies/s':>11}")
         medians = {}
