@@ -50,11 +50,24 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ScpAttachment:
+    """deploy.scps: one SCP of scps/ and where it is attached (organization-level, planned once)."""
+
+    policy: str  # the file name in scps/ without .json: the SCP's name in Organizations
+    ous: tuple[str, ...] = ()  # OU paths below the root, ou- ids, or "Root"
+    accounts: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     role: str = "OrganizationAccountAccessRole"
     path: str = "/"
     concurrency: int = 8
     targets: tuple[Target, ...] = ()
+    scps: tuple[ScpAttachment, ...] = ()
+    # OU paths, ou- ids, "Root" or account ids where AWS's FullAWSAccess may be detached.
+    detach_full_aws_access: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,8 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             path=deploy.get("path", DeployConfig.path),
             concurrency=deploy.get("concurrency", DeployConfig.concurrency),
             targets=targets,
+            scps=_scp_attachments(deploy, data, path),
+            detach_full_aws_access=tuple(deploy.get("detach-full-aws-access", ())),
         ),
         raw=plain,
         organization=_organization(plain.get("organization", {}), data, path),
@@ -335,3 +350,28 @@ def _organization(section: dict[str, Any], data: Any, path: Path) -> Organizatio
         scps, accounts = tuple(item.get("scps", ())), tuple(item.get("accounts", ()))
         ous.append(OuConfig(ou_path, scps, accounts, line))
     return OrganizationConfig(tuple(ous))
+
+
+def _scp_attachments(deploy: dict[str, Any], data: Any, path: Path) -> tuple[ScpAttachment, ...]:
+    """deploy.scps: one entry per SCP, so all of its attachments are read in one place."""
+    out: list[ScpAttachment] = []
+    seen: set[str] = set()
+    for i, item in enumerate(deploy.get("scps", [])):
+        line = _line_of(data, ["deploy", "scps", i]) or 0
+        if item["policy"] in seen:
+            raise ConfigError(
+                f"deploy.scps: the SCP '{item['policy']}' is listed twice; give it one entry "
+                "with all its OUs and accounts",
+                path,
+                line,
+            )
+        seen.add(item["policy"])
+        out.append(
+            ScpAttachment(
+                policy=item["policy"],
+                ous=tuple(item.get("ous", ())),
+                accounts=tuple(item.get("accounts", ())),
+                line=line,
+            )
+        )
+    return tuple(out)

@@ -1,12 +1,15 @@
 """The organization as the repository knows it: which SCPs sit on each level of an OU path.
 
-`iamgate explain` and `iamgate simulate --account` work offline, so the OU tree, the accounts
-in it and the SCPs attached to each level come from ``organization.ous`` in iamgate.yaml, and
-the SCP documents from ``scps/``. AWS evaluates SCPs level by level from the root down; every
+`iamgate explain` and `iamgate simulate --account` work offline, so the OU tree and the
+accounts in it come from ``organization.ous`` in iamgate.yaml; the SCPs attached to each level
+are the ones ``deploy.scps`` attaches there (what `iamgate apply` deploys) together with any
+``organization.ous`` lists (SCPs attached outside iamgate), and the SCP documents come from
+``scps/``. AWS evaluates SCPs level by level from the root down; every
 level must allow, and a level allows what any of its SCPs allows
 (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
 AWS attaches ``FullAWSAccess`` to every root, OU and account by default, so each level here
-starts with it.
+starts with it, unless ``deploy.detach-full-aws-access`` names it. An account is a level of
+its own only when deploy.scps attaches something to it directly.
 """
 
 from __future__ import annotations
@@ -100,20 +103,55 @@ def placement(config: Config, *, account: str | None = None, ou: str | None = No
         if path != ROOT
         else []
     )
-    attached = {item.path: item for item in config.organization.ous}
-    levels = []
-    for name in names:
-        item = attached.get(name)
-        scps = [load_scp(config, scp) for scp in (item.scps if item else ())]
-        levels.append(ScpLevel(name, (full_aws_access(), *scps)))
+    levels = [_level(config, name, name) for name in names]
+    if account is not None and _account_level_configured(config, account):
+        levels.append(_level(config, f"account {account}", account))
     return Placement(account, path if ou is not None else None, tuple(levels))
+
+
+def attached_names(config: Config, level: str) -> list[str]:
+    """The SCPs on one level (an OU path, Root, or an account id): the ones organization.ous
+    lists there, then the ones deploy.scps attaches there — by OU path, Root or account id;
+    an ou- id in deploy.scps cannot be placed offline and is not counted."""
+    names: list[str] = []
+    for item in config.organization.ous:
+        if item.path == level:
+            names += item.scps
+    for entry in config.deploy.scps:
+        references = [normalize_reference(r) for r in entry.ous] + list(entry.accounts)
+        if level in references:
+            names.append(entry.policy)
+    return list(dict.fromkeys(names))
+
+
+def normalize_reference(text: str) -> str:
+    """A deploy.scps OU reference as an OU path ("Root/Workloads/" -> "Workloads")."""
+    if text.strip().lower().startswith("ou-"):
+        return text.strip()
+    return normalize_ou(text)
+
+
+def _full_access_detached(config: Config, level: str) -> bool:
+    wanted = {normalize_reference(r) for r in config.deploy.detach_full_aws_access}
+    return level in wanted
+
+
+def _account_level_configured(config: Config, account: str) -> bool:
+    return bool(attached_names(config, account)) or _full_access_detached(config, account)
+
+
+def _level(config: Config, name: str, key: str) -> ScpLevel:
+    scps = [load_scp(config, scp) for scp in attached_names(config, key)]
+    default = () if _full_access_detached(config, key) else (full_aws_access(),)
+    return ScpLevel(name, (*default, *scps))
 
 
 def load_scp(config: Config, name: str) -> Policy:
     path = config.root / SCP_FOLDER / f"{name}.json"
     if not path.is_file():
         raise ConfigError(
-            f"organization.ous names the SCP {name}, but {SCP_FOLDER}/{name}.json does not exist",
+            f"organization.ous or deploy.scps names the SCP {name}, but {SCP_FOLDER}/{name}.json "
+            "does not exist",
             config.file,
         )
     return load_policy(path, config.root, "scp")

@@ -19,7 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def exit_code(report) -> int:
     # A conflict means a reviewed policy could not be deployed: the run did not converge.
-    if report.error or report.failed or report.conflicts:
+    scp_conflicts = report.scps.conflicts if report.scps is not None else 0
+    if report.error or report.failed or report.conflicts or report.scps_failed or scp_conflicts:
         return 1
     return 0
 

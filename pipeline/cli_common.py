@@ -59,8 +59,12 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     from .sync import Options, run
 
     config = load_config(args.config)
-    if not config.deploy.targets:
-        raise ConfigError("deploy.targets is empty: there is nothing to deploy", config.file)
+    from .scps_sync import manages_scps
+
+    if not config.deploy.targets and not manages_scps(config):
+        raise ConfigError(
+            "deploy.targets and deploy.scps are empty: there is nothing to deploy", config.file
+        )
     gate = run_gate(config)
     if not gate.passed:
         print(
@@ -86,7 +90,8 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
         if progress:
             progress[0].account_finished(account.failed)
 
-    report = run(config, gate.desired, aws, options, commit_sha(config.root), finished, started)
+    commit = commit_sha(config.root)
+    report = run(config, gate.desired, aws, options, commit, finished, started, gate.scps)
     return report
 
 

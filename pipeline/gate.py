@@ -21,12 +21,14 @@ from .desired import (
     oversized,
     target_files,
 )
+from .scps_desired import SCP_LIMIT, DesiredScp, load_desired_scps, oversized_scps, scp_files
 
 
 @dataclass(frozen=True)
 class GateResult:
     problems: list[str]  # one line each: file:line:column: severity rule message
     desired: DesiredState | None
+    scps: tuple[DesiredScp, ...] = ()  # deploy.scps, loaded once they passed lint
 
     @property
     def passed(self) -> bool:
@@ -38,6 +40,9 @@ def run_gate(config: Config) -> GateResult:
 
     files_by_target = target_files(config)
     files: list[Path] = every_file(files_by_target)
+    # The SCP files deploy.scps names pass the same gate (they lint with the SCP rules).
+    listed = {path.resolve() for path in files}
+    files += [path for path in scp_files(config) if path.resolve() not in listed]
     result = lint_paths(files, config)
     problems = [
         f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in result.failing()
@@ -50,4 +55,12 @@ def run_gate(config: Config) -> GateResult:
             f"{policy.file}:1:1: error the policy is {size:,} characters without whitespace; "
             f"IAM refuses managed policies over {MANAGED_POLICY_LIMIT:,}"
         )
-    return GateResult(problems, None if problems else desired)
+    scps = load_desired_scps(config)
+    for scp, size in oversized_scps(scps):
+        problems.append(
+            f"{scp.file}:1:1: error the SCP is {size:,} characters without whitespace; "
+            f"AWS Organizations refuses SCPs over {SCP_LIMIT:,}"
+        )
+    if problems:
+        return GateResult(problems, None)
+    return GateResult(problems, desired, scps)

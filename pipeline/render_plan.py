@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from . import scps_render
 from .apply import Outcome
 from .plan import Change
 from .sync import AccountReport, RunReport
@@ -68,7 +69,10 @@ def totals(report: RunReport) -> str:
             f"{name}: {s['create']} to create, {s['update']} to update, {s['delete']} to delete, "
             f"{_plural(s['conflict'], 'conflict')}, {s['retain']} retained"
         )
-    return f"{head}; {', '.join(tail)}."
+    text = f"{head}; {', '.join(tail)}."
+    if report.scps is not None:
+        text += f" {scps_render.scp_totals(report.scps, report.command)}."
+    return text
 
 
 def _label(account: AccountReport) -> str:
@@ -103,6 +107,68 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
+# --- the ceiling of created roles (plan --base) --------------------------------------------
+
+
+def _has_ceilings(report: RunReport) -> bool:
+    return report.ceilings is not None and bool(report.ceilings.changes)
+
+
+def _ceiling_lines(change: Any) -> list[str]:
+    """The sentences of one entry, without markup; "- " starts a list item."""
+    lines = []
+    for note in change.notes:
+        lines.append(f"- {note}")
+    if change.gained:
+        lines.append(f"{change.who[0].upper()}{change.who[1:]} can now also:")
+        lines += [f"- {reach.describe()}" for reach in change.gained]
+    if change.lost:
+        lines.append(f"{change.who[0].upper()}{change.who[1:]} can no longer:")
+        lines += [f"- {reach.describe()}" for reach in change.lost]
+    if not change.changed:
+        lines.append("The ceiling is unchanged.")
+    return lines
+
+
+def _ceiling_title(change: Any) -> str:
+    others = [f for f in change.because if f != change.file]
+    because = f"; changed: {', '.join(others)}" if others else ""
+    return f"{change.subject} ({change.file}{because})"
+
+
+def _ceilings_text(report: RunReport) -> list[str]:
+    if not _has_ceilings(report):
+        return []
+    lines = ["", f"Ceiling of the roles delegates create (against {report.ceilings.base})"]
+    for change in report.ceilings.changes:
+        lines.append(f"  {_ceiling_title(change)}")
+        lines += [f"    {line}" for line in _ceiling_lines(change)]
+        if change.changed:
+            lines += [f"    before: {h}" for h in change.before]
+            lines += [f"    after:  {h}" for h in change.after]
+    return lines
+
+
+def _ceilings_markdown(report: RunReport) -> list[str]:
+    if not _has_ceilings(report):
+        return []
+    lines = [
+        "",
+        "#### Ceiling of the roles delegates create",
+        "",
+        f"Compared with `{report.ceilings.base}`; the SCPs attached to the root applied.",
+    ]
+    for change in report.ceilings.changes:
+        lines += ["", f"**{_ceiling_title(change)}**", ""]
+        lines += _ceiling_lines(change)
+        if change.changed:
+            lines += ["", "<details><summary>Before and after</summary>", ""]
+            lines += [f"- before: {h}" for h in change.before]
+            lines += [f"- after: {h}" for h in change.after]
+            lines += ["", "</details>"]
+    return lines
+
+
 # --- text ---------------------------------------------------------------------------------
 
 
@@ -111,6 +177,9 @@ def render_text(report: RunReport) -> str:
     title = {"plan": "plan", "apply": "apply", "drift": "drift check"}[report.command]
     pruning = " with --prune" if report.prune and report.command != "drift" else ""
     lines.append(f"iamgate {title} (commit {report.commit}){pruning}")
+    lines += _ceilings_text(report)
+    if report.scps is not None:
+        lines += scps_render.render_text(report.scps, report.command)
     if report.error:
         lines.append(f"FAILED {report.error}")
         return "\n".join(lines) + "\n"
@@ -199,6 +268,9 @@ def render_markdown(report: RunReport) -> str:
         f"{s['changed']} with changes · {s['unchanged']} unchanged · {s['failed']} failed · "
         f"{s['skipped']} skipped"
     )
+    lines += _ceilings_markdown(report)
+    if report.scps is not None:
+        lines += scps_render.render_markdown(report.scps, report.command)
     if report.error:
         lines += ["", f"**Failed:** {report.error}"]
         return "\n".join(lines) + "\n"
@@ -322,7 +394,8 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "summary": report.summary(),
         "accounts": [_account_json(a) for a in report.accounts],
         "skipped": [_skipped_json(a) for a in report.skipped],
-    }
+        "scps": scps_render.to_json(report.scps) if report.scps is not None else None,
+    } | ({"ceilings": report.ceilings.to_dict()} if _has_ceilings(report) else {})
 
 
 def _skipped_json(account: Any) -> dict[str, Any]:
@@ -338,6 +411,9 @@ def _skipped_json(account: Any) -> dict[str, Any]:
 def failures_of(report: RunReport) -> Iterable[str]:
     if report.error:
         yield report.error
+    if report.scps is not None:
+        for failure in report.scps.failures:
+            yield f"SCPs: {failure}"
     for account in report.failed:
         for failure in account.failures:
             yield f"{account.account.id}: {failure}"

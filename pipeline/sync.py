@@ -1,5 +1,9 @@
 """The run shared by plan, apply and drift: discover accounts, then each account on its own.
 
+SCPs (deploy.scps) are organization-level: planned (and applied) once, from the management
+account, after discovery and before any account (scps_sync.py). A plan that would leave a
+root, OU or account with no SCP stops the whole run there, before any write.
+
 Per account, in a thread pool of ``deploy.concurrency``: assume the deploy role, read
 live IAM (one call), plan, confirm the plan against live IAM, and for apply, write.
 Anything that goes wrong in one account — AccessDenied, throttling that outlasts the
@@ -22,6 +26,8 @@ from .errors import describe
 from .live import read_policies
 from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account
 from .safety import confirm
+from .scps_desired import DesiredScp, load_desired_scps
+from .scps_sync import ScpReport, manages_scps, run_scps
 from .shard import in_shard
 from .targets import Account, OrgReader, resolve, restrict
 
@@ -62,16 +68,24 @@ class RunReport:
     accounts: list[AccountReport] = field(default_factory=list)
     skipped: list[Account] = field(default_factory=list)
     error: str = ""  # the organization could not be read: nothing was planned
+    scps: ScpReport | None = None  # None: SCPs not managed, or not in this run (--accounts)
+    ceilings: Any = None  # plan --base: a ceiling_diff.CeilingReport
 
     @property
     def failed(self) -> list[AccountReport]:
         return [a for a in self.accounts if a.failed]
+
+    @property
+    def scps_failed(self) -> bool:
+        return self.scps is not None and self.scps.failed
 
     def count(self, action: str) -> int:
         return sum(a.plan.count(action) for a in self.accounts if a.plan is not None)
 
     @property
     def pending(self) -> bool:
+        if self.scps is not None and self.scps.pending:
+            return True
         return any(a.plan is not None and a.plan.pending for a in self.accounts)
 
     @property
@@ -138,6 +152,14 @@ def _process(
     return report
 
 
+def plans_scps(config: Config, options: Options) -> bool:
+    """SCPs are organization-level: planned once per run, so not for an --accounts subset,
+    and only by shard 1 of a CI matrix."""
+    if not manages_scps(config) or options.accounts is not None:
+        return False
+    return options.shard is None or options.shard[0] == 1
+
+
 def run(
     config: Config,
     desired: DesiredState,
@@ -146,14 +168,19 @@ def run(
     commit: str,
     on_account: Callable[[AccountReport], None] | None = None,
     on_targets: Callable[[int], None] | None = None,
+    scps: tuple[DesiredScp, ...] | None = None,
 ) -> RunReport:
-    """Discover, then plan (and apply) every selected account. ConfigError propagates."""
+    """Discover, plan (and apply) the SCPs, then every selected account. ConfigError
+    propagates. ``scps``: the desired SCPs the lint gate passed; None reads the files
+    deploy.scps names (never an empty desired state, which would prune every SCP of ours)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    report = RunReport(options.command, commit, options.prune or options.command == "drift")
+    pruning = options.prune or options.command == "drift"
+    report = RunReport(options.command, commit, pruning)
     concurrency = config.deploy.concurrency
+    org = OrgReader(aws.organizations())
     try:
-        targeting = resolve(config.deploy, OrgReader(aws.organizations()), config.file, concurrency)
+        targeting = resolve(config.deploy, org, config.file, concurrency)
     except (ClientError, BotoCoreError) as exc:
         report.error = f"reading the organization: {describe(exc)}"
         return report
@@ -163,6 +190,17 @@ def run(
         # before any account is touched.
         desired.for_targets(account.targets)
     report.skipped = list(targeting.skipped)
+    if plans_scps(config, options):
+        if scps is None:
+            scps = load_desired_scps(config)
+        report.scps = run_scps(config, scps, org, command=options.command, prune=pruning)
+        if report.scps.refused:
+            assert report.scps.plan is not None
+            # Nothing has been written yet, anywhere: stop here, before any account.
+            report.error = "deploy.scps refused, nothing was written: " + "; ".join(
+                report.scps.plan.refusals
+            )
+            return report
     if on_targets is not None:
         on_targets(len(targeting.accounts))
     repo_kinds = {p.name: p.kind for p in desired.policies()}

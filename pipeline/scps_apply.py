@@ -1,0 +1,106 @@
+"""Apply the SCP plan: Organizations writes in the plan's order, stopping at the first failure.
+
+The plan is already ordered (create, update, attach, detach, delete), already checked for
+roots, OUs and accounts it would leave without an SCP, and its SCPs' ownership tags were
+read just before (scps_sync.py). An SCP is created with iamgate's marks in one call: the
+description and the tag ``iamgate:managed=true``. A write whose effect is already in place
+(attached twice, detached or deleted already: a re-run) has done its job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import describe, error_code
+from .ownership import DESCRIPTION, creation_tags
+from .scps_live import SCP_TYPE
+from .scps_plan import SCP_WRITES, ScpChange, ScpPlan
+
+Status = Literal["done", "failed", "not attempted", "reported"]
+_ALREADY = {
+    "enable": "PolicyTypeAlreadyEnabledException",
+    "attach": "DuplicatePolicyAttachmentException",
+    "detach": "PolicyNotAttachedException",
+    "delete": "PolicyNotFoundException",
+}
+_VERB = {
+    "enable": "enabling",
+    "create": "creating",
+    "update": "updating",
+    "attach": "attaching",
+    "detach": "detaching",
+    "delete": "deleting",
+}
+
+
+@dataclass(frozen=True)
+class ScpOutcome:
+    change: ScpChange
+    status: Status
+    error: str = ""
+
+
+def write(client: Any, change: ScpChange, created: dict[str, str]) -> None:
+    """One write; ``created`` maps the names of SCPs created in this run to their new ids."""
+    policy_id = change.policy_id or created.get(change.policy, "")
+    if change.action == "enable":
+        assert change.target is not None
+        _tolerate("enable", client.enable_policy_type, RootId=change.target.id, PolicyType=SCP_TYPE)
+    elif change.action == "create":
+        answer = client.create_policy(
+            Name=change.policy,
+            Description=DESCRIPTION,
+            Content=change.text,
+            Type=SCP_TYPE,
+            Tags=creation_tags(),
+        )
+        created[change.policy] = answer["Policy"]["PolicySummary"]["Id"]
+    elif change.action == "update":
+        client.update_policy(PolicyId=policy_id, Content=change.text)
+    elif change.action in ("attach", "detach"):
+        assert change.target is not None
+        call = client.attach_policy if change.action == "attach" else client.detach_policy
+        _tolerate(change.action, call, PolicyId=policy_id, TargetId=change.target.id)
+    elif change.action == "delete":
+        _tolerate("delete", client.delete_policy, PolicyId=policy_id)
+    else:
+        raise ValueError(f"not a write: {change.action}")
+
+
+def _tolerate(action: str, call: Any, **kwargs: Any) -> None:
+    try:
+        call(**kwargs)
+    except Exception as exc:
+        if error_code(exc) != _ALREADY[action]:
+            raise
+
+
+def apply_scps(client: Any, plan: ScpPlan) -> list[ScpOutcome]:
+    outcomes: list[ScpOutcome] = []
+    created: dict[str, str] = {}
+    stopped = False
+    for change in plan.changes:
+        if change.action not in SCP_WRITES:
+            outcomes.append(ScpOutcome(change, "reported", change.reason))
+        elif stopped:
+            outcomes.append(ScpOutcome(change, "not attempted", "an earlier SCP write failed"))
+        else:
+            try:
+                write(client, change, created)
+            except Exception as exc:
+                if not _is_aws_error(exc):
+                    raise
+                where = f" on {change.target.label}" if change.target else ""
+                message = f"{_VERB[change.action]} {change.policy}{where}: {describe(exc)}"
+                outcomes.append(ScpOutcome(change, "failed", message))
+                stopped = True
+            else:
+                outcomes.append(ScpOutcome(change, "done"))
+    return outcomes
+
+
+def _is_aws_error(exc: BaseException) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, ClientError | BotoCoreError)

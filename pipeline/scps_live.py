@@ -1,0 +1,90 @@
+"""Reading the organization's live SCPs from the management account.
+
+ListPolicies gives every SCP's name and description (iamgate's bulk-readable mark) but not
+its content or where it is attached; those are read (DescribePolicy, ListTargetsForPolicy)
+only for iamgate's own SCPs — an organization has few SCPs, and someone else's are never
+changed, so their content does not matter. Tags (the ownership proof) are read only for
+SCPs a plan is about to change (scps_sync.py), as on the IAM side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .compare import decode
+from .ownership import DESCRIPTION
+from .scps_targets import live_label
+
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+FULL_AWS_ACCESS_ID = "p-FullAWSAccess"  # AWS's default SCP: the same id in every organization
+FULL_AWS_ACCESS = "FullAWSAccess"
+
+
+@dataclass(frozen=True)
+class LiveScp:
+    id: str
+    arn: str
+    name: str
+    description: str
+    aws_managed: bool
+    document: dict[str, Any] | None = None  # read for iamgate's SCPs only
+    targets: dict[str, str] = field(default_factory=dict)  # target id -> label (ours only)
+
+    @property
+    def marked(self) -> bool:
+        return not self.aws_managed and self.description == DESCRIPTION
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    paginator = client.get_paginator(operation)
+    return [item for page in paginator.paginate(**kwargs) for item in page.get(key, ())]
+
+
+def scps_enabled(client: Any) -> bool:
+    """Whether the SCP policy type is enabled on the root (AWS refuses attachments otherwise)."""
+    root = _pages(client, "list_roots", "Roots")[0]
+    return any(
+        t.get("Type") == SCP_TYPE and t.get("Status") == "ENABLED"
+        for t in root.get("PolicyTypes", ())
+    )
+
+
+def read_scps(client: Any) -> dict[str, LiveScp]:
+    """Every SCP by name; content and attachments for the ones iamgate's marks claim."""
+    out: dict[str, LiveScp] = {}
+    for item in _pages(client, "list_policies", "Policies", Filter=SCP_TYPE):
+        policy = LiveScp(
+            id=item["Id"],
+            arn=item.get("Arn", ""),
+            name=item["Name"],
+            description=item.get("Description", "") or "",
+            aws_managed=bool(item.get("AwsManaged")),
+        )
+        if policy.marked:
+            content = client.describe_policy(PolicyId=policy.id)["Policy"]["Content"]
+            targets = _pages(client, "list_targets_for_policy", "Targets", PolicyId=policy.id)
+            policy = LiveScp(
+                policy.id,
+                policy.arn,
+                policy.name,
+                policy.description,
+                policy.aws_managed,
+                decode(content),
+                {t["TargetId"]: live_label(t) for t in targets},
+            )
+        out[policy.name] = policy
+    return out
+
+
+def attached_to(client: Any, target_id: str) -> dict[str, str]:
+    """The SCPs attached directly to one root, OU or account: policy id -> name."""
+    items = _pages(
+        client, "list_policies_for_target", "Policies", TargetId=target_id, Filter=SCP_TYPE
+    )
+    return {p["Id"]: p["Name"] for p in items}
+
+
+def read_tags(client: Any, policy_id: str) -> dict[str, str]:
+    items = _pages(client, "list_tags_for_resource", "Tags", ResourceId=policy_id)
+    return {t["Key"]: t["Value"] for t in items}

@@ -1,0 +1,161 @@
+"""The SCP section of plan, apply and drift reports, in text, markdown and json.
+
+SCPs belong to the organization, not to a member account, so they get their own section
+ahead of the accounts, with their own total: ``+`` create or attach, ``~`` update (with
+the content diff), ``-`` detach or delete, ``!`` conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .scps_apply import ScpOutcome
+from .scps_plan import ScpChange
+from .scps_sync import ScpReport
+
+MARK = {
+    "enable": "+",
+    "create": "+",
+    "update": "~",
+    "attach": "+",
+    "detach": "-",
+    "delete": "-",
+    "conflict": "!",
+}
+DONE = {
+    "enable": "enabled",
+    "create": "created",
+    "update": "updated",
+    "attach": "attached",
+    "detach": "detached",
+    "delete": "deleted",
+}
+TITLE = "Service control policies (organization-wide, from the management account)"
+
+
+def _outcomes(report: ScpReport) -> dict[int, ScpOutcome]:
+    return {id(o.change): o for o in report.outcomes}
+
+
+def scp_totals(report: ScpReport, command: str) -> str:
+    if report.plan is None:
+        return "SCPs: not planned (failed)" if report.error else "SCPs: not planned"
+    plan = report.plan
+    if command == "apply":
+        done = {a: 0 for a in DONE}
+        for outcome in report.outcomes:
+            if outcome.status == "done":
+                done[outcome.change.action] += 1
+        parts = [f"{done[a]} {DONE[a]}" for a in DONE if a != "enable" or done[a]]
+    else:
+        parts = [f"{plan.count(a)} to {a}" for a in DONE if a != "enable" or plan.count(a)]
+    conflicts = plan.count("conflict")
+    parts.append(f"{conflicts} conflict{'' if conflicts == 1 else 's'}")
+    return "SCPs: " + ", ".join(parts)
+
+
+def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
+    verb = change.action
+    if outcome is not None and outcome.status == "done":
+        verb = DONE.get(change.action, change.action)
+    elif outcome is not None and outcome.status in ("failed", "not attempted"):
+        verb = f"{change.action} {outcome.status.upper()}"
+    where = ""
+    if change.target is not None:
+        preposition = {"attach": "to", "enable": "on"}.get(change.action, "from")
+        where = f" {preposition} {change.target.label}"
+    file = f"  {change.file}" if change.file and change.action in ("create", "update") else ""
+    detail = f"  ({change.reason})" if change.reason and change.action != "attach" else ""
+    if outcome is not None and outcome.error and outcome.status != "reported":
+        detail += f"  {outcome.error}"
+    return f"{MARK[change.action]} {verb} {change.policy}{where}{file}{detail}"
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def render_text(report: ScpReport, command: str) -> list[str]:
+    lines = ["", TITLE]
+    outcomes = _outcomes(report)
+    plan = report.plan
+    if plan is not None:
+        for change in plan.changes:
+            lines.append("  " + change_line(change, outcomes.get(id(change))))
+            if change.diff and change.action == "update" and command != "apply":
+                lines.append(_indent(change.diff, "      "))
+        if plan.orphans:
+            lines.append(
+                f"  . iamgate SCPs no longer in deploy.scps, kept attached "
+                f"(apply --prune detaches and deletes): {', '.join(plan.orphans)}"
+            )
+        for refusal in plan.refusals:
+            lines.append(f"  REFUSED {refusal}")
+        if not plan.pending and not report.error:
+            lines.append("  no changes")
+        if plan.unchanged:
+            lines.append(f"  unchanged: {', '.join(plan.unchanged)}")
+    if report.error:
+        lines.append(f"  FAILED {report.error}")
+    lines.append("  " + scp_totals(report, command))
+    return lines
+
+
+def render_markdown(report: ScpReport, command: str) -> list[str]:
+    lines = ["", f"#### {TITLE}", "", f"**{scp_totals(report, command)}**", ""]
+    outcomes = _outcomes(report)
+    plan = report.plan
+    if report.error:
+        lines.append(f"**Failed:** {report.error}")
+    if plan is None:
+        return lines
+    for refusal in plan.refusals:
+        lines.append(f"- **Refused:** {refusal}")
+    for change in plan.changes:
+        lines.append(
+            f"- `{MARK[change.action]}` {change_line(change, outcomes.get(id(change)))[2:]}"
+        )
+        if change.diff and change.action in ("create", "update"):
+            lines += ["", "  ```diff", _indent(change.diff, "  "), "  ```", ""]
+    if plan.orphans:
+        lines.append(f"- kept (no `--prune`): {', '.join(plan.orphans)}")
+    if plan.unchanged:
+        lines.append(f"- unchanged: {', '.join(plan.unchanged)}")
+    return lines
+
+
+def _change_json(change: ScpChange, outcome: ScpOutcome | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"action": change.action, "policy": change.policy}
+    if change.policy_id:
+        out["policy_id"] = change.policy_id
+    if change.target is not None:
+        out["target"] = change.target.id
+        out["target_label"] = change.target.label
+    if change.file:
+        out["file"] = change.file
+    if change.reason:
+        out["reason"] = change.reason
+    if change.diff:
+        out["diff"] = change.diff
+    if outcome is not None:
+        out["result"] = outcome.status
+        if outcome.error:
+            out["error"] = outcome.error
+    return out
+
+
+def to_json(report: ScpReport) -> dict[str, Any]:
+    plan = report.plan
+    outcomes = _outcomes(report)
+    summary: dict[str, int] = {}
+    if plan is not None:
+        summary = {a: plan.count(a) for a in MARK}
+    return {
+        "status": "failed" if report.failed else ("changes" if report.pending else "unchanged"),
+        "summary": summary,
+        "changes": [_change_json(c, outcomes.get(id(c))) for c in (plan.changes if plan else ())],
+        "unchanged": list(plan.unchanged) if plan else [],
+        "orphans": list(plan.orphans) if plan else [],
+        "refusals": list(plan.refusals) if plan else [],
+        "failures": report.failures,
+    }

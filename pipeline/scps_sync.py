@@ -1,0 +1,129 @@
+"""The SCP half of plan, apply and drift: once per run, from the management account.
+
+Read the organization's SCPs, plan, prove ownership of every SCP the plan would change
+(its tag, read fresh), refuse a plan that would leave a root, OU or account with no SCP,
+and for apply, write. SCPs are managed only when iamgate.yaml has ``deploy.scps`` (an
+empty list included: that is how the last SCP is pruned) or ``detach-full-aws-access``;
+a project without them makes no SCP call at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from iamgate.config import Config
+
+from .errors import describe
+from .ownership import TAG_KEY, TAG_VALUE
+from .scps_apply import ScpOutcome, apply_scps
+from .scps_desired import DesiredScp
+from .scps_live import FULL_AWS_ACCESS_ID, attached_to, read_scps, read_tags, scps_enabled
+from .scps_plan import SCP_WRITES, ScpPlan, as_conflict, plan_scps, refuse_empty_targets
+from .scps_targets import ROOT, ScpTarget, resolve_attachments, resolve_reference
+from .targets import OrgReader
+
+
+@dataclass
+class ScpReport:
+    plan: ScpPlan | None = None
+    outcomes: list[ScpOutcome] = field(default_factory=list)
+    error: str = ""  # what stopped the SCP run before or during its writes
+
+    @property
+    def failures(self) -> list[str]:
+        out = [self.error] if self.error else []
+        out.extend(o.error for o in self.outcomes if o.status == "failed")
+        return out
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+    @property
+    def pending(self) -> bool:
+        return self.plan is not None and self.plan.pending
+
+    @property
+    def conflicts(self) -> int:
+        return self.plan.count("conflict") if self.plan is not None else 0
+
+    @property
+    def refused(self) -> bool:
+        return self.plan is not None and bool(self.plan.refusals)
+
+
+def manages_scps(config: Config) -> bool:
+    deploy = config.raw.get("deploy") or {}
+    return "scps" in deploy or bool(config.deploy.detach_full_aws_access)
+
+
+def _prove_ownership(client: Any, plan: ScpPlan) -> None:
+    """Turn every change to an SCP without iamgate's tag into a conflict, in place."""
+    checked: set[str] = set()
+    for change in list(plan.changes):
+        if change.action not in SCP_WRITES or change.action in ("create", "enable"):
+            continue
+        # No id: the SCP is created by this plan. FullAWSAccess: AWS's, detached only where
+        # the configuration says so.
+        if not change.policy_id or change.policy_id == FULL_AWS_ACCESS_ID:
+            continue
+        if change.policy in checked:
+            continue
+        checked.add(change.policy)
+        if read_tags(client, change.policy_id).get(TAG_KEY) != TAG_VALUE:
+            reason = (
+                f"{change.policy} ({change.policy_id}) carries iamgate's description but not the "
+                f"tag {TAG_KEY}={TAG_VALUE}; ownership is not proven, so it is left alone"
+            )
+            plan.changes = as_conflict(plan.changes, change.policy, reason)
+
+
+def plan_organization(
+    config: Config, desired: tuple[DesiredScp, ...], org: OrgReader, *, prune: bool
+) -> ScpPlan:
+    """Raises ConfigError for a reference that does not exist; AWS errors propagate."""
+    client = org.client
+    enable_on = None if scps_enabled(client) else ScpTarget(org.root_id(), ROOT)
+    references = [*(a for s in desired for a in s.accounts), *config.deploy.detach_full_aws_access]
+    names = {a.id: a.name for a in org.all_accounts().values()} if references else {}
+    attachments = resolve_attachments(desired, org, names, config.file)
+    full_access = tuple(
+        resolve_reference(ref, org, names, "deploy.detach-full-aws-access", config.file, 0)
+        for ref in config.deploy.detach_full_aws_access
+    )
+    attached: dict[str, dict[str, str]] = {t.id: attached_to(client, t.id) for t in full_access}
+    plan = plan_scps(
+        desired,
+        attachments,
+        read_scps(client),
+        prune=prune,
+        detach_full_access=full_access,
+        full_access_on=frozenset(t for t, p in attached.items() if FULL_AWS_ACCESS_ID in p),
+        enable_on=enable_on,
+    )
+    _prove_ownership(client, plan)
+    for target_id in plan.detached_targets():
+        if target_id not in attached:
+            attached[target_id] = attached_to(client, target_id)
+    refuse_empty_targets(plan, attached)
+    return plan
+
+
+def run_scps(
+    config: Config, desired: tuple[DesiredScp, ...], org: OrgReader, *, command: str, prune: bool
+) -> ScpReport:
+    from iamgate.config import ConfigError
+
+    report = ScpReport()
+    step = "reading the organization's SCPs"
+    try:
+        report.plan = plan_organization(config, desired, org, prune=prune)
+        if command == "apply" and not report.plan.refusals:
+            step = "applying SCPs"
+            report.outcomes = apply_scps(org.client, report.plan)
+    except ConfigError:
+        raise
+    except Exception as exc:  # the accounts' IAM is still planned and applied
+        report.error = f"{step}: {describe(exc)}"
+    return report

@@ -1,0 +1,107 @@
+"""Where deploy.scps attaches each SCP, resolved against AWS Organizations.
+
+A reference is ``Root`` (the organization root), an OU path below the root
+(``Workloads/Dev``), an ``ou-`` id, or, under ``accounts``, a 12-digit account id. Unlike
+deploy targets, an OU reference means the OU itself — an SCP attached to an OU applies to
+everything below it, so nothing is expanded to accounts. A reference that does not exist
+is a configuration error naming the entry, before any write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from iamgate.config import ConfigError
+
+from .scps_desired import DesiredScp
+from .targets import OrgReader
+
+ROOT = "Root"
+
+
+@dataclass(frozen=True)
+class ScpTarget:
+    id: str  # r-..., ou-..., or a 12-digit account id
+    label: str  # "Root", "OU Workloads/Dev", "account 111111111111 (dev-1)"
+
+
+def _error(where: str, message: str, file: Path | None, line: int) -> ConfigError:
+    return ConfigError(f"{where}: {message}", file, line or None)
+
+
+def _ou_path(reference: str) -> list[str]:
+    parts = [p for p in reference.strip("/").split("/") if p]
+    return parts[1:] if parts and parts[0] == ROOT else parts
+
+
+def resolve_ou(
+    reference: str, org: OrgReader, where: str, file: Path | None, line: int
+) -> ScpTarget:
+    if reference.startswith("ou-"):
+        if not org.ou_exists(reference):
+            raise _error(
+                where, f"the OU {reference} does not exist in this organization", file, line
+            )
+        return ScpTarget(reference, f"OU {reference}")
+    parts = _ou_path(reference)
+    parent = org.root_id()
+    walked: list[str] = []
+    for part in parts:
+        children = {name: ou_id for ou_id, name in org.child_ous(parent)}
+        if part not in children:
+            known = ", ".join(sorted(children)) or "none"
+            raise _error(
+                where,
+                f"the OU path {reference!r} does not exist: {'/'.join(walked) or 'the root'} "
+                f"has no OU named {part!r} (its OUs: {known})",
+                file,
+                line,
+            )
+        walked.append(part)
+        parent = children[part]
+    return ScpTarget(parent, f"OU {'/'.join(parts)}" if parts else ROOT)
+
+
+def resolve_account(
+    account_id: str, names: dict[str, str], where: str, file: Path | None, line: int
+) -> ScpTarget:
+    if account_id not in names:
+        raise _error(where, f"the account {account_id} is not in this organization", file, line)
+    name = names[account_id]
+    return ScpTarget(
+        account_id, f"account {account_id} ({name})" if name else f"account {account_id}"
+    )
+
+
+def resolve_reference(
+    reference: str, org: OrgReader, names: dict[str, str], where: str, file: Path | None, line: int
+) -> ScpTarget:
+    """An OU path, ou- id, Root or account id (detach-full-aws-access mixes them)."""
+    if len(reference) == 12 and reference.isdigit():
+        return resolve_account(reference, names, where, file, line)
+    return resolve_ou(reference, org, where, file, line)
+
+
+def resolve_attachments(
+    scps: Iterable[DesiredScp], org: OrgReader, names: dict[str, str], file: Path | None
+) -> dict[str, tuple[ScpTarget, ...]]:
+    """SCP name -> the roots, OUs and accounts the configuration attaches it to."""
+    out: dict[str, tuple[ScpTarget, ...]] = {}
+    for scp in scps:
+        where = f"deploy.scps[{scp.name}]"
+        found = [resolve_ou(ref, org, where, file, scp.line) for ref in scp.ous]
+        found += [resolve_account(a, names, where, file, scp.line) for a in scp.accounts]
+        out[scp.name] = tuple({t.id: t for t in found}.values())
+    return out
+
+
+def live_label(target: dict[str, str]) -> str:
+    """A ListTargetsForPolicy item as the report names it."""
+    kind, name, target_id = target.get("Type", ""), target.get("Name", ""), target["TargetId"]
+    if kind == "ROOT":
+        return ROOT
+    if kind == "ACCOUNT":
+        return f"account {target_id} ({name})" if name else f"account {target_id}"
+    return f"OU {name} ({target_id})" if name else f"OU {target_id}"
