@@ -70,15 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"iamgate: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if os.environ.get("IAMGATE_DEBUG"):
-            raise
+        from iamgate.cli import internal_error
+
         # A bug of ours must not pass a commit, nor bury the developer in a traceback.
-        print(
-            f"iamgate: internal error: {type(exc).__name__}: {exc} "
-            "(set IAMGATE_DEBUG=1 for the traceback and report it)",
-            file=sys.stderr,
-        )
-        return 2
+        return internal_error(exc)
     return status
 
 

@@ -77,12 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ConfigError):
             print(f"iamgate: error: {exc}", file=sys.stderr)
             return 2
-        if os.environ.get("IAMGATE_DEBUG"):
-            raise
-        # A bug of ours must still end in one readable line, not a traceback.
-        print(
-            f"iamgate: internal error: {type(exc).__name__}: {exc} "
-            "(set IAMGATE_DEBUG=1 for the traceback and report it)",
-            file=sys.stderr,
-        )
-        return 2
+        return internal_error(exc)
+
+
+def internal_error(exc: Exception) -> int:
+    """A bug of ours must still end in one readable line and exit 2, not a traceback; with
+    IAMGATE_DEBUG set it is raised again, traceback and all."""
+    if os.environ.get("IAMGATE_DEBUG"):
+        raise exc
+    print(
+        f"iamgate: internal error: {type(exc).__name__}: {exc} "
+        "(set IAMGATE_DEBUG=1 for the traceback and report it)",
+        file=sys.stderr,
+    )
+    return 2

@@ -14,6 +14,7 @@ its own only when deploy.scps attaches something to it directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -159,21 +160,33 @@ def load_scp(config: Config, name: str) -> Policy:
 
 def load_policy(path: Path, root: Path, kind: PolicyKind) -> Policy:
     """One policy file, loaded and checked against the grammar; ConfigError (located) if not."""
+    from iamgate.project import display_path
+
+    return read_policy(path, display_path(path, root), kind, ConfigError, " (run iamgate lint)")
+
+
+def read_policy(
+    path: Path,
+    display: str,
+    kind: PolicyKind,
+    error: Callable[[str], Exception],
+    hint: str = "",
+) -> Policy:
+    """Load, check against the grammar and model one file; ``error(message)`` is raised, with
+    the file's location, if it does not load or is not well formed (``hint`` ends that one)."""
     from iamgate import grammar
     from iamgate.document import LoadError, load
     from iamgate.model import build_policy
-    from iamgate.project import display_path
 
-    display = display_path(path, root)
     try:
         document = load(path, display)
     except LoadError as exc:
-        raise ConfigError(f"{display}:{exc.line}:{exc.column}: {exc.message}") from None
+        raise error(f"{display}:{exc.line}:{exc.column}: {exc.message}") from None
     findings, well_formed = grammar.check(document, kind, path.stem)
     if not well_formed:
         errors = [f for f in findings if f.severity == "error"] or findings
         located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.message}" for f in errors[:3])
-        raise ConfigError(located or f"{display}: not a well-formed IAM policy (run iamgate lint)")
+        raise error(located or f"{display}: not a well-formed IAM policy{hint}")
     return build_policy(document, path.stem, kind)
 
 

@@ -134,21 +134,9 @@ def parse_context(items: list[str]) -> dict[str, tuple[str, ...]]:
 
 def load_policy(path_text: str, kind: PolicyKind) -> Policy:
     """Load, check against the grammar and model one file; UsageError with its location if not."""
-    from iamgate import grammar
-    from iamgate.document import LoadError, load
-    from iamgate.model import build_policy
+    from iamgate.organization import read_policy
 
-    path = Path(path_text)
-    try:
-        document = load(path, path_text)
-    except LoadError as exc:
-        raise UsageError(f"{path_text}:{exc.line}:{exc.column}: {exc.message}") from None
-    findings, well_formed = grammar.check(document, kind, path.stem)
-    if not well_formed:
-        errors = [f for f in findings if f.severity == "error"] or findings
-        located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.message}" for f in errors[:3])
-        raise UsageError(located or f"{path_text}: not a well-formed IAM policy")
-    return build_policy(document, path.stem, kind)
+    return read_policy(Path(path_text), path_text, kind, UsageError)
 
 
 def _statement_rows(decision: Decision) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import describe, error_code
+from .errors import describe, error_code, is_aws_error
 from .ownership import DESCRIPTION, creation_tags
 from .plan import WRITES, AccountPlan, Change
 
@@ -82,7 +82,7 @@ def apply_account(iam: Any, plan: AccountPlan, path: str) -> list[Outcome]:
             try:
                 write(iam, change, path)
             except Exception as exc:
-                if not _is_aws_error(exc):
+                if not is_aws_error(exc):
                     raise
                 outcomes.append(
                     Outcome(
@@ -93,9 +93,3 @@ def apply_account(iam: Any, plan: AccountPlan, path: str) -> list[Outcome]:
             else:
                 outcomes.append(Outcome(change, "done"))
     return outcomes
-
-
-def _is_aws_error(exc: BaseException) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(exc, ClientError | BotoCoreError)

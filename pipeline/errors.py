@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 def describe(exc: BaseException) -> str:
     from botocore.exceptions import ClientError, NoCredentialsError
@@ -25,3 +27,28 @@ def error_code(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code") or "")
     return ""
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """An AWS answer or a failure to reach AWS, as opposed to a bug."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, ClientError | BotoCoreError)
+
+
+class ReportsFailures:
+    """``failures`` and ``failed`` of a report (an account's, the SCPs') that holds the
+    ``error`` which stopped it before its writes and the ``outcomes`` of the writes."""
+
+    error: str
+    outcomes: list[Any]
+
+    @property
+    def failures(self) -> list[str]:
+        out = [self.error] if self.error else []
+        out.extend(o.error for o in self.outcomes if o.status == "failed")
+        return out
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)

@@ -15,6 +15,14 @@ from typing import Any
 from . import scps_render
 from .apply import Outcome
 from .plan import Change
+from .render_common import (
+    count_done,
+    markdown_change,
+    outcome_json,
+    outcomes_by_change,
+    text_change,
+    verb,
+)
 from .sync import AccountReport, RunReport
 
 FORMATS = ("text", "markdown", "json")
@@ -38,7 +46,7 @@ def render(fmt: str, report: RunReport) -> str:
 
 
 def _outcomes(account: AccountReport) -> dict[int, Outcome]:
-    return {id(o.change): o for o in account.outcomes}
+    return outcomes_by_change(account.outcomes)
 
 
 def _plural(count: int, word: str) -> str:
@@ -54,11 +62,7 @@ def totals(report: RunReport) -> str:
         f"{s['skipped']} skipped",
     ]
     if report.command == "apply":
-        done = {a: 0 for a in DONE}
-        for account in report.accounts:
-            for outcome in account.outcomes:
-                if outcome.status == "done":
-                    done[outcome.change.action] += 1
+        done = count_done((o for a in report.accounts for o in a.outcomes), DONE)
         head = (
             f"Apply: {done['create']} created, {done['update']} updated, {done['delete']} deleted, "
             f"{_plural(s['conflict'], 'conflict')}, {s['retain']} retained"
@@ -94,17 +98,10 @@ def _change_line(change: Change, outcome: Outcome | None) -> str:
     elif change.action in ("delete", "conflict", "retain") and change.reason:
         detail = f"  ({change.reason})"
     kind = " [boundary]" if change.kind == "boundary" else ""
-    verb = change.action
-    if outcome is not None and outcome.status == "done":
-        verb = DONE.get(change.action, change.action)
-    elif outcome is not None and outcome.status in ("failed", "not attempted"):
-        verb = f"{change.action} {outcome.status.upper()}"
-        detail += f"  {outcome.error}" if outcome.error else ""
-    return f"{MARK[change.action]} {verb} {change.name}{kind}{where}{detail}"
-
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
+    if outcome is not None and outcome.status in ("failed", "not attempted") and outcome.error:
+        detail += f"  {outcome.error}"
+    verb_shown = verb(change.action, outcome, DONE)
+    return f"{MARK[change.action]} {verb_shown} {change.name}{kind}{where}{detail}"
 
 
 # --- the ceiling of created roles (plan --base) --------------------------------------------
@@ -200,9 +197,8 @@ def render_text(report: RunReport) -> str:
         outcomes = _outcomes(account)
         if plan is not None:
             for change in plan.changes:
-                lines.append("  " + _change_line(change, outcomes.get(id(change))))
-                if change.diff and change.action == "update" and report.command != "apply":
-                    lines.append(_indent(change.diff, "      "))
+                line = _change_line(change, outcomes.get(id(change)))
+                lines += text_change(line, change, report.command)
             if plan.orphans:
                 lines.append(
                     f"  . {_plural(len(plan.orphans), 'iamgate policy')} no longer targeted "
@@ -254,10 +250,7 @@ def _signature(account: AccountReport) -> tuple[Any, ...]:
 
 
 def _md_change(change: Change, outcome: Outcome | None) -> list[str]:
-    out = [f"- `{MARK[change.action]}` {_change_line(change, outcome)[2:]}"]
-    if change.diff and change.action in ("create", "update"):
-        out += ["", "  ```diff", _indent(change.diff, "  "), "  ```", ""]
-    return out
+    return markdown_change(MARK[change.action], _change_line(change, outcome), change)
 
 
 def render_markdown(report: RunReport) -> str:
@@ -356,11 +349,7 @@ def _change_json(change: Change, outcome: Outcome | None) -> dict[str, Any]:
         out["rotate_out"] = change.rotate_out
     if change.old_versions:
         out["old_versions"] = list(change.old_versions)
-    if outcome is not None:
-        out["result"] = outcome.status
-        if outcome.error:
-            out["error"] = outcome.error
-    return out
+    return out | outcome_json(outcome)
 
 
 def _account_json(account: AccountReport) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import describe, error_code
+from .errors import describe, error_code, is_aws_error
 from .ownership import DESCRIPTION, creation_tags
 from .scps_live import SCP_TYPE
 from .scps_plan import SCP_WRITES, ScpChange, ScpPlan
@@ -89,7 +89,7 @@ def apply_scps(client: Any, plan: ScpPlan) -> list[ScpOutcome]:
             try:
                 write(client, change, created)
             except Exception as exc:
-                if not _is_aws_error(exc):
+                if not is_aws_error(exc):
                     raise
                 where = f" on {change.target.label}" if change.target else ""
                 message = f"{_VERB[change.action]} {change.policy}{where}: {describe(exc)}"
@@ -98,9 +98,3 @@ def apply_scps(client: Any, plan: ScpPlan) -> list[ScpOutcome]:
             else:
                 outcomes.append(ScpOutcome(change, "done"))
     return outcomes
-
-
-def _is_aws_error(exc: BaseException) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(exc, ClientError | BotoCoreError)

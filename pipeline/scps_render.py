@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .render_common import (
+    count_done,
+    markdown_change,
+    outcome_json,
+    outcomes_by_change,
+    text_change,
+    verb,
+)
 from .scps_apply import ScpOutcome
 from .scps_plan import ScpChange
 from .scps_sync import ScpReport
@@ -34,7 +42,7 @@ TITLE = "Service control policies (organization-wide, from the management accoun
 
 
 def _outcomes(report: ScpReport) -> dict[int, ScpOutcome]:
-    return {id(o.change): o for o in report.outcomes}
+    return outcomes_by_change(report.outcomes)
 
 
 def scp_totals(report: ScpReport, command: str) -> str:
@@ -42,10 +50,7 @@ def scp_totals(report: ScpReport, command: str) -> str:
         return "SCPs: not planned (failed)" if report.error else "SCPs: not planned"
     plan = report.plan
     if command == "apply":
-        done = {a: 0 for a in DONE}
-        for outcome in report.outcomes:
-            if outcome.status == "done":
-                done[outcome.change.action] += 1
+        done = count_done(report.outcomes, DONE)
         parts = [f"{done[a]} {DONE[a]}" for a in DONE if a != "enable" or done[a]]
     else:
         parts = [f"{plan.count(a)} to {a}" for a in DONE if a != "enable" or plan.count(a)]
@@ -55,11 +60,6 @@ def scp_totals(report: ScpReport, command: str) -> str:
 
 
 def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
-    verb = change.action
-    if outcome is not None and outcome.status == "done":
-        verb = DONE.get(change.action, change.action)
-    elif outcome is not None and outcome.status in ("failed", "not attempted"):
-        verb = f"{change.action} {outcome.status.upper()}"
     where = ""
     if change.target is not None:
         preposition = {"attach": "to", "enable": "on"}.get(change.action, "from")
@@ -68,11 +68,8 @@ def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
     detail = f"  ({change.reason})" if change.reason and change.action != "attach" else ""
     if outcome is not None and outcome.error and outcome.status != "reported":
         detail += f"  {outcome.error}"
-    return f"{MARK[change.action]} {verb} {change.policy}{where}{file}{detail}"
-
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
+    verb_shown = verb(change.action, outcome, DONE)
+    return f"{MARK[change.action]} {verb_shown} {change.policy}{where}{file}{detail}"
 
 
 def render_text(report: ScpReport, command: str) -> list[str]:
@@ -81,9 +78,7 @@ def render_text(report: ScpReport, command: str) -> list[str]:
     plan = report.plan
     if plan is not None:
         for change in plan.changes:
-            lines.append("  " + change_line(change, outcomes.get(id(change))))
-            if change.diff and change.action == "update" and command != "apply":
-                lines.append(_indent(change.diff, "      "))
+            lines += text_change(change_line(change, outcomes.get(id(change))), change, command)
         if plan.orphans:
             lines.append(
                 f"  . iamgate SCPs no longer in deploy.scps, kept attached "
@@ -112,11 +107,8 @@ def render_markdown(report: ScpReport, command: str) -> list[str]:
     for refusal in plan.refusals:
         lines.append(f"- **Refused:** {refusal}")
     for change in plan.changes:
-        lines.append(
-            f"- `{MARK[change.action]}` {change_line(change, outcomes.get(id(change)))[2:]}"
-        )
-        if change.diff and change.action in ("create", "update"):
-            lines += ["", "  ```diff", _indent(change.diff, "  "), "  ```", ""]
+        line = change_line(change, outcomes.get(id(change)))
+        lines += markdown_change(MARK[change.action], line, change)
     if plan.orphans:
         lines.append(f"- kept (no `--prune`): {', '.join(plan.orphans)}")
     if plan.unchanged:
@@ -137,11 +129,7 @@ def _change_json(change: ScpChange, outcome: ScpOutcome | None) -> dict[str, Any
         out["reason"] = change.reason
     if change.diff:
         out["diff"] = change.diff
-    if outcome is not None:
-        out["result"] = outcome.status
-        if outcome.error:
-            out["error"] = outcome.error
-    return out
+    return out | outcome_json(outcome)
 
 
 def to_json(report: ScpReport) -> dict[str, Any]:

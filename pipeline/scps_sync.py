@@ -14,7 +14,7 @@ from typing import Any
 
 from iamgate.config import Config
 
-from .errors import describe
+from .errors import ReportsFailures, describe
 from .ownership import TAG_KEY, TAG_VALUE
 from .scps_apply import ScpOutcome, apply_scps
 from .scps_desired import DesiredScp
@@ -25,20 +25,10 @@ from .targets import OrgReader
 
 
 @dataclass
-class ScpReport:
+class ScpReport(ReportsFailures):
     plan: ScpPlan | None = None
     outcomes: list[ScpOutcome] = field(default_factory=list)
     error: str = ""  # what stopped the SCP run before or during its writes
-
-    @property
-    def failures(self) -> list[str]:
-        out = [self.error] if self.error else []
-        out.extend(o.error for o in self.outcomes if o.status == "failed")
-        return out
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.failures)
 
     @property
     def pending(self) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from iamgate.config import ConfigError
 
 from .scps_desired import DesiredScp
-from .targets import OrgReader
+from .targets import OrgReader, UnknownOu, find_ou
 
 ROOT = "Root"
 
@@ -31,37 +31,16 @@ def _error(where: str, message: str, file: Path | None, line: int) -> ConfigErro
     return ConfigError(f"{where}: {message}", file, line or None)
 
 
-def _ou_path(reference: str) -> list[str]:
-    parts = [p for p in reference.strip("/").split("/") if p]
-    return parts[1:] if parts and parts[0] == ROOT else parts
-
-
 def resolve_ou(
     reference: str, org: OrgReader, where: str, file: Path | None, line: int
 ) -> ScpTarget:
+    try:
+        ou_id, parts = find_ou(reference, org)
+    except UnknownOu as exc:
+        raise _error(where, str(exc), file, line) from None
     if reference.startswith("ou-"):
-        if not org.ou_exists(reference):
-            raise _error(
-                where, f"the OU {reference} does not exist in this organization", file, line
-            )
-        return ScpTarget(reference, f"OU {reference}")
-    parts = _ou_path(reference)
-    parent = org.root_id()
-    walked: list[str] = []
-    for part in parts:
-        children = {name: ou_id for ou_id, name in org.child_ous(parent)}
-        if part not in children:
-            known = ", ".join(sorted(children)) or "none"
-            raise _error(
-                where,
-                f"the OU path {reference!r} does not exist: {'/'.join(walked) or 'the root'} "
-                f"has no OU named {part!r} (its OUs: {known})",
-                file,
-                line,
-            )
-        walked.append(part)
-        parent = children[part]
-    return ScpTarget(parent, f"OU {'/'.join(parts)}" if parts else ROOT)
+        return ScpTarget(ou_id, f"OU {ou_id}")
+    return ScpTarget(ou_id, f"OU {'/'.join(parts)}" if parts else ROOT)
 
 
 def resolve_account(

@@ -22,7 +22,7 @@ from iamgate.config import Config
 
 from .apply import Outcome, apply_account
 from .desired import DesiredState
-from .errors import describe
+from .errors import ReportsFailures, describe
 from .live import read_policies
 from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account
 from .safety import confirm
@@ -43,21 +43,11 @@ class Options:
 
 
 @dataclass
-class AccountReport:
+class AccountReport(ReportsFailures):
     account: Account
     plan: AccountPlan | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""  # what stopped this account before its writes (assume role, read, ...)
-
-    @property
-    def failures(self) -> list[str]:
-        out = [self.error] if self.error else []
-        out.extend(o.error for o in self.outcomes if o.status == "failed")
-        return out
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.failures)
 
 
 @dataclass

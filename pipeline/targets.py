@@ -123,31 +123,42 @@ def _error(target: Target, message: str, file: Path | None) -> ConfigError:
     return ConfigError(f"deploy.targets[{target.name}]: {message}", file, target.line or None)
 
 
-def resolve_ou(reference: str, org: OrgReader, target: Target, file: Path | None) -> str:
-    """An OU path or ou- id -> the OU id (the root id for the root itself)."""
+class UnknownOu(LookupError):
+    """An OU reference that names no OU; the message says why, the caller says where."""
+
+
+def find_ou(reference: str, org: OrgReader) -> tuple[str, tuple[str, ...]]:
+    """An OU path, ``Root`` or ou- id -> (the OU id (the root id for the root itself), the
+    path's names below the root: empty for the root and for an ou- id)."""
     if reference.startswith("ou-"):
         if not org.ou_exists(reference):
-            raise _error(target, f"the OU {reference} does not exist in this organization", file)
-        return reference
+            raise UnknownOu(f"the OU {reference} does not exist in this organization")
+        return reference, ()
     parts = [p for p in reference.strip("/").split("/") if p]
     if parts and parts[0] == "Root":
         parts = parts[1:]
     parent = org.root_id()
     walked: list[str] = []
     for part in parts:
-        children = dict((name, ou_id) for ou_id, name in org.child_ous(parent))
+        children = {name: ou_id for ou_id, name in org.child_ous(parent)}
         if part not in children:
             where = "/".join(walked) or "the root"
             known = ", ".join(sorted(children)) or "none"
-            raise _error(
-                target,
+            raise UnknownOu(
                 f"the OU path {reference!r} does not exist: {where} has no OU named {part!r} "
-                f"(its OUs: {known})",
-                file,
+                f"(its OUs: {known})"
             )
         walked.append(part)
         parent = children[part]
-    return parent
+    return parent, tuple(parts)
+
+
+def resolve_ou(reference: str, org: OrgReader, target: Target, file: Path | None) -> str:
+    """An OU path or ou- id -> the OU id (the root id for the root itself)."""
+    try:
+        return find_ou(reference, org)[0]
+    except UnknownOu as exc:
+        raise _error(target, str(exc), file) from None
 
 
 def accounts_below(ou_id: str, org: OrgReader) -> list[str]:

@@ -1,19 +1,19 @@
-"""Shared fixtures: a private copy of the example project, and iamgate run as a real process."""
+"""Shared fixtures: a private copy of the example project, iamgate run as a real process, and
+a moto server with a fresh organization for the pipeline tests."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pipeline_support import MotoServer, Org, copy_from_repo, fresh_org
 
 from iamgate.project import POLICY_FOLDERS
 
-REPO = Path(__file__).resolve().parent.parent
 # The configuration and every folder `iamgate lint` checks by default.
 EXAMPLE_PROJECT = ("iamgate.yaml", *POLICY_FOLDERS)
 
@@ -21,15 +21,7 @@ EXAMPLE_PROJECT = ("iamgate.yaml", *POLICY_FOLDERS)
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the example project (iamgate.yaml and its policy folders) to break at will."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in EXAMPLE_PROJECT:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        elif source.is_file():
-            shutil.copy2(source, root / name)
-    return root
+    return copy_from_repo(tmp_path / "project", EXAMPLE_PROJECT)
 
 
 RunIamgate = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -55,3 +47,17 @@ def _run_iamgate(
 def run_iamgate() -> RunIamgate:
     """``run_iamgate("lint", "--format", "json", cwd=project)`` -> CompletedProcess (text)."""
     return _run_iamgate
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    """One moto server per test module (reset for every test by ``org``)."""
+    server = MotoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Org:
+    """The default organization (pipeline_support.DEFAULT_TREE) in a reset moto."""
+    return fresh_org(moto, monkeypatch)

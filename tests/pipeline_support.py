@@ -22,7 +22,7 @@ import socket
 import threading
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -189,6 +189,24 @@ DEFAULT_TREE: dict[str, list[str]] = {
 }
 
 
+# The default tree's accounts by the deploy target (CONFIG) that reaches them.
+DEV = ("dev-1", "dev-2", "dev-sandbox")
+PROD = ("prod-1", "prod-2")
+# make_project's policies: every targeted account gets SHARED, dev accounts DEV_ONLY too.
+SHARED = {"TeamBoundary", "service-reader", "service-logs"}
+DEV_ONLY = {"service-dev-scratch"}
+
+
+def fresh_org(
+    moto: MotoServer, monkeypatch: Any, env: dict[str, str] | None = None, **build: Any
+) -> Org:
+    """Forget everything moto holds, point boto3 at it (``env`` overrides aws_env's
+    settings), and build an organization (``build``: build_org's options)."""
+    moto.reset()
+    apply_env(monkeypatch, aws_env(moto.endpoint, **(env or {})))
+    return build_org(moto.endpoint, **build)
+
+
 def build_org(
     endpoint: str,
     tree: dict[str, list[str]] | None = None,
@@ -277,16 +295,21 @@ def make_project(root: Path, concurrency: int = 4, config: str | None = None) ->
     return root
 
 
-def copy_example(root: Path) -> Path:
-    """The repository's example project (iamgate.yaml, policies/, boundaries/)."""
+def copy_from_repo(root: Path, names: Iterable[str]) -> Path:
+    """Copy these files and folders of the repository into ``root`` (absent ones skipped)."""
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("iamgate.yaml", "policies", "boundaries", "scps"):
+    for name in names:
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, root / name)
         elif source.is_file():
             shutil.copy2(source, root / name)
     return root
+
+
+def copy_example(root: Path) -> Path:
+    """The repository's example project (iamgate.yaml, policies/, boundaries/, scps/)."""
+    return copy_from_repo(root, ("iamgate.yaml", "policies", "boundaries", "scps"))
 
 
 # --- reading live state back --------------------------------------------------------------
@@ -318,6 +341,52 @@ def live_policies(iam: Any) -> dict[str, LiveState]:
     return out
 
 
+def expected_documents(project: Path, account: str) -> dict[str, Any]:
+    """The documents make_project's configuration deploys to one account of the default tree."""
+    files = {p.stem: p for p in (project / "boundaries").glob("*.json")}
+    files |= {p.stem: p for p in (project / "policies").glob("*.json")}
+    if account in DEV:
+        files |= {p.stem: p for p in (project / "policies" / "dev").glob("*.json")}
+    return {name: json.loads(path.read_text()) for name, path in files.items()}
+
+
+def converged(org: Org, project: Path, name: str) -> bool:
+    live = live_policies(org.iam(name))
+    want = expected_documents(project, name)
+    return set(live) == set(want) and all(live[p].default == want[p] for p in want)
+
+
+def assert_every_policy_has_one_default(org: Org) -> None:
+    for name in org.accounts:
+        if name in org.suspended:
+            continue
+        for policy, state in live_policies(org.iam(name)).items():
+            assert state.defaults_count == 1 and state.default_version, (name, policy)
+
+
+# --- iamgate in-process -------------------------------------------------------------------
+
+
+class Run:
+    """iamgate in-process (the speed path) on one project; its exit code, stdout and stderr."""
+
+    def __init__(self, capsys: Any, project: Path) -> None:
+        self.capsys = capsys
+        self.project = project
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        from iamgate.cli import main
+
+        code = main([*args, "--config", str(self.project / "iamgate.yaml")])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> tuple[int, dict[str, Any]]:
+        code, out, err = self(*args, "--format", "json")
+        assert out, err
+        return code, json.loads(out)
+
+
 # --- the fault-injecting proxy ------------------------------------------------------------
 
 
@@ -327,6 +396,16 @@ def _xml_error(code: str, message: str) -> bytes:
         f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
         "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
     ).encode()
+
+
+@dataclass(frozen=True)
+class FailCall:
+    """Fail every call of one API action after its first ``after`` calls went through, so a
+    run fails half-way: its earlier writes are in place, the later ones never land."""
+
+    action: str  # the API action, as sent: "AttachPolicy", "UpdatePolicy", ...
+    kind: str  # "server_error", "drop" or "access_denied"
+    after: int = 0
 
 
 @dataclass
@@ -340,6 +419,7 @@ class Faults:
     latency: float = 0.0  # seconds added to every call
     seed: int = 0
     organizations: bool = True  # False: Organizations (discovery) calls are never faulted
+    fail: tuple[FailCall, ...] = ()  # deterministic failures of named actions
 
 
 class FaultProxy:
@@ -356,6 +436,7 @@ class FaultProxy:
         self.injected: Counter[str] = Counter()  # fault kind -> times
         self.session_names: set[str] = set()  # RoleSessionName of every AssumeRole seen
         self.assumed_roles: set[str] = set()  # RoleArn of every AssumeRole seen
+        self.seen: Counter[str] = Counter()  # action -> calls received, faulted or not
         self._lock = threading.Lock()
         self._random = random.Random(self.faults.seed)
         proxy = self
@@ -417,6 +498,14 @@ class FaultProxy:
             with suppress(OSError):
                 handler.connection.shutdown(socket.SHUT_RDWR)
             return
+        if kind == "access_denied":
+            message = "User is not authorized to perform this action"
+            if json_protocol:
+                body = json.dumps({"__type": "AccessDeniedException", "Message": message})
+                self._send(handler, 400, body.encode(), True)
+            else:
+                self._send(handler, 403, _xml_error("AccessDenied", message), False)
+            return
         if kind == "throttle":
             if json_protocol:
                 body = json.dumps(
@@ -439,8 +528,10 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         action, form, json_protocol = self.action_of(handler.headers, body)
         faults = self.faults
-        if action == "AssumeRole":
-            with self._lock:
+        with self._lock:
+            self.seen[action] += 1
+            earlier = self.seen[action] - 1
+            if action == "AssumeRole":
                 self.session_names.update(form.get("RoleSessionName", ()))
                 self.assumed_roles.update(form.get("RoleArn", ()))
         if faults.latency:
@@ -452,6 +543,10 @@ class FaultProxy:
                     self.injected["access_denied"] += 1
                 message = f"User is not authorized to perform: sts:AssumeRole on resource: {role}"
                 self._send(handler, 403, _xml_error("AccessDenied", message), False)
+                return
+        for fail in faults.fail:
+            if fail.action == action and earlier >= fail.after:
+                self._fault(handler, fail.kind, json_protocol)
                 return
         draw = 1.0  # no fault
         if faults.organizations or not json_protocol:

@@ -5,20 +5,21 @@ without a default version."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pipeline_support import (
+    DEV,
+    PROD,
     Faults,
     MotoServer,
     Org,
-    apply_env,
-    aws_env,
-    build_org,
+    Run,
+    assert_every_policy_has_one_default,
+    converged,
     fault_proxy,
+    fresh_org,
     live_policies,
     make_project,
     s3_read,
@@ -29,56 +30,17 @@ from iamgate.cli import main
 
 pytestmark = pytest.mark.integration
 
-DEV = ("dev-1", "dev-2", "dev-sandbox")
-PROD = ("prod-1", "prod-2")
-SHARED = {"TeamBoundary", "service-reader", "service-logs"}
-DEV_ONLY = {"service-dev-scratch"}
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def org(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Org:
-    moto.reset()
     # Enough attempts that injected faults are absorbed; AccessDenied is never retried.
-    apply_env(monkeypatch, aws_env(moto.endpoint, AWS_MAX_ATTEMPTS="8"))
-    return build_org(moto.endpoint)
+    return fresh_org(moto, monkeypatch, env={"AWS_MAX_ATTEMPTS": "8"})
 
 
 def apply_json(
     project: Path, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, dict[str, Any]]:
-    code = main(["apply", *args, "--format", "json", "--config", str(project / "iamgate.yaml")])
-    out, err = capsys.readouterr()
-    assert out, err
-    return code, json.loads(out)
-
-
-def expected_documents(project: Path, account: str) -> dict[str, Any]:
-    files = {p.stem: p for p in (project / "boundaries").glob("*.json")}
-    files |= {p.stem: p for p in (project / "policies").glob("*.json")}
-    if account in DEV:
-        files |= {p.stem: p for p in (project / "policies" / "dev").glob("*.json")}
-    return {name: json.loads(path.read_text()) for name, path in files.items()}
-
-
-def assert_every_policy_has_one_default(org: Org) -> None:
-    for name in org.accounts:
-        if name in org.suspended:
-            continue
-        for policy, state in live_policies(org.iam(name)).items():
-            assert state.defaults_count == 1 and state.default_version, (name, policy)
-
-
-def converged(org: Org, project: Path, name: str) -> bool:
-    live = live_policies(org.iam(name))
-    want = expected_documents(project, name)
-    return set(live) == set(want) and all(live[p].default == want[p] for p in want)
+    return Run(capsys, project).json("apply", *args)
 
 
 def test_apply_under_faults_fails_exactly_the_denied_account_and_a_clean_rerun_converges(

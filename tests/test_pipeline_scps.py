@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,23 @@ from iamgate.pipeline.scps_targets import ScpTarget
 from pipeline_support import (
     CONFIG,
     DEPLOY_ROLE,
+    DEV,
+    PROD,
     REPO,
+    FailCall,
+    Faults,
     MotoServer,
     Org,
-    apply_env,
-    aws_env,
-    build_org,
+    Run,
     client,
+    converged,
     copy_example,
     fault_proxy,
+    fresh_org,
     live_policies,
     make_project,
     write_json,
 )
-
-from iamgate.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -50,18 +51,9 @@ GUARDRAILS = """\
 """
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def org(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Org:
-    moto.reset()
-    apply_env(monkeypatch, aws_env(moto.endpoint))
-    built = build_org(moto.endpoint)
+    built = fresh_org(moto, monkeypatch)
     organizations(built).enable_policy_type(RootId=built.root, PolicyType=SCP)
     return built
 
@@ -77,28 +69,14 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-class Run:
-    def __init__(self, capsys: pytest.CaptureFixture[str], project: Path) -> None:
-        self.capsys = capsys
-        self.project = project
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        code = main([*args, "--config", str(self.project / "iamgate.yaml")])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> tuple[int, dict[str, Any]]:
-        code, out, err = self(*args, "--format", "json")
-        assert out, err
-        return code, json.loads(out)
-
+class ScpRun(Run):
     def configure(self, scps: str = GUARDRAILS, extra: str = "") -> None:
         (self.project / "iamgate.yaml").write_text(project_config(scps, extra), encoding="utf-8")
 
 
 @pytest.fixture
-def iamgate(capsys: pytest.CaptureFixture[str], project: Path) -> Run:
-    return Run(capsys, project)
+def iamgate(capsys: pytest.CaptureFixture[str], project: Path) -> ScpRun:
+    return ScpRun(capsys, project)
 
 
 def organizations(org: Org) -> Any:
@@ -138,7 +116,7 @@ def every_target(org: Org) -> list[str]:
 
 
 def test_first_apply_attaches_the_guardrails_where_configured_with_ownership_marks(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     code, report = iamgate.json("apply")
     assert code == 0, report
@@ -166,7 +144,9 @@ def test_first_apply_attaches_the_guardrails_where_configured_with_ownership_mar
     assert "DenyBoundaryTampering" not in live_policies(org.iam("dev-1"))
 
 
-def test_after_apply_the_plan_is_empty_and_detailed_exitcode_is_0(org: Org, iamgate: Run) -> None:
+def test_after_apply_the_plan_is_empty_and_detailed_exitcode_is_0(
+    org: Org, iamgate: ScpRun
+) -> None:
     assert iamgate("apply")[0] == 0
     code, out, _ = iamgate("plan", "--detailed-exitcode")
     assert code == 0, out
@@ -177,7 +157,7 @@ def test_after_apply_the_plan_is_empty_and_detailed_exitcode_is_0(org: Org, iamg
 
 
 def test_plan_counts_scp_changes_for_detailed_exitcode_and_writes_nothing(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     assert iamgate("apply")[0] == 0
     iamgate.configure(GUARDRAILS + f'      accounts: ["{org.id("shared-services")}"]\n')
@@ -188,7 +168,7 @@ def test_plan_counts_scp_changes_for_detailed_exitcode_and_writes_nothing(
 
 
 def test_an_organization_without_scps_enabled_gets_them_enabled_first(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     organizations(org).disable_policy_type(RootId=org.root, PolicyType=SCP)
     code, report = iamgate.json("plan")
@@ -204,7 +184,7 @@ def test_an_organization_without_scps_enabled_gets_them_enabled_first(
 
 
 def test_an_scp_detached_by_hand_is_drift_and_apply_attaches_it_again(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     assert iamgate("apply")[0] == 0
     ids = scp_ids(org)
@@ -223,7 +203,7 @@ def test_an_scp_detached_by_hand_is_drift_and_apply_attaches_it_again(
 
 
 def test_our_scp_attached_by_hand_elsewhere_is_drift_and_apply_detaches_it(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     assert iamgate("apply")[0] == 0
     infrastructure = org.ous["Infrastructure"]
@@ -240,7 +220,7 @@ def test_our_scp_attached_by_hand_elsewhere_is_drift_and_apply_detaches_it(
 
 
 def test_an_scp_edited_by_hand_is_drift_and_apply_restores_the_reviewed_content(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     assert iamgate("apply")[0] == 0
     weakened = {
@@ -260,7 +240,7 @@ def test_an_scp_edited_by_hand_is_drift_and_apply_restores_the_reviewed_content(
 
 
 def test_an_scp_deleted_by_hand_is_drift_and_apply_recreates_and_reattaches_it(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     assert iamgate("apply")[0] == 0
     policy_id = scp_ids(org)["DenyLeaveOrganization"]
@@ -280,7 +260,7 @@ def test_an_scp_deleted_by_hand_is_drift_and_apply_recreates_and_reattaches_it(
 # --- updates -------------------------------------------------------------------------------
 
 
-def test_editing_an_scp_file_updates_it_in_place(org: Org, iamgate: Run, project: Path) -> None:
+def test_editing_an_scp_file_updates_it_in_place(org: Org, iamgate: ScpRun, project: Path) -> None:
     assert iamgate("apply")[0] == 0
     before = scp_ids(org)["DenyLeaveOrganization"]
     document = repo_scp("DenyLeaveOrganization")
@@ -297,7 +277,7 @@ def test_editing_an_scp_file_updates_it_in_place(org: Org, iamgate: Run, project
     assert "DenyLeaveOrganization" in attached(org, org.root)
 
 
-def test_a_reformatted_scp_file_is_not_a_change(org: Org, iamgate: Run, project: Path) -> None:
+def test_a_reformatted_scp_file_is_not_a_change(org: Org, iamgate: ScpRun, project: Path) -> None:
     assert iamgate("apply")[0] == 0
     path = project / "scps" / "DenyLeaveOrganization.json"
     document = repo_scp("DenyLeaveOrganization")
@@ -311,7 +291,7 @@ def test_a_reformatted_scp_file_is_not_a_change(org: Org, iamgate: Run, project:
 
 
 def test_a_same_name_scp_that_is_not_ours_is_a_conflict_and_untouched(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     theirs = {
         "Version": "2012-10-17",
@@ -334,7 +314,9 @@ def test_a_same_name_scp_that_is_not_ours_is_a_conflict_and_untouched(
     assert "DenyLeaveOrganization" in attached(org, org.root)  # the other SCP still deploys
 
 
-def test_an_scp_with_our_description_but_no_tag_is_not_proven_ours(org: Org, iamgate: Run) -> None:
+def test_an_scp_with_our_description_but_no_tag_is_not_proven_ours(
+    org: Org, iamgate: ScpRun
+) -> None:
     organizations(org).create_policy(
         Name="DenyLeaveOrganization",
         Description=DESCRIPTION,
@@ -352,7 +334,7 @@ def test_an_scp_with_our_description_but_no_tag_is_not_proven_ours(org: Org, iam
 # --- FullAWSAccess and the last SCP --------------------------------------------------------
 
 
-def test_full_aws_access_is_never_detached_unless_configured(org: Org, iamgate: Run) -> None:
+def test_full_aws_access_is_never_detached_unless_configured(org: Org, iamgate: ScpRun) -> None:
     assert iamgate("apply", "--prune")[0] == 0
     assert all("FullAWSAccess" in attached(org, t) for t in every_target(org))
     # Drift plans with prune: FullAWSAccess, attached everywhere and configured nowhere, is
@@ -366,7 +348,7 @@ def test_full_aws_access_is_never_detached_unless_configured(org: Org, iamgate: 
 
 
 def test_detaching_full_aws_access_where_configured_keeps_the_replacement_attached(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     scps = GUARDRAILS.replace("ous: [Workloads]", "ous: [Workloads, Workloads/Prod]")
     iamgate.configure(scps, extra="  detach-full-aws-access: [Workloads/Prod]\n")
@@ -380,7 +362,7 @@ def test_detaching_full_aws_access_where_configured_keeps_the_replacement_attach
 
 
 def test_a_plan_that_would_leave_an_ou_with_no_scp_is_refused_before_any_write(
-    org: Org, iamgate: Run, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+    org: Org, iamgate: ScpRun, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     iamgate.configure(extra="  detach-full-aws-access: [Infrastructure]\n")
     with fault_proxy(moto.port) as proxy:
@@ -395,11 +377,126 @@ def test_a_plan_that_would_leave_an_ou_with_no_scp_is_refused_before_any_write(
     assert attached(org, org.ous["Infrastructure"]) == {"FullAWSAccess"}
 
 
+# --- an Organizations write failing half-way ------------------------------------------------
+
+# DenyBoundaryTampering replaces FullAWSAccess on Workloads/Prod. The plan's writes, in order:
+# create x2, attach DenyBoundaryTampering to Workloads then Workloads/Prod, attach
+# DenyLeaveOrganization to Root, detach FullAWSAccess from Workloads/Prod.
+REPLACES_FULL_ACCESS = GUARDRAILS.replace("ous: [Workloads]", "ous: [Workloads, Workloads/Prod]")
+DETACH_FULL_ACCESS = "  detach-full-aws-access: [Workloads/Prod]\n"
+HALF_WAY = [
+    pytest.param(
+        FailCall("AttachPolicy", "server_error", after=1),
+        "attaching DenyBoundaryTampering on OU Workloads/Prod: ServiceException",
+        id="attach-500",
+    ),
+    pytest.param(
+        FailCall("AttachPolicy", "drop", after=2),
+        "attaching DenyLeaveOrganization on Root: ConnectionClosedError",
+        id="attach-dropped-connection",
+    ),
+    pytest.param(
+        FailCall("DetachPolicy", "access_denied"),
+        "detaching FullAWSAccess on OU Workloads/Prod: AccessDeniedException",
+        id="detach-access-denied",
+    ),
+]
+
+
+def assert_stopped_at_the_failure(report: dict[str, Any], cause: str) -> None:
+    """Every write before the failed one done, none after it attempted, the cause reported."""
+    changes = report["scps"]["changes"]
+    [failed] = [i for i, c in enumerate(changes) if c["result"] == "failed"]
+    assert failed > 0, changes  # half-way: some SCP writes had succeeded
+    assert changes[failed]["error"].startswith(cause), changes[failed]
+    assert report["scps"]["failures"] == [changes[failed]["error"]]
+    assert [c["result"] for c in changes[:failed]] == ["done"] * failed
+    assert {c["result"] for c in changes[failed + 1 :]} <= {"not attempted"}
+
+
+def assert_no_target_without_an_scp(org: Org) -> None:
+    for target in every_target(org):
+        assert attached(org, target), target
+
+
+@pytest.mark.parametrize(("fail", "cause"), HALF_WAY)
+def test_an_scp_write_failing_half_way_stops_the_scps_not_the_accounts_and_a_rerun_converges(
+    org: Org,
+    iamgate: ScpRun,
+    project: Path,
+    moto: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    fail: FailCall,
+    cause: str,
+) -> None:
+    iamgate.configure(REPLACES_FULL_ACCESS, extra=DETACH_FULL_ACCESS)
+    with fault_proxy(moto.port, Faults(fail=(fail,))) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        code, report = iamgate.json("apply")
+    assert code == 1, report
+    assert proxy.injected[fail.kind] > 0
+    assert_stopped_at_the_failure(report, cause)
+    # The SCP failure is the organization's: every member account was still deployed.
+    assert [a["name"] for a in report["accounts"] if a["failures"]] == []
+    for name in (*DEV, *PROD):
+        assert converged(org, project, name), name
+    # FullAWSAccess is detached only after its replacement is attached, so it is still there.
+    assert_no_target_without_an_scp(org)
+    assert "FullAWSAccess" in attached(org, org.ous["Workloads/Prod"])
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
+    code, out, _ = iamgate("plan", "--detailed-exitcode")
+    assert code == 2 and "- detach FullAWSAccess from OU Workloads/Prod" in out, out
+    code, report = iamgate.json("apply")
+    assert code == 0, report
+    assert all(c["result"] == "done" for c in report["scps"]["changes"])
+    assert attached(org, org.ous["Workloads/Prod"]) == {"DenyBoundaryTampering"}
+    assert attached(org, org.root) == {"FullAWSAccess", "DenyLeaveOrganization"}
+    assert_no_target_without_an_scp(org)
+    code, out, _ = iamgate("plan", "--detailed-exitcode")
+    assert code == 0, out
+
+
+def test_an_scp_update_denied_half_way_keeps_every_attachment_and_a_rerun_converges(
+    org: Org, iamgate: ScpRun, project: Path, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert iamgate("apply")[0] == 0
+    edited: dict[str, dict[str, Any]] = {}
+    for name in ("DenyBoundaryTampering", "DenyLeaveOrganization"):
+        edited[name] = repo_scp(name)
+        edited[name]["Statement"][0]["Sid"] = "EditedInThisPullRequest"
+        write_json(project / "scps" / f"{name}.json", edited[name])
+    # Updates run in name order: DenyBoundaryTampering's goes through, the second is denied.
+    faults = Faults(fail=(FailCall("UpdatePolicy", "access_denied", after=1),))
+    with fault_proxy(moto.port, faults) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        code, out, _ = iamgate("apply")
+    assert code == 1, out
+    assert (
+        "update FAILED DenyLeaveOrganization  scps/DenyLeaveOrganization.json  "
+        "updating DenyLeaveOrganization: AccessDeniedException: User is not authorized" in out
+    ), out
+    assert proxy.calls["UpdatePolicy"] == 1
+    assert content(org, "DenyBoundaryTampering") == edited["DenyBoundaryTampering"]
+    assert content(org, "DenyLeaveOrganization") == repo_scp("DenyLeaveOrganization")
+    assert attached(org, org.root) == {"FullAWSAccess", "DenyLeaveOrganization"}
+    assert attached(org, org.ous["Workloads"]) == {"FullAWSAccess", "DenyBoundaryTampering"}
+    assert_no_target_without_an_scp(org)
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
+    code, report = iamgate.json("apply")
+    assert code == 0, report
+    assert scp_changes(report) == [("update", "DenyLeaveOrganization", "")]
+    assert content(org, "DenyLeaveOrganization") == edited["DenyLeaveOrganization"]
+    code, out, _ = iamgate("plan", "--detailed-exitcode")
+    assert code == 0, out
+
+
 # --- prune ---------------------------------------------------------------------------------
 
 
 def test_prune_detaches_then_deletes_an_scp_removed_from_the_repository(
-    org: Org, iamgate: Run, project: Path
+    org: Org, iamgate: ScpRun, project: Path
 ) -> None:
     assert iamgate("apply")[0] == 0
     their_id = organizations(org).create_policy(
@@ -429,7 +526,7 @@ def test_prune_detaches_then_deletes_an_scp_removed_from_the_repository(
 
 
 def test_an_scp_that_fails_lint_stops_apply_before_any_aws_call(
-    org: Org, iamgate: Run, project: Path, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+    org: Org, iamgate: ScpRun, project: Path, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = repo_scp("DenyLeaveOrganization")
     document["Statement"][0]["Principal"] = "*"  # SCPs have no Principal
@@ -444,7 +541,7 @@ def test_an_scp_that_fails_lint_stops_apply_before_any_aws_call(
 
 
 def test_an_unknown_ou_or_missing_scp_file_is_a_config_error_that_names_it(
-    org: Org, iamgate: Run
+    org: Org, iamgate: ScpRun
 ) -> None:
     iamgate.configure(GUARDRAILS.replace("[Workloads]", "[Workloads/Staging]"))
     code, out, err = iamgate("plan")
@@ -455,7 +552,7 @@ def test_an_unknown_ou_or_missing_scp_file_is_a_config_error_that_names_it(
     assert code == 2 and "the SCP 'DenyEverything' has no file scps/DenyEverything.json" in err
 
 
-def test_scps_are_planned_once_not_for_an_accounts_subset(org: Org, iamgate: Run) -> None:
+def test_scps_are_planned_once_not_for_an_accounts_subset(org: Org, iamgate: ScpRun) -> None:
     code, report = iamgate.json("plan", "--accounts", org.id("dev-1"))
     assert code == 0 and report["scps"] is None
     code, report = iamgate.json("plan", "--shard", "2/2")
@@ -464,7 +561,7 @@ def test_scps_are_planned_once_not_for_an_accounts_subset(org: Org, iamgate: Run
     assert report["scps"]["summary"]["create"] == 2
 
 
-def test_markdown_plan_has_an_scp_section_with_its_totals(org: Org, iamgate: Run) -> None:
+def test_markdown_plan_has_an_scp_section_with_its_totals(org: Org, iamgate: ScpRun) -> None:
     code, out, _ = iamgate("plan", "--format", "markdown")
     assert code == 0
     section = out.split("#### Service control policies")[1]

@@ -4,7 +4,6 @@ member accounts (one suspended), reached through boto3's standard configuration 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +11,14 @@ import pytest
 from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
 from pipeline_support import (
     DEPLOY_ROLE,
+    DEV,
+    DEV_ONLY,
+    PROD,
+    SHARED,
     MotoServer,
     Org,
-    apply_env,
+    Run,
     aws_env,
-    build_org,
     client,
     copy_example,
     fault_proxy,
@@ -26,51 +28,12 @@ from pipeline_support import (
     write_json,
 )
 
-from iamgate.cli import main
-
 pytestmark = pytest.mark.integration
-
-DEV = ("dev-1", "dev-2", "dev-sandbox")
-PROD = ("prod-1", "prod-2")
-SHARED = {"TeamBoundary", "service-reader", "service-logs"}
-DEV_ONLY = {"service-dev-scratch"}
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def org(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Org:
-    moto.reset()
-    apply_env(monkeypatch, aws_env(moto.endpoint))
-    return build_org(moto.endpoint)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "project")
-
-
-class Run:
-    """iamgate in-process (the speed path); its exit code, stdout and stderr."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str], project: Path) -> None:
-        self.capsys = capsys
-        self.project = project
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        code = main([*args, "--config", str(self.project / "iamgate.yaml")])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> tuple[int, dict[str, Any]]:
-        code, out, err = self(*args, "--format", "json")
-        assert out, err
-        return code, json.loads(out)
 
 
 @pytest.fixture

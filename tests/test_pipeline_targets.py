@@ -3,7 +3,6 @@ account ids, tags, exclusions, suspended accounts, and the configuration errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,8 @@ from pipeline_support import (
     MANAGEMENT_ACCOUNT,
     MotoServer,
     Org,
-    apply_env,
-    aws_env,
-    build_org,
     client,
+    fresh_org,
     make_project,
 )
 
@@ -31,18 +28,9 @@ TAGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def org(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Org:
-    moto.reset()
-    apply_env(monkeypatch, aws_env(moto.endpoint))
-    return build_org(moto.endpoint, tags=TAGS)
+    return fresh_org(moto, monkeypatch, tags=TAGS)
 
 
 def targeting(org: Org, *targets: Target) -> Targeting:

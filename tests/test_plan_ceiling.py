@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,6 @@ from iamgate.pipeline.ceiling_diff import CeilingChange, ceiling_changes
 from pipeline_support import (
     MotoServer,
     Org,
-    apply_env,
-    aws_env,
-    build_org,
     copy_example,
     fault_proxy,
     write_json,
@@ -183,20 +179,6 @@ def test_an_unknown_base_is_a_clear_error(repo: Path) -> None:
 
 
 # --- in the plan ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def org(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Org:
-    moto.reset()
-    apply_env(monkeypatch, aws_env(moto.endpoint))
-    return build_org(moto.endpoint)
 
 
 def plan(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
