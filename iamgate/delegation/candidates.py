@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,6 +13,7 @@ from iamgate.catalog import fill_template
 from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog, _supports, names_action
 from iamgate.delegation.policy_facts import PolicyFacts
 from iamgate.delegation.text import (
+    _VARIABLE,
     _camel,
     _dedupe,
     _fill,
@@ -40,6 +42,10 @@ OUTSIDE_NAMES = {
 }
 # Values a policy does not name, by the key's catalog type (a request always has some value).
 _OTHER_VALUE = {"IPAddress": "192.0.2.1", "Numeric": "0", "Date": "2000-01-01T00:00:00Z"}
+# What iam:PermissionsBoundary can hold: a managed policy of an account or of AWS.
+_POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|aws):policy/(.+/)?[^/]+")
+# An action the catalog does not know: the evaluator lets it carry every condition key.
+_PROBE_ACTION = "iamgate:probe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,7 @@ class CandidateSpace(PolicyFacts):
             tuple[object, ...], list[tuple[dict[str, tuple[str, ...]], tuple]]
         ] = {}
         self._type_resources: dict[tuple[str, str], list[str]] = {}
+        self._distinct: dict[str, list[tuple[str, ...] | None]] = {}
 
     # -- candidate values -------------------------------------------------------------
 
@@ -106,7 +113,14 @@ class CandidateSpace(PolicyFacts):
             *(f"arn:aws:iam::{self.foreign}:policy/{name}" for name in sorted(self.approved_names)),
             f"arn:aws:iam::{self.account}:policy/{self.prefix}boundary",
         ]
-        named = [v for raw in self.values.get(BOUNDARY, ()) for v in self.fill_value(raw)]
+        # A boundary is a managed policy: a value a pattern admits but no policy ARN has
+        # ("*" filled with "x") is no request AWS could receive.
+        named = [
+            v
+            for raw in self.values.get(BOUNDARY, ())
+            for v in self.fill_value(raw)
+            if _POLICY_ARN.fullmatch(v)
+        ]
         singles = _dedupe([*adversarial, *named, *self.approved_arns])
         unapproved = [v for v in singles if not self.is_approved(v)]
         approved = [v for v in singles if self.is_approved(v)]
@@ -131,6 +145,65 @@ class CandidateSpace(PolicyFacts):
         if key in self.set_keys:
             options += [(singles[0], v) for v in singles[1:]]
         return options
+
+    def distinct_options(self, key: str) -> list[tuple[str, ...] | None]:
+        """``key_options`` less the options no condition of the policy tells apart.
+
+        A statement's conditions on ``key`` read nothing but its value, so two options on
+        which every one of them agrees (and, for the boundary key, that are both approved or
+        both not: what the rules judge) give every request the same decision; the first of
+        each kind is kept. Fewer options keep the product of the keys' options under
+        MAX_CONTEXTS, past which keys are varied one at a time and an Allow that needs two
+        keys set at once is never asked about. A key some text reads as a policy variable, or
+        whose conditions read a varied key as one, depends on more than its own value: it
+        keeps every option.
+        """
+        found = self._distinct.get(key)
+        if found is not None:
+            return found
+        options = self.key_options(key)
+        if key not in self._entangled_keys:
+            from iamgate.evaluator import Request
+            from iamgate.evaluator.conditions import compile_condition
+
+            tests = [
+                compile_condition(condition, self.variables)
+                for statement in self.policy.statements
+                for condition in statement.conditions
+                if condition.key.lower() == key
+            ]
+            kinds: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+            for option in options:
+                context = dict(self.base_context)
+                if option is not None:
+                    context[self.spelling[key]] = option
+                probe = Request(_PROBE_ACTION, "*", context)
+                kind = (
+                    tuple(test.holds(probe) for test in tests),
+                    key == BOUNDARY and self.boundary_approved(option),
+                )
+                kinds.setdefault(kind, option)
+            options = list(kinds.values())
+        self._distinct[key] = options
+        return options
+
+    @cached_property
+    def _entangled_keys(self) -> frozenset[str]:
+        """Keys read as policy variables, and keys whose conditions read a varied key so."""
+
+        def variables(texts: Iterable[str]) -> set[str]:
+            return {
+                match.group(1).partition(",")[0].strip().lower()
+                for text in texts
+                for match in _VARIABLE.finditer(text)
+            }
+
+        entangled = variables(self._texts())
+        for statement in self.policy.statements:
+            for condition in statement.conditions:
+                if variables(condition.values) & set(self.values):
+                    entangled.add(condition.key.lower())
+        return frozenset(entangled)
 
     # -- candidate requests -----------------------------------------------------------
 
@@ -227,7 +300,7 @@ class CandidateSpace(PolicyFacts):
         found = self._contexts.get(cache_key)
         if found is not None:
             return found
-        options = [self.key_options(k) for k in keys]
+        options = [self.distinct_options(k) for k in keys]
         total = 1
         for choice in options:
             total *= len(choice)
