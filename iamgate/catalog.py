@@ -414,6 +414,10 @@ class Catalog:
                 return [s for s in services if self.service_exists(s)]
         return []
 
+    def global_keys(self) -> list[str]:
+        """The documented global condition keys (aws: prefix), in AWS's spelling."""
+        return list(_GLOBAL_KEYS)
+
     def service_condition_keys(self, service: str) -> list[str]:
         """Every condition key a service documents or its actions list (AWS spelling)."""
         if not self.service_exists(service):

@@ -431,3 +431,41 @@ def test_the_proof_finds_a_violation_exactly_when_brute_force_does(
         assert example is not None
         context = {k: tuple(v) for k, v in example["context"].items()}
         assert evaluate(Request(example["action"], example["resource"], context), [p]).allowed
+
+
+def test_two_unapproved_boundary_values_that_pass_different_conditions_are_tried_together() -> None:
+    """Found by the brute-force property: with a set operator reading the key, a request
+    carrying a foreign boundary (which the StringNotEquals guard spares) together with an
+    own-account near miss (which the StringLike admits) gets through."""
+    p = policy(
+        {
+            "Effect": "Allow",
+            "Action": ["iam:CreateRole"],
+            "Resource": "*",
+            "Condition": {
+                "StringLike": {
+                    "iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/S3*"
+                }
+            },
+        },
+        {
+            "Effect": "Deny",
+            "Action": ["iam:CreateRole"],
+            "Resource": "*",
+            "Condition": {
+                "StringNotEquals": {
+                    "iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/Other"
+                }
+            },
+        },
+        {
+            "Effect": "Deny",
+            "Action": ["iam:CreateRole"],
+            "Resource": "*",
+            "Condition": {"ForAnyValue:StringEquals": {"iam:PermissionsBoundary": APPROVED_VAR}},
+        },
+    )
+    assert brute_force_violation(p) is not None
+    (finding,) = ig301(p)
+    assert finding.counterexample is not None
+    assert len(finding.counterexample["context"]["iam:PermissionsBoundary"]) == 2

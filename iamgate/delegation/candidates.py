@@ -127,7 +127,9 @@ class CandidateSpace(PolicyFacts):
         options: list[tuple[str, ...] | None] = [None, *((v,) for v in unapproved + approved)]
         if BOUNDARY in self.set_keys:
             options += [(approved[0], v) for v in unapproved[:4] if approved]
-            options += [tuple(unapproved[:2])] if len(unapproved) > 1 else []
+            # Every pair of unapproved values: which two a set condition tells apart
+            # depends on its operator (two near-misses can each pass a different test).
+            options += [tuple(pair) for pair in itertools.combinations(unapproved[:6], 2)]
         return options
 
     def key_options(self, key: str) -> list[tuple[str, ...] | None]:
