@@ -10,9 +10,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from pipeline_support import MotoServer, Org, copy_from_repo, fresh_org
 
 from iamgate.project import POLICY_FOLDERS
+
+# In CI the property tests replay a fixed sequence of examples, so a run's verdict depends
+# on the code alone; on a developer's machine they keep exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # The configuration and every folder `iamgate lint` checks by default.
 EXAMPLE_PROJECT = ("iamgate.yaml", *POLICY_FOLDERS)
