@@ -190,6 +190,16 @@ def test_folder_is_unreadable(tmp_path: Path) -> None:
     assert caught.value.rule == "IG005"
 
 
+def test_dangling_symlink_is_unreadable(tmp_path: Path) -> None:
+    # Runs as root too, where a file's mode cannot make it unreadable.
+    path = tmp_path / "gone.json"
+    path.symlink_to(tmp_path / "deleted.json")
+    with pytest.raises(LoadError) as caught:
+        load(path, "gone.json")
+    assert caught.value.rule == "IG005"
+    assert "cannot read" in caught.value.message
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_file_without_read_permission_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "secret.json"

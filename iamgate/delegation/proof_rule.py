@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
@@ -32,7 +33,7 @@ OPERATORS_DOC = (
 ESCALATION_DOC = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
 
 
-class ProofRule(Rule):
+class ProofRule(Rule, ABC):
     """A rule decided by a search: ``search`` finds the violations, the base reports them.
 
     ``defers_to`` names rules that report the same request better; an action one of them
@@ -49,8 +50,9 @@ class ProofRule(Rule):
     # (most policies of a large corpus) is skipped before any search.
     services: ClassVar[tuple[str, ...]] = ("iam",)
 
+    @abstractmethod
     def search(self, proof: Proof) -> list[Violation]:
-        raise NotImplementedError
+        """Judged by each subclass."""
 
     def consequence(self, violation: Violation, proof: Proof) -> str:
         return ""

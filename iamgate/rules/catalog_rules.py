@@ -9,6 +9,7 @@ policies without a word, so this is the last place anyone notices.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,7 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f"; did you mean {suggestion}?" if suggestion else ""
 
 
-class _ActionRule(Rule):
+class _ActionRule(Rule, ABC):
     """Shared walk over Action/NotAction entries; subclasses judge one entry."""
 
     kinds = KINDS
@@ -86,8 +87,9 @@ class _ActionRule(Rule):
                 if message is not None:
                     yield self.finding(policy, path, message)
 
+    @abstractmethod
     def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
-        raise NotImplementedError
+        """Judged by each subclass."""
 
 
 class UnknownService(_ActionRule):
@@ -212,7 +214,7 @@ def when_absent(condition: Condition) -> str:
     return "always true" if "not" in base else "never true"
 
 
-class _ConditionRule(Rule):
+class _ConditionRule(Rule, ABC):
     kinds = KINDS
     severity = "warning"
     source = SERVICE_REFERENCE
@@ -234,6 +236,7 @@ class _ConditionRule(Rule):
                 if message is not None:
                     yield self.finding(policy, condition.path, message, key=True)
 
+    @abstractmethod
     def judge(
         self,
         catalog: Catalog,
@@ -242,7 +245,7 @@ class _ConditionRule(Rule):
         condition: Condition,
         key: str,
     ) -> str | None:
-        raise NotImplementedError
+        """Judged by each subclass."""
 
 
 class UnknownConditionKey(_ConditionRule):
