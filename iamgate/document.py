@@ -145,6 +145,14 @@ def parse_text(text: str, display: str) -> Document:
     return Document(display, text, data)
 
 
+def display_path(path: Path, root: Path) -> str:
+    """A file's name in findings: relative to the project root when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def load(path: Path, display: str) -> Document:
     try:
         raw = path.read_bytes()

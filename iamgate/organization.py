@@ -14,7 +14,9 @@ its own only when deploy.scps attaches something to it directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 ROOT = "Root"
 SCP_FOLDER = "scps"
+# The account a policy is judged in when neither the project nor the policy names one.
+PLACEHOLDER_ACCOUNT = "123456789012"
+_IAM_ACCOUNT = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):")
 
 
 @dataclass(frozen=True)
@@ -97,17 +102,53 @@ def placement(config: Config, *, account: str | None = None, ou: str | None = No
         account = account.strip()
         if not (len(account) == 12 and account.isdigit()):
             raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
-        ou = ou_of_account(config, account)
+        return account_placement(config, account, ou_of_account(config, account))
     path = normalize_ou(ou) if ou is not None else ROOT
-    names = [ROOT] + (
-        ["/".join(path.split("/")[: i + 1]) for i in range(len(path.split("/")))]
-        if path != ROOT
-        else []
-    )
-    levels = [_level(config, name, name) for name in names]
-    if account is not None and _account_level_configured(config, account):
-        levels.append(_level(config, f"account {account}", account))
-    return Placement(account, path if ou is not None else None, tuple(levels))
+    return Placement(None, path if ou is not None else None, _ou_levels(config, path))
+
+
+def _ou_levels(config: Config, path: str) -> tuple[ScpLevel, ...]:
+    """Root, then each OU down to ``path``, each with the SCPs attached there."""
+    parts = path.split("/") if path != ROOT else []
+    names = [ROOT] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return tuple(_level(config, name, name) for name in names)
+
+
+def account_placement(config: Config, account: str, ou: str | None = None) -> Placement:
+    """The SCP levels above one account: its OU from organization.ous, else ``ou``, else the
+    root's alone (an account the repository does not place)."""
+    known = next((o.path for o in config.organization.ous if account in o.accounts), None)
+    where = known or ou
+    path = normalize_ou(where) if where else ROOT
+    levels = _ou_levels(config, path)
+    if _account_level_configured(config, account):
+        levels = (*levels, _level(config, f"account {account}", account))
+    return Placement(account, path if where else None, levels)
+
+
+def accounts_in(config: Config, ou: str) -> list[str]:
+    """The accounts organization.ous places in the OU path ``ou`` or in an OU below it."""
+    path = normalize_reference(ou)
+    out: list[str] = []
+    for item in config.organization.ous:
+        if path == ROOT or item.path == path or item.path.startswith(path + "/"):
+            out.extend(item.accounts)
+    return out
+
+
+def literal_accounts(policy: Policy) -> tuple[str, ...]:
+    """The accounts a policy writes in its own IAM ARNs (Resource, NotResource and condition
+    values, where a boundary ARN usually is), the most named first."""
+    counts: Counter[str] = Counter()
+    for statement in policy.statements:
+        texts: Iterable[str] = (
+            *(statement.resource or ()),
+            *(statement.not_resource or ()),
+            *(v for c in statement.conditions for v in c.values),
+        )
+        for text in texts:
+            counts.update(_IAM_ACCOUNT.findall(text))
+    return tuple(account for account, _ in counts.most_common())
 
 
 def attached_names(config: Config, level: str) -> list[str]:
@@ -160,7 +201,7 @@ def load_scp(config: Config, name: str) -> Policy:
 
 def load_policy(path: Path, root: Path, kind: PolicyKind) -> Policy:
     """One policy file, loaded and checked against the grammar; ConfigError (located) if not."""
-    from iamgate.project import display_path
+    from iamgate.document import display_path
 
     return read_policy(path, display_path(path, root), kind, ConfigError, " (run iamgate lint)")
 

@@ -12,10 +12,24 @@ from functools import cached_property
 from pathlib import Path
 
 from iamgate.config import Config
-from iamgate.document import Document, LoadError, load
+from iamgate.document import Document, LoadError, display_path, load
 from iamgate.model import Policy, PolicyKind
+from iamgate.organization import (
+    PLACEHOLDER_ACCOUNT,
+    Placement,
+    account_placement,
+    accounts_in,
+    literal_accounts,
+    normalize_reference,
+)
 
 POLICY_FOLDERS = ("boundaries", "policies", "scps")
+# The project's top-level folders that give their files a kind other than identity. Only
+# these: a folder named boundaries/ deeper down (policies/team/boundaries/) holds identity
+# policies that are deployed as such and must get the identity rules.
+KIND_FOLDERS: dict[str, PolicyKind] = {"boundaries": "boundary", "scps": "scp"}
+
+__all__ = ["PolicyFile", "Project", "display_path", "expand_paths", "kind_of", "policy_file"]
 
 
 @dataclass
@@ -37,22 +51,15 @@ class PolicyFile:
 
 
 def kind_of(path: Path, root: Path) -> PolicyKind:
+    """A file's kind from the project layout alone: the top-level folder it sits in below the
+    project root. A file outside the project has no layout to go by; there the folder that
+    holds it directly decides (linting a boundary on its own: ``iamgate lint x/boundaries/b.json``
+    with no project)."""
     try:
         parts = path.resolve().relative_to(root.resolve()).parts
     except ValueError:
-        parts = path.parts
-    if "boundaries" in parts[:-1]:
-        return "boundary"
-    if "scps" in parts[:-1]:
-        return "scp"
-    return "identity"
-
-
-def display_path(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+        parts = path.parts[-2:]
+    return KIND_FOLDERS.get(parts[0], "identity") if len(parts) > 1 else "identity"
 
 
 def policy_file(path: Path, root: Path) -> PolicyFile:
@@ -80,6 +87,10 @@ class Project:
     root: Path
     config: Config
     files: dict[Path, PolicyFile] = field(default_factory=dict)
+    _placements: dict[str, tuple[Placement, ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _target_globs: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
 
     def file(self, path: Path) -> PolicyFile:
         key = path.resolve()
@@ -114,3 +125,83 @@ class Project:
     @property
     def prefix(self) -> str:
         return self.config.prefix
+
+    # -- the accounts a file is judged in ---------------------------------------------
+
+    def accounts_for(self, file: PolicyFile) -> tuple[Placement, ...]:
+        """One placement per account the file is deployed to, in the order of deploy.targets.
+
+        The accounts come from the targets whose globs match the file, resolved through
+        organization.ous (an OU path means the accounts of that OU and of the OUs below it)
+        and the account ids a target names, less its exclusions. A target that selects by tag
+        alone is taken to reach every account organization.ous knows (tags are not in the
+        repository; more accounts is the cautious reading). An OU target whose accounts the
+        repository does not list places the policy's own literal accounts (or the placeholder)
+        in that OU. Where no target deploys the file: the accounts written in its own IAM
+        ARNs, then the placeholder account with the root's SCPs only.
+        """
+        found = self._placements.get(file.display)
+        if found is None:
+            found = self._placements[file.display] = tuple(self._placements_of(file))
+        return found
+
+    def accounts_for_policy(self, policy: Policy) -> tuple[Placement, ...]:
+        """``accounts_for`` of the file a policy was built from (rules see the policy)."""
+        pf = next((f for f in self.files.values() if f.display == policy.file), None)
+        if pf is None:
+            pf = PolicyFile(self.root / policy.file, policy.file, policy.kind, policy.name)
+        if pf.policy is None:
+            pf.policy = policy
+        return self.accounts_for(pf)
+
+    def _placements_of(self, file: PolicyFile) -> list[Placement]:
+        own = self._own_accounts(file)
+        out: dict[str, Placement] = {}
+        for target in self.config.deploy.targets:
+            if file.display not in self._target_files(target.name):
+                continue
+            excluded = set(target.exclude)
+            chosen: list[tuple[str, str | None]] = []
+            for reference in target.ous:
+                if normalize_reference(reference).lower().startswith("ou-"):
+                    continue  # an ou- id cannot be placed offline
+                listed = accounts_in(self.config, reference)
+                chosen += [(a, None) for a in listed] or [(a, reference) for a in own]
+            chosen += [(a, None) for a in target.accounts]
+            if target.tags and not (target.ous or target.accounts):
+                chosen += [(a, None) for o in self.config.organization.ous for a in o.accounts]
+            for account, ou in chosen:
+                if account not in excluded and account not in out:
+                    out[account] = account_placement(self.config, account, ou)
+        if out:
+            return list(out.values())
+        return [account_placement(self.config, account) for account in own]
+
+    def _own_accounts(self, file: PolicyFile) -> tuple[str, ...]:
+        """The accounts of the file's own IAM ARNs, else the placeholder."""
+        if file.policy is None:
+            file.load()
+            if file.document is not None:
+                from iamgate.grammar import check
+                from iamgate.model import build_policy
+
+                _, well_formed = check(file.document, file.kind, file.name)
+                if well_formed:
+                    file.policy = build_policy(file.document, file.name, file.kind)
+        written = literal_accounts(file.policy) if file.policy is not None else ()
+        return written or (PLACEHOLDER_ACCOUNT,)
+
+    def _target_files(self, target: str) -> frozenset[str]:
+        found = self._target_globs.get(target)
+        if found is None:
+            root = self.root.resolve()
+            wanted = next(t for t in self.config.deploy.targets if t.name == target)
+            found = frozenset(
+                display_path(p, root)
+                for pattern in wanted.policies
+                if not (Path(pattern).is_absolute() or ".." in Path(pattern).parts)
+                for p in root.glob(pattern)
+                if p.is_file()
+            )
+            self._target_globs[target] = found
+        return found

@@ -1,0 +1,149 @@
+"""The accounts a policy is judged in (Project.accounts_for): the accounts deploy.targets
+deploys it to, through organization.ous; else the accounts of its own IAM ARNs; else a
+placeholder account under the root's SCPs alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from iamgate.config import parse_config
+from iamgate.organization import PLACEHOLDER_ACCOUNT
+from iamgate.project import Project
+
+ALLOW_S3 = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+}
+
+
+def write(root: Path, relative: str, data: object) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def make_project(root: Path, yaml: str) -> Project:
+    config = parse_config(write(root, "iamgate.yaml", yaml))
+    return Project(config.root, config)
+
+
+def accounts(project: Project, relative: str) -> list[tuple[str, str | None, list[str]]]:
+    placements = project.accounts_for(project.file(project.root / relative))
+    return [(p.account, p.ou, [level.name for level in p.levels]) for p in placements]
+
+
+ORG = """
+deploy:
+  targets:
+    - name: dev
+      ous: [Workloads/Dev]
+      policies: [policies/*.json, policies/dev/*.json]
+    - name: prod
+      ous: [Workloads]
+      exclude: ["333333333333"]
+      policies: [policies/*.json]
+    - name: audit
+      accounts: ["444444444444"]
+      policies: [policies/audit/*.json]
+  scps:
+    - policy: DenyAll
+      accounts: ["444444444444"]
+organization:
+  ous:
+    Workloads/Dev:
+      accounts: ["111111111111"]
+    Workloads/Prod:
+      accounts: ["222222222222", "333333333333"]
+"""
+
+
+def test_a_deployed_policy_is_judged_in_every_account_its_targets_reach(tmp_path: Path) -> None:
+    deny = {**ALLOW_S3, "Statement": [{**ALLOW_S3["Statement"][0], "Effect": "Deny"}]}
+    write(tmp_path, "scps/DenyAll.json", deny)
+    write(tmp_path, "policies/shared.json", ALLOW_S3)
+    write(tmp_path, "policies/dev/debug.json", ALLOW_S3)
+    write(tmp_path, "policies/audit/read.json", ALLOW_S3)
+    project = make_project(tmp_path, ORG)
+    # Workloads covers the OUs below it; the excluded account is not one of them.
+    assert accounts(project, "policies/shared.json") == [
+        ("111111111111", "Workloads/Dev", ["Root", "Workloads", "Workloads/Dev"]),
+        ("222222222222", "Workloads/Prod", ["Root", "Workloads", "Workloads/Prod"]),
+    ]
+    assert [a for a, _, _ in accounts(project, "policies/dev/debug.json")] == ["111111111111"]
+    # An account the organization does not place sits under the root, plus its own level.
+    assert accounts(project, "policies/audit/read.json") == [
+        ("444444444444", None, ["Root", "account 444444444444"])
+    ]
+
+
+def test_a_policy_no_target_deploys_is_judged_in_the_accounts_its_arns_name(
+    tmp_path: Path,
+) -> None:
+    literal = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "iam:CreateRole",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "iam:PermissionsBoundary": "arn:aws:iam::515436951152:policy/Boundary"
+                    }
+                },
+            }
+        ],
+    }
+    write(tmp_path, "policies/literal.json", literal)
+    write(tmp_path, "policies/plain.json", ALLOW_S3)
+    project = make_project(tmp_path, "delegation: {prefix: service-}\n")
+    # The account in a condition value counts: the article writes it only there.
+    assert accounts(project, "policies/literal.json") == [("515436951152", None, ["Root"])]
+    assert accounts(project, "policies/plain.json") == [(PLACEHOLDER_ACCOUNT, None, ["Root"])]
+
+
+def test_an_ou_target_without_listed_accounts_places_the_policys_own_account_in_that_ou(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "policies/plain.json", ALLOW_S3)
+    project = make_project(
+        tmp_path,
+        "deploy:\n  targets:\n    - name: sandbox\n      ous: [Sandbox]\n"
+        "      policies: [policies/*.json]\n",
+    )
+    assert accounts(project, "policies/plain.json") == [
+        (PLACEHOLDER_ACCOUNT, "Sandbox", ["Root", "Sandbox"])
+    ]
+
+
+def test_a_target_selecting_by_tag_alone_reaches_every_account_the_repository_knows(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "policies/plain.json", ALLOW_S3)
+    project = make_project(
+        tmp_path,
+        "deploy:\n  targets:\n    - name: tagged\n      tags: {team: data}\n"
+        "      policies: [policies/*.json]\n"
+        "organization:\n  ous:\n    A:\n      accounts: ['111111111111']\n"
+        "    B:\n      accounts: ['222222222222']\n",
+    )
+    assert [a for a, _, _ in accounts(project, "policies/plain.json")] == [
+        "111111111111",
+        "222222222222",
+    ]
+
+
+def test_a_files_kind_comes_from_the_projects_top_level_folders_alone(tmp_path: Path) -> None:
+    from iamgate.project import kind_of
+
+    root = tmp_path
+    assert kind_of(root / "boundaries" / "B.json", root) == "boundary"
+    assert kind_of(root / "boundaries" / "team" / "B.json", root) == "boundary"
+    assert kind_of(root / "scps" / "S.json", root) == "scp"
+    # A folder named boundaries/ or scps/ deeper down holds deployed identity policies.
+    assert kind_of(root / "policies" / "x" / "boundaries" / "y.json", root) == "identity"
+    assert kind_of(root / "policies" / "scps" / "y.json", root) == "identity"
+    assert kind_of(root / "policies" / "p.json", root) == "identity"
+    assert kind_of(root / "boundaries.json", root) == "identity"
