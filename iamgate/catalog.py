@@ -389,6 +389,17 @@ class Catalog:
         found = self.describe_key(key)
         return found[1] if found else None
 
+    def array_key(self, key: str) -> bool:
+        """Does the catalog document the key as multi-valued (an ArrayOf... type)?"""
+        kind = self.key_type(key)
+        return kind is not None and kind.startswith("ArrayOf")
+
+    def multivalued(self, key: str) -> bool:
+        """Can a request carry several values for the key? Only for the ArrayOf... types; a
+        key the catalog does not know is taken to be able to (the cautious reading)."""
+        kind = self.key_type(key)
+        return kind is None or kind.startswith("ArrayOf")
+
     def describe_key(self, key: str) -> tuple[str, str] | None:
         """(AWS spelling of the documented key, type), or None when the catalog lacks it."""
         lower = key.lower()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from iamgate.config import Config
     from iamgate.explain_model import Explanation
+    from iamgate.organization import Placement
 
 FORMATS = ("text", "markdown", "json", "html")
 
@@ -55,6 +56,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _where(
+    config: Config,
+    placements: tuple[Placement, ...],
+    account: str | None,
+    ou: str | None,
+) -> tuple[Placement, str]:
+    """Where the delegate is explained: --account; else the first account the policy is
+    judged in (the one lint's proofs use), within --ou when it is given."""
+    from iamgate.organization import PLACEHOLDER_ACCOUNT, Placement, placement
+
+    if account is not None:
+        return placement(config, account=account, ou=ou), ""
+    if ou is None:
+        first = placements[0]
+        others = [p.account for p in placements[1:] if p.account]
+        note = f"explained in account {first.account}, the first account the policy is judged in"
+        if others:
+            note += f" (also deployed to {', '.join(others)}; give --account for another)"
+        if first.account == PLACEHOLDER_ACCOUNT:
+            note = (
+                f"neither deploy.targets nor the policy's ARNs name an account: explained in "
+                f"the placeholder account {first.account}"
+            )
+        return first, note
+    level = placement(config, ou=ou)
+    inside = [p for p in placements if p.ou and (p.ou + "/").startswith(f"{level.ou}/")]
+    chosen = inside[0].account if inside else placements[0].account
+    return Placement(chosen, level.ou, level.levels), f"explained in account {chosen}"
+
+
 def explain(
     config: Config, policy_path: Path, *, account: str | None = None, ou: str | None = None
 ) -> Explanation:
@@ -69,19 +100,20 @@ def explain(
         role_boundaries,
     )
     from iamgate.explain_model import Explanation, ScpRef
-    from iamgate.explain_probes import SAMPLE_ACCOUNT
-    from iamgate.organization import allow_everything, load_policy, placement
+    from iamgate.organization import PLACEHOLDER_ACCOUNT, allow_everything, load_policy
     from iamgate.project import Project, kind_of
     from iamgate.rules.scp_rules import managed_policy_names
 
     project = Project(config.root, config)
-    where = placement(config, account=account, ou=ou)
     policy = load_policy(policy_path, config.root, kind_of(policy_path, config.root))
+    pf = project.file(policy_path)
+    pf.policy = policy
+    where, account_note = _where(config, project.accounts_for(pf), account, ou)
     boundaries = {pf.name: pf.path for pf in project.boundary_files}
     scenario = Scenario(
         policy=policy,
         scps=where.scps,
-        account=where.account or SAMPLE_ACCOUNT,
+        account=where.account or PLACEHOLDER_ACCOUNT,
         prefix=config.prefix,
         deploy_path=config.deploy.path,
         boundary_names=tuple(sorted(boundaries)),
@@ -117,8 +149,10 @@ def explain(
             "the delegate can create roles WITHOUT a permissions boundary: those roles reach "
             "everything the SCPs allow (run iamgate lint for the counterexample)"
         )
+    if account_note:
+        notes.append(account_note)
     if where.ou is None:
-        notes.append("no --account or --ou given: only the SCPs attached to the root are applied")
+        notes.append("the account is in no OU of organization.ous: only the root's SCPs apply")
     return Explanation(
         policy=policy.name,
         file=policy.file,

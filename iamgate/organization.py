@@ -102,27 +102,34 @@ def placement(config: Config, *, account: str | None = None, ou: str | None = No
         account = account.strip()
         if not (len(account) == 12 and account.isdigit()):
             raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
+        if any(account in t.accounts for t in config.deploy.targets):
+            # An account deploy.targets names is one lint judges policies in, placed or not.
+            return account_placement(config, account)
         return account_placement(config, account, ou_of_account(config, account))
     path = normalize_ou(ou) if ou is not None else ROOT
     return Placement(None, path if ou is not None else None, _ou_levels(config, path))
 
 
-def _ou_levels(config: Config, path: str) -> tuple[ScpLevel, ...]:
+def _ou_levels(config: Config, path: str, strict: bool = True) -> tuple[ScpLevel, ...]:
     """Root, then each OU down to ``path``, each with the SCPs attached there."""
     parts = path.split("/") if path != ROOT else []
     names = [ROOT] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return tuple(_level(config, name, name) for name in names)
+    return tuple(_level(config, name, name, strict) for name in names)
 
 
-def account_placement(config: Config, account: str, ou: str | None = None) -> Placement:
+def account_placement(
+    config: Config, account: str, ou: str | None = None, *, strict: bool = True
+) -> Placement:
     """The SCP levels above one account: its OU from organization.ous, else ``ou``, else the
-    root's alone (an account the repository does not place)."""
+    root's alone (an account the repository does not place). ``strict=False`` leaves out an
+    SCP that is missing or does not load instead of raising (lint reports that file itself;
+    fewer SCPs only ever allow more)."""
     known = next((o.path for o in config.organization.ous if account in o.accounts), None)
     where = known or ou
     path = normalize_ou(where) if where else ROOT
-    levels = _ou_levels(config, path)
+    levels = _ou_levels(config, path, strict)
     if _account_level_configured(config, account):
-        levels = (*levels, _level(config, f"account {account}", account))
+        levels = (*levels, _level(config, f"account {account}", account, strict))
     return Placement(account, path if where else None, levels)
 
 
@@ -182,8 +189,14 @@ def _account_level_configured(config: Config, account: str) -> bool:
     return bool(attached_names(config, account)) or _full_access_detached(config, account)
 
 
-def _level(config: Config, name: str, key: str) -> ScpLevel:
-    scps = [load_scp(config, scp) for scp in attached_names(config, key)]
+def _level(config: Config, name: str, key: str, strict: bool = True) -> ScpLevel:
+    scps: list[Policy] = []
+    for scp in attached_names(config, key):
+        try:
+            scps.append(load_scp(config, scp))
+        except ConfigError:
+            if strict:
+                raise
     default = () if _full_access_detached(config, key) else (full_aws_access(),)
     return ScpLevel(name, (*default, *scps))
 

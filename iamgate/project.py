@@ -91,11 +91,19 @@ class Project:
         default_factory=dict, init=False, repr=False
     )
     _target_globs: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
+    _by_display: dict[str, PolicyFile] = field(default_factory=dict, init=False, repr=False)
+    _loose: dict[int, tuple[Policy, tuple[Placement, ...]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _placed: dict[tuple[str, str | None], Placement] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def file(self, path: Path) -> PolicyFile:
         key = path.resolve()
         if key not in self.files:
             self.files[key] = policy_file(path, self.root)
+            self._by_display[self.files[key].display] = self.files[key]
         return self.files[key]
 
     @cached_property
@@ -146,13 +154,19 @@ class Project:
         return found
 
     def accounts_for_policy(self, policy: Policy) -> tuple[Placement, ...]:
-        """``accounts_for`` of the file a policy was built from (rules see the policy)."""
-        pf = next((f for f in self.files.values() if f.display == policy.file), None)
-        if pf is None:
+        """``accounts_for`` of the file a policy was built from (rules see the policy); a
+        policy built outside the project's files (tests, benchmarks) is placed afresh."""
+        pf = self._by_display.get(policy.file)
+        if pf is not None and pf.policy is policy:
+            return self.accounts_for(pf)
+        found = self._loose.get(id(policy))
+        if found is None or found[0] is not policy:
             pf = PolicyFile(self.root / policy.file, policy.file, policy.kind, policy.name)
-        if pf.policy is None:
             pf.policy = policy
-        return self.accounts_for(pf)
+            if len(self._loose) >= 64:
+                self._loose.clear()
+            found = self._loose[id(policy)] = (policy, tuple(self._placements_of(pf)))
+        return found[1]
 
     def _placements_of(self, file: PolicyFile) -> list[Placement]:
         own = self._own_accounts(file)
@@ -172,10 +186,18 @@ class Project:
                 chosen += [(a, None) for o in self.config.organization.ous for a in o.accounts]
             for account, ou in chosen:
                 if account not in excluded and account not in out:
-                    out[account] = account_placement(self.config, account, ou)
+                    out[account] = self._placement(account, ou)
         if out:
             return list(out.values())
-        return [account_placement(self.config, account) for account in own]
+        return [self._placement(account, None) for account in own]
+
+    def _placement(self, account: str, ou: str | None) -> Placement:
+        """One account's placement, built once per project (SCPs are loaded once)."""
+        found = self._placed.get((account, ou))
+        if found is None:
+            found = account_placement(self.config, account, ou, strict=False)
+            self._placed[(account, ou)] = found
+        return found
 
     def _own_accounts(self, file: PolicyFile) -> tuple[str, ...]:
         """The accounts of the file's own IAM ARNs, else the placeholder."""

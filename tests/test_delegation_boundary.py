@@ -8,7 +8,6 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-si
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from iamgate.delegation import CALLER, DEFAULT_ACCOUNT, boundary_condition_actio
 from iamgate.evaluator import Request, evaluate
 from iamgate.findings import Finding
 from iamgate.model import Policy, policy_from_data
+from iamgate.organization import literal_accounts
 from iamgate.project import Project
 from iamgate.rules import all_rules
 
@@ -131,12 +131,39 @@ def test_for_all_values_is_true_when_the_key_is_absent() -> None:
     assert "with no permissions boundary" in finding.message
 
 
-def test_for_any_value_admits_a_second_boundary_in_a_multivalued_request() -> None:
-    (finding,) = ig301(
-        policy(allow(ROLE_WRITES, condition=only_approved("ForAnyValue:StringEquals")))
+def test_for_any_value_on_the_single_valued_boundary_key_is_safe() -> None:
+    # iam:PermissionsBoundary is one ARN (the catalog types it ARN, not ArrayOf...): a request
+    # carries exactly one boundary, so ForAnyValue:StringEquals holds for the approved one alone.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    p = policy(allow(ROLE_WRITES, condition=only_approved("ForAnyValue:StringEquals")))
+    assert proof_for(p, make_project()).is_delegation
+    assert ig301(p) == []
+    assert all(
+        option is None or len(option) == 1
+        for option in proof_for(p, make_project()).boundary_options
     )
-    values = finding.counterexample["context"]["iam:PermissionsBoundary"]  # type: ignore[index]
-    assert len(values) == 2 and APPROVED in values
+
+
+def test_a_deny_guard_with_for_all_values_string_not_equals_is_safe() -> None:
+    # ForAllValues is true when the key is absent, so the Deny fires without a boundary too.
+    guard = {
+        "Effect": "Deny",
+        "Action": ROLE_WRITES,
+        "Resource": "*",
+        "Condition": only_approved("ForAllValues:StringNotEquals"),
+    }
+    assert ig301(policy(allow(ROLE_WRITES), guard)) == []
+
+
+def test_a_deny_guard_with_for_any_value_string_not_equals_spares_the_request_without_one() -> None:
+    guard = {
+        "Effect": "Deny",
+        "Action": ROLE_WRITES,
+        "Resource": "*",
+        "Condition": only_approved("ForAnyValue:StringNotEquals"),
+    }
+    (finding,) = ig301(policy(allow(ROLE_WRITES), guard))
+    assert "with no permissions boundary" in finding.message
 
 
 def test_null_false_admits_any_boundary() -> None:
@@ -159,14 +186,35 @@ def test_a_wildcard_after_the_approved_name_admits_a_longer_name() -> None:
     assert finding.counterexample["context"]["iam:PermissionsBoundary"] == [APPROVED + "x"]  # type: ignore[index]
 
 
-def test_the_approved_name_in_another_account_is_not_approved() -> None:
+def test_a_wildcard_account_admits_an_aws_managed_policy_of_the_approved_name() -> None:
+    # Another customer's account is no escape (AWS attaches only the own account's or AWS
+    # managed policies as a boundary), but the AWS managed namespace is attachable.
     condition = {
         "StringLike": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/S3AccessBoundary"}
     }
     (finding,) = ig301(policy(allow(ROLE_WRITES, condition=condition)))
     assert finding.counterexample["context"]["iam:PermissionsBoundary"] == [  # type: ignore[index]
-        f"arn:aws:iam::{FOREIGN}:policy/S3AccessBoundary"
+        "arn:aws:iam::aws:policy/S3AccessBoundary"
     ]
+
+
+def test_a_boundary_of_another_account_fails_closed_and_is_no_escape() -> None:
+    # Judged in the account the Resource names, a boundary of another account is one AWS
+    # would not attach: no counterexample may name it.
+    other = f"arn:aws:iam::{FOREIGN}:policy/S3AccessBoundary"
+    p = policy(
+        allow(
+            ROLE_WRITES,
+            f"arn:aws:iam::{ACCOUNT}:role/service-*",
+            {"StringEquals": {"iam:PermissionsBoundary": other}},
+        ),
+        allow(["iam:GetRole"], f"arn:aws:iam::{ACCOUNT}:role/*", sid="Read"),
+    )
+    proof = proof_for(p, make_project(), ACCOUNT)
+    assert not proof.is_delegation
+    assert all(
+        o is None or not o[0].startswith(f"arn:aws:iam::{FOREIGN}:") for o in proof.boundary_options
+    )
 
 
 def test_a_value_list_that_also_admits_administrator_access() -> None:
@@ -342,23 +390,25 @@ BRUTE_ACTIONS = [
         ),
     )
 ]
-BRUTE_RESOURCES = {
-    "Role": [f"arn:aws:iam::{ACCOUNT}:role/service-x", f"arn:aws:iam::{ACCOUNT}:role/AdminRole"],
-    "User": [
-        f"arn:aws:iam::{ACCOUNT}:user/service-x",
-        f"arn:aws:iam::{ACCOUNT}:user/AdminUser",
-        f"arn:aws:iam::{ACCOUNT}:user/{CALLER}",
-    ],
-}
-BRUTE_UNAPPROVED = [
-    f"arn:aws:iam::{FOREIGN}:policy/S3AccessBoundary",
-    f"arn:aws:iam::{FOREIGN}:policy/Other",
-    ADMIN,
-    f"arn:aws:iam::{ACCOUNT}:policy/S3Other",
-    f"arn:aws:iam::{ACCOUNT}:policy/S3AccessBoundarZ",
-    f"arn:aws:iam::{ACCOUNT}:policy/service-boundary",
-    f"arn:aws:iam::{ACCOUNT}:policy/x",
-]
+
+
+def brute_resources(kind: str, account: str) -> list[str]:
+    names = {"Role": ["service-x", "AdminRole"], "User": ["service-x", "AdminUser", CALLER]}
+    return [f"arn:aws:iam::{account}:{kind.lower()}/{name}" for name in names[kind]]
+
+
+def brute_unapproved(account: str) -> list[str]:
+    """Boundaries AWS would attach in ``account`` that are not the approved one: the account's
+    own policies and AWS managed ones (another account's policy is never attached)."""
+    return [
+        ADMIN,
+        "arn:aws:iam::aws:policy/S3AccessBoundary",
+        f"arn:aws:iam::{account}:policy/Other",
+        f"arn:aws:iam::{account}:policy/S3Other",
+        f"arn:aws:iam::{account}:policy/S3AccessBoundarZ",
+        f"arn:aws:iam::{account}:policy/service-boundary",
+        f"arn:aws:iam::{account}:policy/x",
+    ]
 
 
 def _condition(draw: st.DrawFn) -> dict[str, Any]:
@@ -384,32 +434,23 @@ def statements(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def brute_force_violation(p: Policy) -> Request | None:
-    """An allowed request that creates or changes a role or user without the approved boundary."""
-    set_operator = any(
-        c.key.lower() == "iam:permissionsboundary"
-        and c.operator.startswith(("ForAllValues", "ForAnyValue"))
-        for s in p.statements
-        for c in s.conditions
-    )
-    boundaries: list[tuple[str, ...] | None] = [
-        None,
-        (APPROVED,),
-        *((v,) for v in BRUTE_UNAPPROVED),
-    ]
-    if set_operator:
-        boundaries += [(APPROVED, v) for v in BRUTE_UNAPPROVED]
-        boundaries += list(itertools.combinations(BRUTE_UNAPPROVED, 2))
-    for action in BRUTE_ACTIONS:
-        kind = "Role" if "Role" in action else "User"
-        for resource in BRUTE_RESOURCES[kind]:
-            for boundary in boundaries:
-                context = {"aws:PrincipalAccount": (ACCOUNT,), "aws:username": (CALLER,)}
-                if boundary is not None:
-                    context["iam:PermissionsBoundary"] = boundary
-                request = Request(action, resource, context)
-                unsafe = boundary is None or any(v != APPROVED for v in boundary)
-                if unsafe and evaluate(request, [p]).allowed:
-                    return request
+    """An allowed request that creates or changes a role or user without the approved boundary,
+    in each account the policy names (else the placeholder): iam:PermissionsBoundary is
+    single-valued, so every request carries no boundary or exactly one."""
+    for account in literal_accounts(p) or (ACCOUNT,):
+        approved = f"arn:aws:iam::{account}:policy/S3AccessBoundary"
+        boundaries = [None, (approved,), *((v,) for v in brute_unapproved(account))]
+        for action in BRUTE_ACTIONS:
+            kind = "Role" if "Role" in action else "User"
+            for resource in brute_resources(kind, account):
+                for boundary in boundaries:
+                    context = {"aws:PrincipalAccount": (account,), "aws:username": (CALLER,)}
+                    if boundary is not None:
+                        context["iam:PermissionsBoundary"] = boundary
+                    request = Request(action, resource, context)
+                    unsafe = boundary is None or boundary != (approved,)
+                    if unsafe and evaluate(request, [p]).allowed:
+                        return request
     return None
 
 
@@ -433,10 +474,10 @@ def test_the_proof_finds_a_violation_exactly_when_brute_force_does(
         assert evaluate(Request(example["action"], example["resource"], context), [p]).allowed
 
 
-def test_two_unapproved_boundary_values_that_pass_different_conditions_are_tried_together() -> None:
-    """Found by the brute-force property: with a set operator reading the key, a request
-    carrying a foreign boundary (which the StringNotEquals guard spares) together with an
-    own-account near miss (which the StringLike admits) gets through."""
+def test_two_boundaries_that_pass_different_conditions_are_no_request() -> None:
+    """Once found by the brute-force property when boundaries came in pairs: a pair of
+    unapproved boundaries that each pass one condition. A request carries one boundary
+    (iam:PermissionsBoundary is single-valued), so no request gets through here."""
     p = policy(
         {
             "Effect": "Allow",
@@ -454,7 +495,7 @@ def test_two_unapproved_boundary_values_that_pass_different_conditions_are_tried
             "Resource": "*",
             "Condition": {
                 "StringNotEquals": {
-                    "iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/Other"
+                    "iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/Other"
                 }
             },
         },
@@ -465,7 +506,5 @@ def test_two_unapproved_boundary_values_that_pass_different_conditions_are_tried
             "Condition": {"ForAnyValue:StringEquals": {"iam:PermissionsBoundary": APPROVED_VAR}},
         },
     )
-    assert brute_force_violation(p) is not None
-    (finding,) = ig301(p)
-    assert finding.counterexample is not None
-    assert len(finding.counterexample["context"]["iam:PermissionsBoundary"]) == 2
+    assert brute_force_violation(p) is None
+    assert ig301(p) == []

@@ -126,26 +126,35 @@ def test_boundary_removal_is_neither_governed_by_the_boundary_condition_nor_pref
 # -- candidate requests ---------------------------------------------------------------------
 
 
-def test_boundary_candidates_cover_absent_foreign_aws_managed_and_the_delegates_own_policies() -> (
-    None
-):
+def test_boundary_candidates_cover_absent_aws_managed_and_the_delegates_own_policies() -> None:
     options = proof(policy(allow("iam:CreateRole"))).boundary_options
     assert options[0] is None  # the key absent comes first
     singles = {o[0] for o in options if o and len(o) == 1}
-    assert {
-        APPROVED,
-        ADMINISTRATOR_ACCESS,
-        "arn:aws:iam::111122223333:policy/Other",
-        "arn:aws:iam::111122223333:policy/S3AccessBoundary",
-        f"arn:aws:iam::{ACCOUNT}:policy/service-boundary",
-    } <= singles
-    assert all(o is None or len(o) == 1 for o in options)  # no set operator, no multivalued request
+    assert {APPROVED, ADMINISTRATOR_ACCESS, f"arn:aws:iam::{ACCOUNT}:policy/service-boundary"} <= (
+        singles
+    )
+    # AWS sets as a boundary only a policy of the account itself or an AWS managed one: a
+    # request naming another account's policy fails, so it is never a candidate.
+    assert not any(v.startswith("arn:aws:iam::111122223333:") for v in singles)
+    assert all(o is None or len(o) == 1 for o in options)
 
 
-def test_set_operators_on_the_boundary_key_add_multivalued_candidates() -> None:
+def test_the_single_valued_boundary_key_gets_one_value_even_under_a_set_operator() -> None:
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
     condition = {"ForAnyValue:StringEquals": {"iam:permissionsboundary": APPROVED_VAR}}
     options = proof(policy(allow("iam:CreateRole", condition=condition))).boundary_options
-    assert (APPROVED, ADMINISTRATOR_ACCESS) in options
+    assert all(o is None or len(o) == 1 for o in options)
+
+
+def test_a_multivalued_key_under_a_set_operator_gets_sets_of_values() -> None:
+    condition = {"ForAllValues:StringEquals": {"aws:TagKeys": ["team", "env"]}}
+    options = proof(policy(allow("iam:TagRole", condition=condition))).key_options("aws:tagkeys")
+    assert ("team", "env") in options
+    single = {"ForAnyValue:StringEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-west-2"]}}
+    options = proof(policy(allow("iam:TagRole", condition=single))).key_options(
+        "aws:requestedregion"
+    )
+    assert all(o is None or len(o) == 1 for o in options)
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,7 @@ def test_the_scps_on_the_ou_path_take_the_managed_policies_away_from_the_delegat
     project: Path, run_iamgate
 ) -> None:
     in_dev = grant(explain_json(run_iamgate, project, "--account", DEV_ACCOUNT), "policies")
-    at_root = grant(explain_json(run_iamgate, project), "policies")
+    at_root = grant(explain_json(run_iamgate, project, "--ou", "Root"), "policies")
     dev_denied = {d["name"]: d for d in in_dev["not_on"]}
     assert {
         "service-app-logs",

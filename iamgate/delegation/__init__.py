@@ -70,7 +70,7 @@ from iamgate.delegation.proof_rule import (
     OPERATORS_DOC,
     ProofRule,
 )
-from iamgate.delegation.search import Proof, Violation, clear_cache, proof_for
+from iamgate.delegation.search import Proof, Violation, clear_cache, judged_accounts, proof_for
 from iamgate.delegation.text import has_wildcard, resource_name
 
 __all__ = [
@@ -103,6 +103,7 @@ __all__ = [
     "describe_request",
     "has_wildcard",
     "iam_actions",
+    "judged_accounts",
     "listing",
     "lookup",
     "names_action",

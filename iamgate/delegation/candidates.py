@@ -44,6 +44,13 @@ OUTSIDE_NAMES = {
 _OTHER_VALUE = {"IPAddress": "192.0.2.1", "Numeric": "0", "Date": "2000-01-01T00:00:00Z"}
 # What iam:PermissionsBoundary can hold: a managed policy of an account or of AWS.
 _POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|aws):policy/(.+/)?[^/]+")
+# AWS sets as a boundary only a managed policy of the caller's own account or an AWS managed
+# one ("You can use an AWS managed policy or a customer managed policy to set the boundary";
+# customer managed policies live in, and are attached within, their own account):
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html
+# A request naming another account's policy fails, so it is never a candidate: a condition
+# that admits only such values fails closed (IG502 warns), it is no escape.
 # An action the catalog does not know: the evaluator lets it carry every condition key.
 _PROBE_ACTION = "iamgate:probe"
 
@@ -67,8 +74,8 @@ Unsafe = Callable[[Candidate], bool]
 class CandidateSpace(PolicyFacts):
     """The values and requests a policy makes worth asking about, each list built once."""
 
-    def __init__(self, policy: Policy, project: Project) -> None:
-        super().__init__(policy, project)
+    def __init__(self, policy: Policy, project: Project, account: str | None = None) -> None:
+        super().__init__(policy, project, account)
         self._signatures: dict[str, tuple[frozenset[int], tuple[str, ...]]] = {}
         self._classes: dict[str, int] = {}  # action -> number of its signature
         self._resource_lists: dict[tuple[str, bool], list[str]] = {}
@@ -109,28 +116,33 @@ class CandidateSpace(PolicyFacts):
     def boundary_options(self) -> list[tuple[str, ...] | None]:
         adversarial = [
             ADMINISTRATOR_ACCESS,
-            f"arn:aws:iam::{self.foreign}:policy/Other",
-            *(f"arn:aws:iam::{self.foreign}:policy/{name}" for name in sorted(self.approved_names)),
             f"arn:aws:iam::{self.account}:policy/{self.prefix}boundary",
         ]
-        # A boundary is a managed policy: a value a pattern admits but no policy ARN has
-        # ("*" filled with "x") is no request AWS could receive.
+        # A boundary is a managed policy of this account or of AWS: a value a pattern admits
+        # but no such policy has ("*" filled with "x", another account) is no request AWS
+        # could act on.
         named = [
             v
             for raw in self.values.get(BOUNDARY, ())
             for v in self.fill_value(raw)
-            if _POLICY_ARN.fullmatch(v)
+            if self.attachable(v)
         ]
         singles = _dedupe([*adversarial, *named, *self.approved_arns])
         unapproved = [v for v in singles if not self.is_approved(v)]
         approved = [v for v in singles if self.is_approved(v)]
         options: list[tuple[str, ...] | None] = [None, *((v,) for v in unapproved + approved)]
-        if BOUNDARY in self.set_keys:
+        if BOUNDARY in self.set_keys and _catalog().multivalued(BOUNDARY_KEY):
             options += [(approved[0], v) for v in unapproved[:4] if approved]
             # Every pair of unapproved values: which two a set condition tells apart
             # depends on its operator (two near-misses can each pass a different test).
             options += [tuple(pair) for pair in itertools.combinations(unapproved[:6], 2)]
         return options
+
+    def attachable(self, value: str) -> bool:
+        """Can AWS set ``value`` as a boundary in this account? A managed policy of the
+        account itself or of AWS."""
+        match = _POLICY_ARN.fullmatch(value)
+        return match is not None and match.group(1) in (self.account, "aws")
 
     def key_options(self, key: str) -> list[tuple[str, ...] | None]:
         if key == BOUNDARY:
@@ -144,7 +156,9 @@ class CandidateSpace(PolicyFacts):
                 singles = [v.split("/")[0] for v in singles]
             singles = _dedupe([*singles, _OTHER_VALUE.get(kind or "", "iamgate-other")])
         options: list[tuple[str, ...] | None] = [None, *((v,) for v in singles)]
-        if key in self.set_keys:
+        # Only a multi-valued key (ArrayOf... in the catalog) comes with a set of values; a
+        # single-valued one (iam:PermissionsBoundary is one ARN) has one value in every request.
+        if key in self.set_keys and _catalog().multivalued(key):
             options += [(singles[0], v) for v in singles[1:]]
         return options
 

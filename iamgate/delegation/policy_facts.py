@@ -7,40 +7,38 @@ manages, the approved boundaries and the delegation prefix: the base of the sear
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog
 from iamgate.delegation.text import _VARIABLE, _dedupe, resource_name
+from iamgate.organization import PLACEHOLDER_ACCOUNT, literal_accounts
 
 if TYPE_CHECKING:
     from iamgate.config import Config
     from iamgate.model import Policy
     from iamgate.project import Project
 
-DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_ACCOUNT = PLACEHOLDER_ACCOUNT
 _FOREIGN_ACCOUNTS = ("111122223333", "444455556666")
 CALLER = "iamgate-caller"  # aws:username of the delegate whose requests are searched
 VARIABLES_VERSION = "2012-10-17"
 _IDENTITY_KEYS = ("aws:PrincipalAccount", "aws:username")
-_ACCOUNT_IN_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):")
 
 
 def principal_account(policy: Policy) -> str:
-    """The account a policy manages: the one its IAM Resource ARNs name most, else a sample."""
-    counts: Counter[str] = Counter()
-    for statement in policy.statements:
-        for text in (*(statement.resource or ()), *(statement.not_resource or ())):
-            counts.update(_ACCOUNT_IN_ARN.findall(text))
-    return counts.most_common(1)[0][0] if counts else DEFAULT_ACCOUNT
+    """The account a policy manages when nothing else says: the one its IAM ARNs name most."""
+    named = literal_accounts(policy)
+    return named[0] if named else DEFAULT_ACCOUNT
 
 
 class PolicyFacts:
     """One policy and its project's delegation settings, read once for every question."""
 
-    def __init__(self, policy: Policy, project: Project) -> None:
+    def __init__(self, policy: Policy, project: Project, account: str | None = None) -> None:
+        """``account``: the account the policy is judged in (``Project.accounts_for``); by
+        default the first one the project deploys it to."""
         self.policy = policy
         self.project = project
         self.config: Config = project.config
@@ -48,7 +46,10 @@ class PolicyFacts:
         self.approved_names = frozenset(project.approved_boundaries)
         self.deploy_path = project.config.deploy.path or "/"
         self.variables = policy.version == VARIABLES_VERSION
-        self.account = principal_account(policy)
+        self.account = account or project.accounts_for_policy(policy)[0].account or DEFAULT_ACCOUNT
+        # Another account's ARNs: what a wildcard in an account field also admits. IAM acts on
+        # the caller's own account only, and attaches as a boundary only a managed policy of
+        # that account or of AWS, so requests naming it are no escape (they fail).
         self.foreign = next(a for a in _FOREIGN_ACCOUNTS if a != self.account)
         self.caller_arn = f"arn:aws:iam::{self.account}:user/{CALLER}"
         self._scan_conditions()
@@ -141,7 +142,16 @@ class PolicyFacts:
         return bool(values) and all(self.is_approved(v) for v in values)  # type: ignore[union-attr]
 
     def in_prefix(self, arn: str) -> bool:
-        return resource_name(arn).startswith(self.prefix)
+        """Is the resource the delegates'? It is when the prefix pattern ``<type>/<prefix>*``
+        matches its ARN, by path (role/service-x/AdminRole) or, with the default path, by
+        name (role/service-x); a prefixed name under another path (role/team/service-x) is
+        theirs too. Each such role, user, policy or instance profile must carry an approved
+        boundary: the live audit checks exactly that."""
+        if resource_name(arn).startswith(self.prefix):
+            return True
+        parts = arn.split(":", 5)
+        rest = re.split(r"[/:]", parts[5], maxsplit=1) if len(parts) == 6 else []
+        return len(rest) == 2 and rest[1].startswith(self.prefix)
 
     def protected_policies(self) -> dict[str, str]:
         """ARN -> why it is protected: the approved boundaries and this policy itself."""

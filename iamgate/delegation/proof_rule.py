@@ -13,7 +13,7 @@ from iamgate.delegation.messages import (
     listing,
     statement_label,
 )
-from iamgate.delegation.search import proof_for
+from iamgate.delegation.search import judged_accounts, proof_for
 from iamgate.delegation.text import _dedupe
 from iamgate.rules.base import Rule
 
@@ -66,15 +66,26 @@ class ProofRule(Rule, ABC):
         return config.rules.get(self.id, config.rules.get(self.name)) != "off"
 
     def check(self, policy: Policy, project: Project) -> list[Finding]:
+        """The violations in the first account, of those the policy is judged in, that has
+        any: an escape a delegate reaches in the account it is deployed to comes first."""
         if policy.kind not in self.kinds:
             return []
-        proof = proof_for(policy, project)
-        if not self.applies(proof):
-            return []
-        violations = [v for v in proof.violations(self) if not proof.reported_elsewhere(self, v)]
-        return list(self.findings(proof, violations))
+        accounts = judged_accounts(policy, project)
+        for account in accounts:
+            proof = proof_for(policy, project, account)
+            if not self.applies(proof):
+                continue
+            violations = [
+                v for v in proof.violations(self) if not proof.reported_elsewhere(self, v)
+            ]
+            if violations:
+                where = f" (in account {account})" if len(accounts) > 1 else ""
+                return list(self.findings(proof, violations, where))
+        return []
 
-    def findings(self, proof: Proof, violations: Sequence[Violation]) -> Iterator[Finding]:
+    def findings(
+        self, proof: Proof, violations: Sequence[Violation], where: str = ""
+    ) -> Iterator[Finding]:
         groups: dict[tuple[int, ...], list[Violation]] = {}
         for violation in violations:
             groups.setdefault(tuple(s.index for s in violation.statements), []).append(violation)
@@ -82,7 +93,7 @@ class ProofRule(Rule, ABC):
             first = group[0]
             allowing = [s for _, s in first.decision.statements]
             message = (
-                f"{describe_request(first.request, proof)} is allowed by "
+                f"{describe_request(first.request, proof)}{where} is allowed by "
                 f"{statement_label(proof.policy, allowing)}"
             )
             consequence = self.consequence(first, proof)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from iamgate.delegation.actions import delegation_actions
 from iamgate.delegation.candidates import Candidate, CandidateSpace, Unsafe
+from iamgate.delegation.policy_facts import DEFAULT_ACCOUNT
+from iamgate.organization import literal_accounts
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
@@ -41,8 +43,8 @@ class Proof(CandidateSpace):
     rules that defer to one another can compare answers without asking twice.
     """
 
-    def __init__(self, policy: Policy, project: Project) -> None:
-        super().__init__(policy, project)
+    def __init__(self, policy: Policy, project: Project, account: str | None = None) -> None:
+        super().__init__(policy, project, account)
         self._memo: dict[tuple[object, ...], Decision] = {}
         self._violations: dict[str, list[Violation]] = {}
 
@@ -185,18 +187,42 @@ def _always(_: Candidate) -> bool:
     return True
 
 
-_PROOFS: dict[int, Proof] = {}
+_PROOFS: dict[tuple[int, str | None], Proof] = {}
 
 
-def proof_for(policy: Policy, project: Project) -> Proof:
-    """The proof of one policy, shared by every rule that judges it in this run."""
-    found = _PROOFS.get(id(policy))
+def proof_for(policy: Policy, project: Project, account: str | None = None) -> Proof:
+    """The proof of one policy in one account (by default the first it is judged in), shared
+    by every rule that judges it in this run."""
+    if account is None:
+        account = judged_accounts(policy, project)[0]
+    found = _PROOFS.get((id(policy), account))
     if found is not None and found.policy is policy and found.project is project:
         return found
     if len(_PROOFS) >= 64:
         _PROOFS.clear()  # the cache holds the policies it keys, so keep it small
-    found = _PROOFS[id(policy)] = Proof(policy, project)
+    found = _PROOFS[(id(policy), account)] = Proof(policy, project, account)
     return found
+
+
+def judged_accounts(policy: Policy, project: Project) -> list[str]:
+    """The accounts whose proofs decide a policy's findings, the ones it is deployed to first.
+
+    A proof depends on its account only through the accounts the policy writes: every
+    account the policy does not name gives the same answers, renamed. So the accounts the
+    policy names literally are each proved, and of the others the first one alone.
+    """
+    placements = project.accounts_for_policy(policy)
+    written = set(literal_accounts(policy))
+    out: list[str] = []
+    unnamed_done = False
+    for placement in placements:
+        account = placement.account or DEFAULT_ACCOUNT
+        if account in written:
+            out.append(account)
+        elif not unnamed_done:
+            out.append(account)
+            unnamed_done = True
+    return list(dict.fromkeys(out))
 
 
 def clear_cache() -> None:

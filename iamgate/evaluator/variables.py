@@ -10,8 +10,10 @@ AWS semantics carried over (https://docs.aws.amazon.com/IAM/latest/UserGuide/ref
 * ``${*}``, ``${?}`` and ``${$}`` stand for a literal ``*``, ``?`` and ``$``;
 * ``${key, 'default'}`` uses the default when the key has no value;
 * a multivalued key cannot be a variable
-  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html),
-  so it resolves like an absent key;
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html,
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html),
+  so it resolves like an absent key: a key the catalog types ArrayOf... (``${aws:TagKeys}``)
+  never stands for a value, even when the request carries just one;
 * a variable that cannot be resolved makes that pattern match nothing.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 VARIABLES_VERSION = "2012-10-17"
 
@@ -144,7 +147,7 @@ def resolve(pieces: tuple[Piece, ...], lookup: Lookup) -> tuple[Resolved, ...] |
     for piece in pieces:
         if isinstance(piece, Variable):
             values = lookup(piece.key)
-            if values is not None and len(values) == 1:
+            if values is not None and len(values) == 1 and not _array_key(piece.key):
                 out.append(values[0])
             elif piece.default is not None:
                 out.append(piece.default)
@@ -153,6 +156,13 @@ def resolve(pieces: tuple[Piece, ...], lookup: Lookup) -> tuple[Resolved, ...] |
         else:
             out.append(piece)
     return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _array_key(key: str) -> bool:
+    from iamgate.catalog import get_catalog
+
+    return get_catalog().array_key(key)
 
 
 def variables_in(pieces: tuple[Piece, ...]) -> list[Variable]:

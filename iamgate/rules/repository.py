@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import BOUNDARIES_DOC, BOUNDARY, has_wildcard, proof_for
+from iamgate.delegation import BOUNDARIES_DOC, BOUNDARY, has_wildcard, judged_accounts, proof_for
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
-    from iamgate.findings import Finding
+    from iamgate.delegation import Proof
+    from iamgate.findings import Finding, Severity
     from iamgate.model import Condition, Policy, Statement
     from iamgate.project import Project
 
@@ -85,36 +87,60 @@ class UnapprovedBoundary(Rule):
     def check(self, policy: Policy, project: Project) -> list[Finding]:
         if not any(c.key.lower() == BOUNDARY for s in policy.statements for c in s.conditions):
             return []
-        proof = proof_for(policy, project)
+        accounts = [p.account for p in project.accounts_for_policy(policy) if p.account]
+        findings: dict[tuple[object, ...], Finding] = {}
+        for account in judged_accounts(policy, project):
+            proof = proof_for(policy, project, account)
+            for statement in policy.statements:
+                for condition in _admitting(statement):
+                    for index, raw in enumerate(condition.values):
+                        where = (*condition.path, index)
+                        if where in findings:
+                            continue
+                        found = self._judge(proof, raw, accounts, project)
+                        if found is not None:
+                            findings[where] = self.finding(policy, where, found[1])
+                            if found[0] == "warning":
+                                findings[where] = replace(findings[where], severity="warning")
+        return list(findings.values())
+
+    def _judge(
+        self, proof: Proof, raw: str, accounts: list[str], project: Project
+    ) -> tuple[Severity, str] | None:
+        """(severity, message) for one admitted value, or None when it is fine."""
+        value = proof.substitute(raw)
+        match = _POLICY_ARN.match(value)
+        if match is None or has_wildcard(value) or proof.is_approved(value):
+            return None
+        account, name = match.groups()
+        if account not in (proof.account, "aws"):
+            if account in accounts:
+                return None  # judged in that account, where it is the account's own
+            deployed = ", ".join(accounts) or proof.account
+            return "warning", (
+                f'{raw} names the boundary "{name}" of account {account or "(none)"}, but the '
+                f"policy is deployed to {deployed}: AWS sets as a boundary only a managed policy "
+                "of the role's own account or an AWS managed one, so delegates there can create "
+                "no role under this condition (it fails closed); name the boundary in the "
+                "account the policy is deployed to, e.g. with ${aws:PrincipalAccount}"
+            )
         if not proof.is_delegation:
-            return []
+            return None
+        where = "" if account == proof.account else f" of account {account}"
+        if name in project.missing_boundaries and not where:
+            return "error", (
+                f'{raw} names the boundary "{name}", which iamgate.yaml approves but '
+                f"boundaries/{name}.json does not exist: the repository no longer "
+                "defines it, so delegates could give roles whatever policy then "
+                "carries that name; restore the boundary or name an approved one"
+            )
         approved = ", ".join(sorted(proof.approved_names)) or "none is approved"
-        findings: list[Finding] = []
-        for statement in policy.statements:
-            for condition in _admitting(statement):
-                for index, raw in enumerate(condition.values):
-                    value = proof.substitute(raw)
-                    match = _POLICY_ARN.match(value)
-                    if match is None or has_wildcard(value) or proof.is_approved(value):
-                        continue
-                    account, name = match.groups()
-                    where = "" if account == proof.account else f" of account {account or '(none)'}"
-                    if name in project.missing_boundaries and not where:
-                        message = (
-                            f'{raw} names the boundary "{name}", which iamgate.yaml approves but '
-                            f"boundaries/{name}.json does not exist: the repository no longer "
-                            "defines it, so delegates could give roles whatever policy then "
-                            "carries that name; restore the boundary or name an approved one"
-                        )
-                    else:
-                        message = (
-                            f'{raw} names the boundary "{name}"{where}, which is not an approved '
-                            f"boundary ({approved}): delegates could give it to the roles they "
-                            "create; approve it in iamgate.yaml (delegation.boundaries) or name "
-                            "an approved one"
-                        )
-                    findings.append(self.finding(policy, (*condition.path, index), message))
-        return findings
+        return "error", (
+            f'{raw} names the boundary "{name}"{where}, which is not an approved '
+            f"boundary ({approved}): delegates could give it to the roles they "
+            "create; approve it in iamgate.yaml (delegation.boundaries) or name "
+            "an approved one"
+        )
 
 
 def _admitting(statement: Statement) -> Iterator[Condition]:
