@@ -39,6 +39,20 @@ class LintException:
 
 
 @dataclass(frozen=True)
+class RuleWaiver:
+    """lint.rules with a reason: ``IG301: {level: off, reason: ..., expires: 2027-03-01}``."""
+
+    rule: str  # as written: an id or a name
+    level: str
+    reason: str | None
+    expires: dt.date | None
+    line: int
+
+    def expired(self, today: dt.date | None = None) -> bool:
+        return self.expires is not None and self.expires < (today or dt.date.today())
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     ous: tuple[str, ...] = ()
@@ -97,6 +111,7 @@ class Config:
     deploy: DeployConfig = field(default_factory=DeployConfig)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     organization: OrganizationConfig = field(default_factory=OrganizationConfig)
+    waivers: tuple[RuleWaiver, ...] = ()  # lint.rules written with a reason (and expiry)
 
 
 def find_config(start: Path) -> Path | None:
@@ -243,6 +258,11 @@ def _validate(data: Any, path: Path) -> None:
         message = (
             f"{dotted}: expected {error.validator_value}, found {type(error.instance).__name__}"
         )
+    elif error.validator == "anyOf" and where[:2] == ["lint", "rules"]:
+        message = (
+            f"{dotted}: {error.instance!r} is not one of off, info, warning, error "
+            "(or write {level: off, reason: ..., expires: YYYY-MM-DD})"
+        )
     elif error.validator == "pattern":
         message = f"{dotted}: {error.instance!r} is not allowed here"
     else:
@@ -255,8 +275,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
     delegation = plain.get("delegation", {})
     lint = plain.get("lint", {})
     deploy = plain.get("deploy", {})
-    rules = {str(k): v for k, v in lint.get("rules", {}).items()}
-    _check_rule_ids(rules, data, path)
+    rules, waivers = _rules(lint.get("rules", {}), data, path)
     exceptions = tuple(
         LintException(
             path=item["path"],
@@ -307,27 +326,67 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         ),
         raw=plain,
         organization=_organization(plain.get("organization", {}), data, path),
+        waivers=waivers,
     )
 
 
-def _check_rule_ids(rules: dict[str, str], data: Any, path: Path) -> None:
+def _rules(
+    section: dict[str, Any], data: Any, path: Path
+) -> tuple[dict[str, str], tuple[RuleWaiver, ...]]:
+    """lint.rules: each rule's level, and the levels written with a reason. A security rule
+    is turned off only with a reason and an expiry date; once that date has passed the rule
+    is on again (and the reports say the waiver expired)."""
     from iamgate.rules import rule_by_name
 
-    for key in rules:
-        if rule_by_name(key) is None:
+    rules: dict[str, str] = {}
+    waivers: list[RuleWaiver] = []
+    for key, value in section.items():
+        line = _line_of(data, ["lint", "rules", key])
+        rule = rule_by_name(str(key))
+        if rule is None:
             raise ConfigError(
-                f"lint.rules: unknown rule '{key}' (see `iamgate rules` for the list)",
-                path,
-                _line_of(data, ["lint", "rules", key]),
+                f"lint.rules: unknown rule '{key}' (see `iamgate rules` for the list)", path, line
             )
+        if isinstance(value, dict):
+            expires = value.get("expires")
+            waiver = RuleWaiver(
+                rule=str(key),
+                level=value["level"],
+                reason=value.get("reason"),
+                expires=dt.date.fromisoformat(expires) if expires else None,
+                line=line or 0,
+            )
+        else:
+            waiver = RuleWaiver(str(key), value, None, None, line or 0)
+        if rule.security and waiver.level == "off" and not (waiver.reason and waiver.expires):
+            raise ConfigError(
+                f"lint.rules: turning off the security rule {rule.id} ({rule.name}) needs a "
+                f'reason and an expiry date: write {key}: {{level: off, reason: "why", '
+                "expires: YYYY-MM-DD}",
+                path,
+                line,
+            )
+        if waiver.reason is not None or waiver.expires is not None:
+            waivers.append(waiver)
+        if not waiver.expired():
+            rules[str(key)] = waiver.level
+    return rules, tuple(waivers)
 
 
 def _check_exception_rules(exceptions: tuple[LintException, ...], path: Path) -> None:
     from iamgate.rules import rule_by_name
 
     for exc in exceptions:
-        if rule_by_name(exc.rule) is None:
+        rule = rule_by_name(exc.rule)
+        if rule is None:
             raise ConfigError(f"lint.exceptions: unknown rule '{exc.rule}'", path, exc.line)
+        if rule.security and exc.expires is None:
+            raise ConfigError(
+                f"lint.exceptions: an exception to the security rule {rule.id} ({rule.name}) "
+                "needs an expiry date (expires: YYYY-MM-DD) besides its reason",
+                path,
+                exc.line,
+            )
 
 
 def _organization(section: dict[str, Any], data: Any, path: Path) -> OrganizationConfig:

@@ -6,6 +6,7 @@ import datetime as dt
 import fnmatch
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from iamgate.config import Config
 from iamgate.findings import RANK, Finding
@@ -20,6 +21,8 @@ class LintResult:
     files: list[str]
     suppressed: list[Finding] = field(default_factory=list)
     fail_on: str = "error"
+    # The security checks the configuration turns off or excepts (every report names them).
+    waived: list[dict[str, Any]] = field(default_factory=list)
 
     def failing(self) -> list[Finding]:
         floor = RANK[self.fail_on]
@@ -128,6 +131,45 @@ def _matching_exception(finding: Finding, config: Config, rule_name: str):
     return None
 
 
+def security_waivers(
+    config: Config, files: list[str] | None = None, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Each security check lint.rules turns off, or lint.exceptions excepts for one of
+    ``files`` (every file when None), with its scope, reason and expiry: silence about a
+    disabled security check is what a gate must not do."""
+    today = today or dt.date.today()
+    rules = all_rules()
+    out: list[dict[str, Any]] = []
+
+    def add(rule_key: str, kind: str, scope: str, reason: str | None, expires: Any) -> None:
+        rule = rules.get(rule_key) or next((r for r in rules.values() if r.name == rule_key), None)
+        if rule is None or not rule.security:
+            return
+        out.append(
+            {
+                "rule": rule.id,
+                "name": rule.name,
+                "kind": kind,
+                "scope": scope,
+                "reason": reason or "",
+                "expires": expires.isoformat() if expires else None,
+                "expired": bool(expires and expires < today),
+            }
+        )
+
+    for waiver in config.waivers:
+        if waiver.level == "off":
+            add(waiver.rule, "off", "*", waiver.reason, waiver.expires)
+    for key, level in config.rules.items():
+        if level == "off" and not any(w.rule == key for w in config.waivers):
+            add(key, "off", "*", None, None)  # a Config built in code, not from iamgate.yaml
+    for exception in config.exceptions:
+        if files is not None and not any(fnmatch.fnmatch(f, exception.path) for f in files):
+            continue
+        add(exception.rule, "exception", exception.path, exception.reason, exception.expires)
+    return out
+
+
 def lint_paths(paths: list[Path], config: Config) -> LintResult:
     project = Project(config.root, config)
     files = [project.file(p) for p in expand_paths(paths, config.root)]
@@ -136,4 +178,6 @@ def lint_paths(paths: list[Path], config: Config) -> LintResult:
     raw: list[Finding] = flat_map(lambda pf: check_file(pf, project), files)
     reported, suppressed = apply_config(raw, config)
     reported.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
-    return LintResult(reported, [pf.display for pf in files], suppressed, config.fail_on)
+    checked = [pf.display for pf in files]
+    waived = security_waivers(config, checked)
+    return LintResult(reported, checked, suppressed, config.fail_on, waived)

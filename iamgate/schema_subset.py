@@ -37,6 +37,7 @@ _KNOWN = {
     "minLength",
     "format",
     "propertyNames",
+    "anyOf",
 }
 
 
@@ -55,6 +56,8 @@ def _is_type(value: Any, name: str) -> bool:
 
 def conforms(value: Any, schema: dict[str, Any]) -> bool:
     if not _KNOWN.issuperset(schema):
+        return False
+    if "anyOf" in schema and not any(conforms(value, option) for option in schema["anyOf"]):
         return False
     kind = schema.get("type")
     if kind is not None and not _is_type(value, kind):

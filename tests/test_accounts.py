@@ -227,3 +227,22 @@ def test_a_boundary_of_an_account_the_policy_is_not_deployed_to_is_a_warning(
     (warning,) = [f for f in report["findings"] if f["rule"] == "IG502"]
     assert ARTICLE_ACCOUNT in warning["message"] and "111111111111" in warning["message"]
     assert done.returncode == 0
+
+
+def test_a_boundaries_folder_below_policies_holds_identity_policies_that_get_the_rules(
+    tmp_path: Path,
+) -> None:
+    from iamgate.config import load_config
+    from iamgate.lint import lint_paths
+
+    unguarded = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*"}],
+    }
+    write(tmp_path, "iamgate.yaml", "delegation: {prefix: service-}\n")
+    write(tmp_path, "boundaries/S3AccessBoundary.json", ALLOW_S3)
+    write(tmp_path, "policies/team/boundaries/Delegate.json", unguarded)
+    result = lint_paths([], load_config(cwd=tmp_path))
+    assert ("IG301", "policies/team/boundaries/Delegate.json") in {
+        (f.rule, f.file) for f in result.findings
+    }

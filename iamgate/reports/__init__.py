@@ -25,9 +25,6 @@ FORMATS: dict[str, str] = {
     "junit": "iamgate.reports.junit",
 }
 
-# Rule families whose findings are escalation proofs (see the rule-id ranges in DESIGN.md).
-SECURITY_FAMILIES = ("IG3", "IG4", "IG6")
-
 
 def render(fmt: str, result: LintResult, *, colour: bool = False) -> str:
     """The report for ``result`` in format ``fmt``."""
@@ -38,7 +35,22 @@ def render(fmt: str, result: LintResult, *, colour: bool = False) -> str:
 
 
 def is_security(rule: Rule) -> bool:
-    return "security" in rule.tags or rule.id.startswith(SECURITY_FAMILIES)
+    return rule.security
+
+
+def waiver_text(waiver: Mapping[str, Any]) -> str:
+    """'IG301 boundary-condition is off everywhere until 2027-01-01: <reason>'."""
+    scope = "everywhere" if waiver["scope"] == "*" else f"for {waiver['scope']}"
+    verb = "is off" if waiver["kind"] == "off" else "is excepted"
+    until = f" until {waiver['expires']}" if waiver.get("expires") else ""
+    if waiver.get("expired"):
+        until = f" (expired on {waiver['expires']}: the check is on again)"
+    return f"{waiver['rule']} {waiver['name']} {verb} {scope}{until}: {waiver['reason']}"
+
+
+def waiver_lines(result: LintResult) -> list[str]:
+    """The security checks the configuration turns off or excepts, one line each."""
+    return [waiver_text(w) for w in result.waived]
 
 
 def describe_counterexample(counterexample: Mapping[str, Any]) -> str:

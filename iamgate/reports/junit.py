@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
 from iamgate.findings import RANK
-from iamgate.reports import detail_lines
+from iamgate.reports import detail_lines, waiver_lines
 from iamgate.reports.text import finding_line
 
 if TYPE_CHECKING:
@@ -36,6 +36,14 @@ def render(result: LintResult, colour: bool = False) -> str:
         suppressed.setdefault(finding.file, []).append(finding)
 
     suite = ET.Element("testsuite", name="iamgate")
+    waived = waiver_lines(result)
+    if waived:
+        # Properties come first in a test suite: CI systems show them with the run.
+        properties = ET.SubElement(suite, "properties")
+        for line in waived:
+            ET.SubElement(
+                properties, "property", name="iamgate.security-check-waived", value=_xml_safe(line)
+            )
     failed = 0
     for name in files:
         case = ET.SubElement(suite, "testcase", classname="iamgate.lint", name=_xml_safe(name))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from iamgate import __version__
-from iamgate.reports import describe_counterexample, is_security
+from iamgate.reports import describe_counterexample, is_security, waiver_text
 
 if TYPE_CHECKING:
     from iamgate.findings import Finding
@@ -60,7 +60,7 @@ def render(result: LintResult, colour: bool = False) -> str:
     home = _information_uri()
     if home:
         driver["informationUri"] = home
-    log = {
+    log: dict[str, Any] = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
@@ -72,7 +72,29 @@ def render(result: LintResult, colour: bool = False) -> str:
             }
         ],
     }
+    if result.waived:
+        run = log["runs"][0]
+        run["invocations"] = [_invocation(result, index)]
+        run["properties"]["disabledSecurityChecks"] = result.waived
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _invocation(result: LintResult, index: dict[str, int]) -> dict[str, Any]:
+    """The run, with a configuration notification for each security check iamgate.yaml turns
+    off or excepts (SARIF 2.1.0 §3.20.21 toolConfigurationNotifications)."""
+    notifications = [
+        {
+            "level": "note" if waiver["expired"] else "warning",
+            "message": {"text": waiver_text(waiver)},
+            "associatedRule": {"id": waiver["rule"], "index": index[waiver["rule"]]},
+        }
+        for waiver in result.waived
+        if waiver["rule"] in index
+    ]
+    out: dict[str, Any] = {"executionSuccessful": True}
+    if notifications:
+        out["toolConfigurationNotifications"] = notifications
+    return out
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.reports import detail_lines, summary_line
+from iamgate.reports import detail_lines, summary_line, waiver_lines
 
 if TYPE_CHECKING:
     from iamgate.findings import Finding
@@ -32,5 +32,6 @@ def render(result: LintResult, colour: bool = False) -> str:
     for finding in result.findings:
         lines.append(finding_line(finding, colour))
         lines.extend(f"  {detail}" for detail in detail_lines(finding))
+    lines.extend(f"security check waived by iamgate.yaml: {line}" for line in waiver_lines(result))
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

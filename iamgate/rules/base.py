@@ -39,6 +39,13 @@ class Rule:
     kinds: ClassVar[tuple[PolicyKind, ...]] = ("identity", "boundary")
     stage: ClassVar[str] = "rules"  # "load" | "grammar" | "rules" | "project"
 
+    @property
+    def security(self) -> bool:
+        """A security check (the delegation, escalation, boundary and SCP families carry the
+        "security" tag): turning it off or excepting it needs a reason and an expiry date,
+        and every report names it while it is off."""
+        return "security" in self.tags
+
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         return ()
 

@@ -85,7 +85,7 @@ class ScpTooLarge(Rule):
         good="two SCPs attached at the same level, each under 5,120 characters",
     )
     source = SCP_QUOTAS
-    tags = ("scp", "quota")
+    tags = ("security", "scp", "quota")
     kinds = SCP_ONLY
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
@@ -114,7 +114,7 @@ class ScpSizeWhitespace(Rule):
         good="the same SCP uploaded compact, or shortened until it fits as written",
     )
     source = SCP_SYNTAX
-    tags = ("scp", "quota")
+    tags = ("security", "scp", "quota")
     kinds = SCP_ONLY
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
@@ -145,7 +145,7 @@ class ScpServiceLinkedRole(Rule):
         good='"Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Deployer"}}',
     )
     source = SCP_SCOPE
-    tags = ("scp",)
+    tags = ("security", "scp")
     kinds = SCP_ONLY
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
@@ -191,7 +191,7 @@ class ScpDeniesDeployRole(Rule):
         '{"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}}}',
     )
     source = PRINCIPAL_ARN
-    tags = ("scp", "deploy")
+    tags = ("security", "scp", "deploy")
     kinds = SCP_ONLY
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
