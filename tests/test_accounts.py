@@ -246,3 +246,52 @@ def test_a_boundaries_folder_below_policies_holds_identity_policies_that_get_the
     assert ("IG301", "policies/team/boundaries/Delegate.json") in {
         (f.rule, f.file) for f in result.findings
     }
+
+
+def test_an_escape_in_one_deployed_account_is_shown_in_that_account(project: Path) -> None:
+    """Deployed to dev (111111111111) and prod (222222222222), a policy whose ARNs name prod
+    escapes only there: the counterexample is prod's request, evaluated again as allowed."""
+    from iamgate.config import load_config
+    from iamgate.evaluator import Request, evaluate
+    from iamgate.lint import lint_paths
+    from iamgate.model import policy_from_data
+
+    data = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "iam:CreateRole",
+                "Resource": "arn:aws:iam::222222222222:role/*",
+            }
+        ],
+    }
+    write(project, "policies/ProdRoles.json", data)
+    result = lint_paths([project / "policies" / "ProdRoles.json"], load_config(cwd=project))
+    (finding,) = [f for f in result.findings if f.rule == "IG301"]
+    assert "(in account 222222222222)" in finding.message
+    example = finding.counterexample
+    assert example is not None and example["resource"].startswith("arn:aws:iam::222222222222:")
+    context = {k: tuple(v) for k, v in example["context"].items()}
+    assert context["aws:PrincipalAccount"] == ("222222222222",)
+    request = Request(example["action"], example["resource"], context)
+    assert evaluate(request, [policy_from_data(data, "ProdRoles")]).allowed
+
+
+def test_a_policy_deployed_to_two_accounts_is_proved_once_when_it_names_none(
+    project: Path,
+) -> None:
+    from iamgate.config import load_config
+    from iamgate.delegation import judged_accounts
+    from iamgate.project import Project
+
+    config = load_config(cwd=project)
+    p = Project(config.root, config)
+    pf = p.file(project / "policies" / "DelegatePermissions.json")
+    assert [x.account for x in p.accounts_for(pf)] == ["111111111111", "222222222222"]
+    pf.load()
+    from iamgate.model import build_policy
+
+    assert pf.document is not None
+    pf.policy = build_policy(pf.document, pf.name, pf.kind)
+    assert judged_accounts(pf.policy, p) == ["111111111111"]
