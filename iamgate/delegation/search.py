@@ -188,6 +188,7 @@ def _always(_: Candidate) -> bool:
 
 
 _PROOFS: dict[tuple[int, str | None], Proof] = {}
+_JUDGED: dict[tuple[int, int], tuple[Policy, Project, list[str]]] = {}
 
 
 def proof_for(policy: Policy, project: Project, account: str | None = None) -> Proof:
@@ -211,6 +212,10 @@ def judged_accounts(policy: Policy, project: Project) -> list[str]:
     account the policy does not name gives the same answers, renamed. So the accounts the
     policy names literally are each proved, and of the others the first one alone.
     """
+    key = (id(policy), id(project))
+    cached = _JUDGED.get(key)
+    if cached is not None and cached[0] is policy and cached[1] is project:
+        return cached[2]
     placements = project.accounts_for_policy(policy)
     written = set(literal_accounts(policy))
     out: list[str] = []
@@ -222,9 +227,14 @@ def judged_accounts(policy: Policy, project: Project) -> list[str]:
         elif not unnamed_done:
             out.append(account)
             unnamed_done = True
-    return list(dict.fromkeys(out))
+    found = list(dict.fromkeys(out))
+    if len(_JUDGED) >= 64:
+        _JUDGED.clear()
+    _JUDGED[key] = (policy, project, found)
+    return found
 
 
 def clear_cache() -> None:
     """Forget every proof (benchmarks measure a proof from scratch)."""
     _PROOFS.clear()
+    _JUDGED.clear()
