@@ -43,7 +43,8 @@ OUTSIDE_NAMES = {
 # Values a policy does not name, by the key's catalog type (a request always has some value).
 _OTHER_VALUE = {"IPAddress": "192.0.2.1", "Numeric": "0", "Date": "2000-01-01T00:00:00Z"}
 # What iam:PermissionsBoundary can hold: a managed policy of an account or of AWS.
-_POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|aws):policy/(.+/)?[^/]+")
+# (AWS managed policies live under "aws", AWS Marketplace partners' under "partner".)
+_POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|[a-z][a-z-]*):policy/(.+/)?[^/]+")
 # AWS sets as a boundary only a managed policy of the caller's own account or an AWS managed
 # one ("You can use an AWS managed policy or a customer managed policy to set the boundary";
 # customer managed policies live in, and are attached within, their own account):
@@ -53,6 +54,12 @@ _POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|aws):policy/(.+/)?[^/]+")
 # that admits only such values fails closed (IG502 warns), it is no escape.
 # An action the catalog does not know: the evaluator lets it carry every condition key.
 _PROBE_ACTION = "iamgate:probe"
+
+
+def aws_owned(namespace: str) -> bool:
+    """An ARN's account field that is no customer account ("aws", "partner"): policies there
+    are managed by AWS and can be attached in every account."""
+    return bool(namespace) and not namespace.isdigit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +149,7 @@ class CandidateSpace(PolicyFacts):
         """Can AWS set ``value`` as a boundary in this account? A managed policy of the
         account itself or of AWS."""
         match = _POLICY_ARN.fullmatch(value)
-        return match is not None and match.group(1) in (self.account, "aws")
+        return match is not None and (match.group(1) == self.account or aws_owned(match.group(1)))
 
     def key_options(self, key: str) -> list[tuple[str, ...] | None]:
         if key == BOUNDARY:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import BOUNDARIES_DOC, BOUNDARY, has_wildcard, judged_accounts, proof_for
+from iamgate.delegation.candidates import aws_owned
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class UnapprovedBoundary(Rule):
         if match is None or has_wildcard(value) or proof.is_approved(value):
             return None
         account, name = match.groups()
-        if account not in (proof.account, "aws"):
+        if account != proof.account and not aws_owned(account):
             if account in accounts:
                 return None  # judged in that account, where it is the account's own
             deployed = ", ".join(accounts) or proof.account
