@@ -171,6 +171,23 @@ def test_a_multivalued_key_is_no_variable():
     )
 
 
+# VARIABLES_DOC and KEYS_DOC: a multivalued key (the catalog types aws:TagKeys ArrayOfString)
+# is never a variable, even when the request happens to carry one value for it.
+def test_a_multivalued_key_with_one_value_is_still_no_variable():
+    statement = {
+        "Action": "iam:DeleteRole",
+        "Resource": "arn:aws:iam::123456789012:role/${aws:TagKeys}",
+    }
+    role = "arn:aws:iam::123456789012:role/team"
+    assert not allowed(statement, "iam:DeleteRole", role, {"aws:TagKeys": ("team",)})
+    # A single-valued key with the same value is substituted.
+    single = {
+        "Action": "iam:DeleteRole",
+        "Resource": "arn:aws:iam::123456789012:role/${aws:username}",
+    }
+    assert allowed(single, "iam:DeleteRole", role, {"aws:username": ("team",)})
+
+
 def test_an_unresolvable_value_matches_nothing_so_a_negated_operator_holds():
     statement = {
         "Action": "*",
