@@ -272,7 +272,42 @@ SARIF_SCHEMA = {
                 },
                 "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
                 "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
+                "invocations": {"type": "array", "items": {"$ref": "#/definitions/invocation"}},
                 "properties": _BAG,
+            },
+        },
+        "invocation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["executionSuccessful"],
+            "properties": {
+                "executionSuccessful": {"type": "boolean"},
+                "toolConfigurationNotifications": {
+                    "type": "array",
+                    "uniqueItems": True,
+                    "items": {"$ref": "#/definitions/notification"},
+                },
+            },
+        },
+        "notification": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["message"],
+            "properties": {
+                "message": {
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string", "minLength": 1}},
+                },
+                "level": _LEVEL,
+                "associatedRule": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "string"},
+                        "index": {"type": "integer", "minimum": -1},
+                    },
+                },
             },
         },
         "toolComponent": {

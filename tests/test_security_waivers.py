@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from test_reports import validate_sarif
 
 from iamgate.config import ConfigError, parse_config
 from iamgate.lint import lint_paths
@@ -93,7 +94,9 @@ def test_a_reviewed_waiver_turns_the_rule_off_and_every_format_says_so(tmp_path:
     words = "IG301 boundary-condition is off everywhere until 2099-01-01"
     assert words in render("text", result)
     assert json.loads(render("json", result))["disabled_security_checks"] == [waiver]
-    sarif = json.loads(render("sarif", result))["runs"][0]
+    log = json.loads(render("sarif", result))
+    validate_sarif(log)
+    sarif = log["runs"][0]
     (note,) = sarif["invocations"][0]["toolConfigurationNotifications"]
     assert note["associatedRule"]["id"] == "IG301" and words in note["message"]["text"]
     github = render("github", result)
