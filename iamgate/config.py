@@ -330,12 +330,21 @@ def _build(data: dict[str, Any], path: Path) -> Config:
     )
 
 
+_LEVELS = ("off", "info", "warning", "error")
+
+
+def weakens(level: str, default: str) -> bool:
+    """Does ``level`` turn a rule off or lower it below its own severity? Below --fail-on a
+    security finding stops failing the gate, which is turning it off by another name."""
+    return _LEVELS.index(level) < _LEVELS.index(default)
+
+
 def _rules(
     section: dict[str, Any], data: Any, path: Path
 ) -> tuple[dict[str, str], tuple[RuleWaiver, ...]]:
     """lint.rules: each rule's level, and the levels written with a reason. A security rule
-    is turned off only with a reason and an expiry date; once that date has passed the rule
-    is on again (and the reports say the waiver expired)."""
+    is turned off, or lowered below its severity, only with a reason and an expiry date; once
+    that date has passed the rule is back at its severity (and the reports say so)."""
     from iamgate.rules import rule_by_name
 
     rules: dict[str, str] = {}
@@ -358,11 +367,13 @@ def _rules(
             )
         else:
             waiver = RuleWaiver(str(key), value, None, None, line or 0)
-        if rule.security and waiver.level == "off" and not (waiver.reason and waiver.expires):
+        waived = waiver.reason and waiver.expires
+        if rule.security and weakens(waiver.level, rule.severity) and not waived:
+            what = "turning off" if waiver.level == "off" else f"lowering to {waiver.level}"
             raise ConfigError(
-                f"lint.rules: turning off the security rule {rule.id} ({rule.name}) needs a "
-                f'reason and an expiry date: write {key}: {{level: off, reason: "why", '
-                "expires: YYYY-MM-DD}",
+                f"lint.rules: {what} the security rule {rule.id} ({rule.name}) needs a "
+                f"reason and an expiry date: write {key}: {{level: {waiver.level}, "
+                'reason: "why", expires: YYYY-MM-DD}',
                 path,
                 line,
             )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from iamgate.config import Config
+from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
 from iamgate.model import build_policy
 from iamgate.project import PolicyFile, Project, expand_paths
@@ -134,7 +134,7 @@ def _matching_exception(finding: Finding, config: Config, rule_name: str):
 def security_waivers(
     config: Config, files: list[str] | None = None, today: dt.date | None = None
 ) -> list[dict[str, Any]]:
-    """Each security check lint.rules turns off, or lint.exceptions excepts for one of
+    """Each security check lint.rules turns off or lowers, or lint.exceptions excepts for one of
     ``files`` (every file when None), with its scope, reason and expiry: silence about a
     disabled security check is what a gate must not do."""
     today = today or dt.date.today()
@@ -145,6 +145,8 @@ def security_waivers(
         rule = rules.get(rule_key) or next((r for r in rules.values() if r.name == rule_key), None)
         if rule is None or not rule.security:
             return
+        if kind != "exception" and not weakens(kind, rule.severity):
+            return  # raised, or left at its severity: nothing is waived
         out.append(
             {
                 "rule": rule.id,
@@ -158,11 +160,10 @@ def security_waivers(
         )
 
     for waiver in config.waivers:
-        if waiver.level == "off":
-            add(waiver.rule, "off", "*", waiver.reason, waiver.expires)
+        add(waiver.rule, waiver.level, "*", waiver.reason, waiver.expires)
     for key, level in config.rules.items():
-        if level == "off" and not any(w.rule == key for w in config.waivers):
-            add(key, "off", "*", None, None)  # a Config built in code, not from iamgate.yaml
+        if not any(w.rule == key for w in config.waivers):
+            add(key, level, "*", None, None)  # a Config built in code, not from iamgate.yaml
     for exception in config.exceptions:
         if files is not None and not any(fnmatch.fnmatch(f, exception.path) for f in files):
             continue

@@ -131,3 +131,27 @@ def test_an_exception_for_a_checked_file_is_named_in_the_report(tmp_path: Path) 
     assert "IG301 boundary-condition is excepted for policies/Delegate.json" in render(
         "text", result
     )
+
+
+def test_lowering_a_security_rule_below_its_severity_needs_a_reason_and_expiry(
+    tmp_path: Path,
+) -> None:
+    # Below fail-on a finding stops failing the gate: off by another name.
+    with pytest.raises(ConfigError) as caught:
+        parse_config(make(tmp_path, "  rules: {IG301: warning}\n"))
+    assert "lowering to warning the security rule IG301" in caught.value.message
+
+
+def test_a_reviewed_lowering_is_reported_and_raising_a_rule_is_not(tmp_path: Path) -> None:
+    config = parse_config(
+        make(
+            tmp_path,
+            "  rules:\n    IG301: {level: warning, reason: migrating, expires: 2099-01-01}\n"
+            "    IG407: error\n",
+        )
+    )
+    result = lint_paths([], config)
+    assert {f.severity for f in result.findings if f.rule == "IG301"} == {"warning"}
+    (waiver,) = result.waived
+    assert waiver["rule"] == "IG301" and waiver["kind"] == "warning"
+    assert "IG301 boundary-condition is lowered to warning everywhere" in render("text", result)

@@ -41,7 +41,9 @@ def is_security(rule: Rule) -> bool:
 def waiver_text(waiver: Mapping[str, Any]) -> str:
     """'IG301 boundary-condition is off everywhere until 2027-01-01: <reason>'."""
     scope = "everywhere" if waiver["scope"] == "*" else f"for {waiver['scope']}"
-    verb = "is off" if waiver["kind"] == "off" else "is excepted"
+    verb = {"off": "is off", "exception": "is excepted"}.get(
+        waiver["kind"], f"is lowered to {waiver['kind']}"
+    )
     until = f" until {waiver['expires']}" if waiver.get("expires") else ""
     if waiver.get("expired"):
         until = f" (expired on {waiver['expires']}: the check is on again)"
