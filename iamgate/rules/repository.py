@@ -72,7 +72,10 @@ class UnapprovedBoundary(Rule):
         "The approved boundaries (delegation.boundaries in iamgate.yaml, else every policy in "
         "boundaries/) are the ones reviewed as ceilings for delegated roles. A delegation "
         "policy that admits another boundary by ARN lets delegates create roles limited only "
-        "by that policy. Approve it in iamgate.yaml or name an approved boundary."
+        "by that policy. Approve it in iamgate.yaml or name an approved boundary. A boundary "
+        "of an account the policy is not deployed to is a warning instead: AWS sets as a "
+        "boundary only a managed policy of the role's own account or an AWS managed one, so "
+        "that condition fails closed (delegates there can create no role)."
     )
     example = Example(
         bad='"StringEquals": {"iam:PermissionsBoundary": '
