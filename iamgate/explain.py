@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from iamgate.config import Config
     from iamgate.explain_model import Explanation
+    from iamgate.model import Policy
     from iamgate.organization import Placement
 
 FORMATS = ("text", "markdown", "json", "html")
@@ -86,6 +87,27 @@ def _where(
     return Placement(chosen, level.ou, level.levels), f"explained in account {chosen}"
 
 
+def _foreign_boundaries(policy: Policy, account: str) -> str:
+    """Why no role can be created when the boundary condition names another account."""
+    import re
+
+    named = {
+        found
+        for statement in policy.statements
+        for condition in statement.conditions
+        if condition.key.lower() == "iam:permissionsboundary"
+        for value in condition.values
+        for found in re.findall(r":iam::(\d{12}):policy/", value)
+    } - {account}
+    if not named:
+        return ""
+    return (
+        f" in account {account}: its boundary condition names a policy of account "
+        f"{', '.join(sorted(named))}, and AWS sets as a boundary only a policy of the role's own "
+        "account or an AWS managed one (it fails closed)"
+    )
+
+
 def explain(
     config: Config, policy_path: Path, *, account: str | None = None, ou: str | None = None
 ) -> Explanation:
@@ -143,6 +165,7 @@ def explain(
     if not allowed_boundaries:
         notes.append(
             f"{policy.name} does not let the delegate create roles, so no role ceiling applies"
+            + _foreign_boundaries(policy, scenario.account)
         )
     if NO_BOUNDARY in allowed_boundaries:
         notes.append(

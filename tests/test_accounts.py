@@ -295,3 +295,18 @@ def test_a_policy_deployed_to_two_accounts_is_proved_once_when_it_names_none(
     assert pf.document is not None
     pf.policy = build_policy(pf.document, pf.name, pf.kind)
     assert judged_accounts(pf.policy, p) == ["111111111111"]
+
+
+def test_explain_says_why_a_foreign_boundary_lets_no_role_be_created(
+    tmp_path: Path, run_iamgate
+) -> None:
+    root = seed_project(
+        tmp_path,
+        "organization:\n  ous:\n    Dev:\n      accounts: ['111111111111']\n",
+    )
+    done = run_iamgate(
+        "explain", "policies/DelegatePermissions.json", "--account", "111111111111", cwd=root
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"names a policy of account {ARTICLE_ACCOUNT}" in done.stdout
+    assert "it fails closed" in done.stdout
