@@ -56,6 +56,15 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that exit as Terraform's: 1 for every error (usage and configuration errors
+# included), because their 2 means "changes pending" or "drift found".
+TERRAFORM_EXIT = frozenset({"plan", "apply", "drift"})
+
+
+def error_exit(argv: Sequence[str]) -> int:
+    return 1 if _chosen(argv) in TERRAFORM_EXIT else 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -71,18 +80,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except SystemExit as exc:
+        # argparse's usage error is exit 2; for plan, apply and drift that would read as
+        # "changes pending".
+        if exc.code == 2 and error_exit(argv) == 1:
+            raise SystemExit(1) from None
+        raise
     except Exception as exc:
         from iamgate.config import ConfigError
 
         if isinstance(exc, ConfigError):
             print(f"iamgate: error: {exc}", file=sys.stderr)
-            return 2
-        return internal_error(exc)
+            return error_exit(argv)
+        return internal_error(exc, error_exit(argv))
 
 
-def internal_error(exc: Exception) -> int:
-    """A bug of ours must still end in one readable line and exit 2, not a traceback; with
-    IAMGATE_DEBUG set it is raised again, traceback and all."""
+def internal_error(exc: Exception, code: int = 2) -> int:
+    """A bug of ours must still end in one readable line and an error exit, not a traceback;
+    with IAMGATE_DEBUG set it is raised again, traceback and all."""
     if os.environ.get("IAMGATE_DEBUG"):
         raise exc
     print(
@@ -90,4 +105,4 @@ def internal_error(exc: Exception) -> int:
         "(set IAMGATE_DEBUG=1 for the traceback and report it)",
         file=sys.stderr,
     )
-    return 2
+    return code

@@ -91,7 +91,9 @@ def _fake_iamgate(folder: Path, code: int) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("iamgate_code", "step_fails"), [(0, False), (2, False), (1, True)])
+@pytest.mark.parametrize(
+    ("iamgate_code", "step_fails"), [(0, False), (2, False), (1, True), (127, True), (130, True)]
+)
 def test_github_plan_step_fails_only_when_the_plan_fails(
     github: dict[str, Any], tmp_path: Path, iamgate_code: int, step_fails: bool
 ) -> None:
@@ -147,7 +149,9 @@ def test_gitlab_hands_the_oidc_token_to_boto3_as_a_web_identity(gitlab: dict[str
     assert "AWS_SECRET_ACCESS_KEY" not in (CI / "gitlab-deploy.yml").read_text()
 
 
-@pytest.mark.parametrize(("iamgate_code", "job_fails"), [(0, False), (2, False), (1, True)])
+@pytest.mark.parametrize(
+    ("iamgate_code", "job_fails"), [(0, False), (2, False), (1, True), (127, True), (130, True)]
+)
 def test_gitlab_plan_job_posts_the_plan_and_fails_only_when_the_plan_fails(
     gitlab: dict[str, Any], tmp_path: Path, iamgate_code: int, job_fails: bool
 ) -> None:

@@ -383,10 +383,42 @@ def test_progress_is_one_summary_line_in_ci_or_off_a_terminal(
         (["drift", "--format", "xml"], "invalid choice: 'xml'"),
     ],
 )
-def test_bad_options_are_a_usage_error(
+def test_bad_options_are_a_usage_error_exit_1_never_2_which_means_changes(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(args)
-    assert exit_.value.code == 2
+    assert exit_.value.code == 1
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["plan", "--detailed-exitcode"], ["plan"], ["apply"], ["drift"]],
+)
+@pytest.mark.parametrize(
+    "config",
+    [
+        "deploy:\n  targets:\n    - name: dev\n      colour: blue\n",  # unknown key
+        "deploy:\n  targets: [\n",  # not YAML
+        "deploy:\n  targets:\n    - name: dev\n      policies: [policy/*.json]\n",  # no folder
+    ],
+)
+def test_a_configuration_error_exits_1_like_terraform_never_2_which_means_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], config: str
+) -> None:
+    root = _project(tmp_path, "    - name: dev\n")
+    (root / "iamgate.yaml").write_text(config, encoding="utf-8")
+    code = main([*args, "--config", str(root / "iamgate.yaml")])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.startswith("iamgate: error: ") and "Traceback" not in err
+
+
+def test_lint_keeps_exit_2_for_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _project(tmp_path, "    - name: dev\n")
+    (root / "iamgate.yaml").write_text("deploy:\n  colour: blue\n", encoding="utf-8")
+    assert main(["lint", "--config", str(root / "iamgate.yaml")]) == 2
+    capsys.readouterr()

@@ -545,11 +545,11 @@ def test_an_unknown_ou_or_missing_scp_file_is_a_config_error_that_names_it(
 ) -> None:
     iamgate.configure(GUARDRAILS.replace("[Workloads]", "[Workloads/Staging]"))
     code, out, err = iamgate("plan")
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""  # a configuration error: 1, as Terraform
     assert "deploy.scps[DenyBoundaryTampering]: the OU path 'Workloads/Staging'" in err
     iamgate.configure(GUARDRAILS + "    - policy: DenyEverything\n      ous: [Root]\n")
     code, out, err = iamgate("plan")
-    assert code == 2 and "the SCP 'DenyEverything' has no file scps/DenyEverything.json" in err
+    assert code == 1 and "the SCP 'DenyEverything' has no file scps/DenyEverything.json" in err
 
 
 def test_scps_are_planned_once_not_for_an_accounts_subset(org: Org, iamgate: ScpRun) -> None:

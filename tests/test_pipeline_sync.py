@@ -313,7 +313,7 @@ def test_accounts_option_limits_the_run_and_rejects_an_untargeted_id(
     assert sorted(a["name"] for a in report["accounts"]) == ["dev-2", "prod-2"]
     assert names_by_account(org)["dev-1"] == set()
     code, _out, err = iamgate("plan", "--accounts", org.id("shared-services"))
-    assert code == 2 and f"{org.id('shared-services')} is not targeted" in err
+    assert code == 1 and f"{org.id('shared-services')} is not targeted" in err
 
 
 def test_session_name_says_iamgate_and_the_commit(
@@ -372,7 +372,7 @@ def test_unknown_ou_path_is_a_config_error_that_names_it(
         config.read_text().replace("Workloads/Prod", "Workloads/Production"), encoding="utf-8"
     )
     code, out, err = iamgate("plan")
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""
     assert err.count("\n") == 1
     assert "deploy.targets[prod]: the OU path 'Workloads/Production' does not exist" in err
     assert "Workloads has no OU named 'Production'" in err

@@ -150,7 +150,7 @@ def test_two_files_with_one_name_reaching_one_account_stop_the_run_before_any_wr
     (root / "iamgate.yaml").write_text(config, encoding="utf-8")
     code = main(["apply", "--config", str(root / "iamgate.yaml")])
     _, err = capsys.readouterr()
-    assert code == 2
+    assert code == 1
     assert "policies/service-reader.json and policies/dev/service-reader.json" in err or (
         "policies/dev/service-reader.json and policies/service-reader.json" in err
     )
