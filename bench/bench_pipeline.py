@@ -154,7 +154,9 @@ def counting_aws(config: Any, calls: Calls, concurrency: int) -> Any:
 
 
 def run(root: Path, command: str, concurrency: int = 8) -> tuple[Any, Calls, dict[str, float]]:
+    from iamgate.pipeline.ancestry import Ancestry
     from iamgate.pipeline.gate import run_gate
+    from iamgate.pipeline.session import full_commit
     from iamgate.pipeline.sync import Options
     from iamgate.pipeline.sync import run as run_pipeline
 
@@ -174,6 +176,7 @@ def run(root: Path, command: str, concurrency: int = 8) -> tuple[Any, Calls, dic
         aws,
         Options(command),  # type: ignore[arg-type]
         "bench",
+        Ancestry(root, full_commit(root)),
         on_targets=lambda _: marks.setdefault("discovered", time.perf_counter()),
     )
     end = time.perf_counter()

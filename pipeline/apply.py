@@ -37,6 +37,10 @@ def _tolerate_missing(call: Any, **kwargs: Any) -> None:
             raise
 
 
+def delete_version(iam: Any, arn: str, version: str) -> None:
+    _tolerate_missing(iam.delete_policy_version, PolicyArn=arn, VersionId=version)
+
+
 def write(iam: Any, change: Change, path: str) -> None:
     if change.action == "create":
         iam.create_policy(

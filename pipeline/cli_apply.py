@@ -15,6 +15,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="delete iamgate's policies that are no longer in the repository "
         "or no longer targeted to the account (never one still in use)",
     )
+    parser.add_argument(
+        "--allow-rollback",
+        action="store_true",
+        help="apply even where the account was deployed from a commit this one does not "
+        "descend from (an older commit or another branch)",
+    )
 
 
 def exit_code(report) -> int:

@@ -53,9 +53,10 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     """Load, gate, run. Returns the RunReport, or an exit code when the gate stops the run."""
     from iamgate.config import ConfigError, load_config
 
+    from .ancestry import Ancestry
     from .gate import run_gate
     from .progress import Progress
-    from .session import Aws, commit_sha, session_name
+    from .session import Aws, commit_sha, full_commit, session_name
     from .sync import Options, run
 
     config = load_config(args.config)
@@ -80,7 +81,13 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
         session_name=session_name(config.root),
         concurrency=config.deploy.concurrency,
     )
-    options = Options(command, prune=prune, accounts=args.accounts, shard=args.shard)  # type: ignore[arg-type]
+    options = Options(
+        command,  # type: ignore[arg-type]
+        prune=prune,
+        accounts=args.accounts,
+        shard=args.shard,
+        allow_rollback=bool(getattr(args, "allow_rollback", False)),
+    )
     progress: list[Progress] = []
 
     def started(total: int) -> None:
@@ -91,7 +98,8 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
             progress[0].account_finished(account.failed)
 
     commit = commit_sha(config.root)
-    report = run(config, gate.desired, aws, options, commit, finished, started, gate.scps)
+    ancestry = Ancestry(config.root, full_commit(config.root))
+    report = run(config, gate.desired, aws, options, commit, ancestry, finished, started, gate.scps)
     return report
 
 

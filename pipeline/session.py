@@ -40,6 +40,27 @@ def commit_sha(root: Path) -> str:
     return sha if done.returncode == 0 and sha else "local"
 
 
+def full_commit(root: Path) -> str:
+    """The full sha being deployed (CI's variable, else git's HEAD); "" when unknown."""
+    for name in SHA_VARIABLES:
+        value = os.environ.get(name, "").strip().lower()
+        if value:
+            return value if len(value) == 40 and all(c in "0123456789abcdef" for c in value) else ""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and len(sha) == 40 else ""
+
+
 def session_name(root: Path) -> str:
     """What CloudTrail shows for every call in a member account: iamgate and the commit."""
     # RoleSessionName allows [\w+=,.@-]{2,64}.

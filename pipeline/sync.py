@@ -20,11 +20,14 @@ from typing import Any, Literal
 
 from iamgate.config import Config
 
+from .ancestry import Ancestry, in_progress, refusal
 from .apply import Outcome, apply_account
+from .deployment import MARKER, Deployment, DeploymentError, Recorder
+from .deployment import take as take_deployment
 from .desired import DesiredState
 from .errors import ReportsFailures, describe
 from .live import read_policies
-from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account
+from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account, policy_arn
 from .safety import confirm
 from .scps_desired import DesiredScp, load_desired_scps
 from .scps_sync import ScpReport, manages_scps, run_scps
@@ -40,6 +43,7 @@ class Options:
     prune: bool = False
     accounts: frozenset[str] | None = None
     shard: tuple[int, int] | None = None
+    allow_rollback: bool = False
 
 
 @dataclass
@@ -48,6 +52,8 @@ class AccountReport(ReportsFailures):
     plan: AccountPlan | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""  # what stopped this account before its writes (assume role, read, ...)
+    deployed: str = ""  # the commit the account was deployed from, before this run
+    recorded: str = ""  # apply: the commit this run recorded there
 
 
 @dataclass
@@ -106,6 +112,41 @@ class RunReport:
         return out
 
 
+def _forward_only(
+    report: AccountReport, state: Deployment | None, ancestry: Ancestry, options: Options
+) -> bool:
+    """Apply refuses an account deployed from a commit this one does not descend from; drift
+    from such a commit fails (it would compare with the older files); plan warns."""
+    why = "" if options.allow_rollback else refusal(state, ancestry)
+    if options.command == "apply":
+        why = why or in_progress(state, ancestry.head)
+    if not why:
+        return True
+    if options.command == "plan":
+        assert report.plan is not None
+        report.plan.warnings.append(f"apply from this commit would be refused: {why}")
+        return True
+    report.error = f"refused: {why}" if options.command == "apply" else f"not checked: {why}"
+    return False
+
+
+def _apply(
+    iam: Any, report: AccountReport, state: Deployment | None, path: str, head: str, arn: str
+) -> None:
+    """Claim the account, write, record the commit: see deployment.py."""
+    plan = report.plan
+    assert plan is not None
+    recorder = Recorder(iam, arn, path, state)
+    writes = any(c.action in WRITES for c in plan.changes)
+    if writes:
+        recorder.claim(head)
+        report.outcomes = apply_account(iam, plan, path)
+    if writes or state is None or state.commit != head or state.applying:
+        # After a failed write too: some of this commit's changes may be live.
+        recorder.finish(head)
+        report.recorded = head
+
+
 def _process(
     account: Account,
     desired: DesiredState,
@@ -113,6 +154,7 @@ def _process(
     aws: Any,
     config: Config,
     options: Options,
+    ancestry: Ancestry,
 ) -> AccountReport:
     report = AccountReport(account)
     path = config.deploy.path
@@ -121,6 +163,8 @@ def _process(
         iam = aws.iam_for(account.id)
         step = "reading IAM"
         live = read_policies(iam)
+        state = take_deployment(live, path)
+        report.deployed = state.commit if state else ""
         step = "planning"
         plan = plan_account(
             account.id,
@@ -131,12 +175,20 @@ def _process(
             repository_kinds=repo_kinds,
             partition=aws.partition,
         )
+        report.plan = plan
+        if not _forward_only(report, state, ancestry, options):
+            return report
         step = "checking ownership and use of the policies to change"
         confirm(iam, plan)
-        report.plan = plan
-        if options.command == "apply":
+        if options.command == "apply" and ancestry.head:
+            step = "applying"
+            arn = policy_arn(account.id, path, MARKER, aws.partition)
+            _apply(iam, report, state, path, ancestry.head, arn)
+        elif options.command == "apply":
             step = "applying"
             report.outcomes = apply_account(iam, plan, path)
+    except DeploymentError as exc:
+        report.error = f"refused: {exc}" if step != "applying" else f"{step}: {exc}"
     except Exception as exc:  # one account's failure must never stop the others
         report.error = f"{step}: {describe(exc)}"
     return report
@@ -156,6 +208,7 @@ def run(
     aws: Any,
     options: Options,
     commit: str,
+    ancestry: Ancestry,
     on_account: Callable[[AccountReport], None] | None = None,
     on_targets: Callable[[int], None] | None = None,
     scps: tuple[DesiredScp, ...] | None = None,
@@ -197,7 +250,7 @@ def run(
     results: list[AccountReport] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="iamgate-account") as pool:
         futures = [
-            pool.submit(_process, account, desired, repo_kinds, aws, config, options)
+            pool.submit(_process, account, desired, repo_kinds, aws, config, options, ancestry)
             for account in targeting.accounts
         ]
         for future in as_completed(futures):

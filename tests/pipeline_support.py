@@ -324,11 +324,17 @@ class LiveState:
     tags: dict[str, str]
 
 
-def live_policies(iam: Any) -> dict[str, LiveState]:
+RECORD = "IamgateDeployedCommit"  # iamgate's record of the deployed commit (deployment.py)
+
+
+def live_policies(iam: Any, *, record: bool = False) -> dict[str, LiveState]:
+    """The account's managed policies; iamgate's record of the deployed commit only if asked."""
     out: dict[str, LiveState] = {}
     details = iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])
     for item in details["Policies"]:
         name = item["Arn"].rsplit("/", 1)[-1]
+        if name == RECORD and not record:
+            continue
         versions = item["PolicyVersionList"]
         defaults = [v for v in versions if v["IsDefaultVersion"]]
         document = defaults[0]["Document"] if defaults else {}
@@ -339,6 +345,17 @@ def live_policies(iam: Any) -> dict[str, LiveState]:
             document, len(versions), item["DefaultVersionId"], len(defaults), tags
         )
     return out
+
+
+def deployed_commit(iam: Any) -> str:
+    """The commit iamgate recorded in the account ("" for none); "applying:<sha>" mid-apply."""
+    state = live_policies(iam, record=True).get(RECORD)
+    if state is None:
+        return ""
+    sid = state.default["Statement"][0]["Sid"]
+    if sid.startswith("IamgateApplying"):
+        return "applying:" + sid.removeprefix("IamgateApplying")
+    return sid.removeprefix("IamgateCommit")
 
 
 def expected_documents(project: Path, account: str) -> dict[str, Any]:
@@ -601,3 +618,39 @@ def fault_proxy(upstream_port: int, faults: Faults | None = None) -> Iterator[Fa
         yield proxy
     finally:
         proxy.stop()
+
+
+# --- git, for the commit each account is deployed from --------------------------------------
+
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "iamgate tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "iamgate tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", *args],
+        cwd=root,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+def commit_all(root: Path, message: str) -> str:
+    """Commit everything in ``root`` (a repository made on first use); the new full sha."""
+    if not (root / ".git").exists():
+        git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD")

@@ -320,3 +320,39 @@ def test_management_roles_assume_only_their_member_role_inside_the_organization(
     )
     assert decide(name, "organizations:ListAccounts", "*") == "allowed"
     assert decide(name, "organizations:CreateAccount", "*") == "implicit_deny"
+
+
+# --- deploy ordering and full history (forward-only deploys) ---------------------------------
+
+
+def test_github_deploys_queue_in_order_and_are_never_cancelled(github: dict[str, Any]) -> None:
+    concurrency = github["concurrency"]
+    assert concurrency["cancel-in-progress"] is False
+    # Without queue: max GitHub keeps one pending run and cancels it when another arrives.
+    assert concurrency["queue"] == "max"
+    assert "'deploy'" in concurrency["group"]
+    for job in ("apply", "drift"):
+        [checkout] = [s for s in github["jobs"][job]["steps"] if "checkout" in s.get("uses", "")]
+        assert checkout["with"]["fetch-depth"] == 0, job
+
+
+def test_gitlab_deploys_share_a_resource_group_and_the_readme_sets_it_oldest_first(
+    gitlab: dict[str, Any],
+) -> None:
+    assert gitlab["iamgate-apply"]["resource_group"] == gitlab["iamgate-drift"]["resource_group"]
+    text = (CI / "gitlab-deploy.yml").read_text()
+    readme = (REPO / "README.md").read_text()
+    for where in (text, readme):
+        assert "process_mode=oldest_first" in where
+        assert "resource_groups/iamgate-production" in where
+    for job in ("iamgate-apply", "iamgate-drift"):
+        assert gitlab[job]["variables"]["GIT_DEPTH"] == "0"
+        assert "slim" not in gitlab[job]["image"]  # git must be in the image
+
+
+def test_deploy_role_may_write_the_deployed_commit_record_but_not_its_own_policies() -> None:
+    record = f"{POLICY}/IamgateDeployedCommit"
+    assert decide("iamgate-deploy-member", "iam:CreatePolicyVersion", record, TAGGED) == "allowed"
+    assert decide("iamgate-deploy-member", "iam:DeletePolicyVersion", record, TAGGED) == "allowed"
+    tag = {"aws:RequestTag/iamgate:managed": "true", "aws:TagKeys": "iamgate:managed"}
+    assert decide("iamgate-deploy-member", "iam:CreatePolicy", record, tag) == "allowed"
