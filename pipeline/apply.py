@@ -17,6 +17,7 @@ from typing import Any, Literal
 from .errors import describe, error_code, is_aws_error
 from .ownership import DESCRIPTION, creation_tags
 from .plan import WRITES, AccountPlan, Change
+from .retries import create_version, created_already, tolerate_missing
 
 Status = Literal["done", "failed", "not attempted", "reported"]
 
@@ -28,43 +29,35 @@ class Outcome:
     error: str = ""
 
 
-def _tolerate_missing(call: Any, **kwargs: Any) -> None:
-    """A delete whose target is already gone has done its job (a retried or re-run delete)."""
-    try:
-        call(**kwargs)
-    except Exception as exc:
-        if error_code(exc) != "NoSuchEntity":
-            raise
-
-
-def delete_version(iam: Any, arn: str, version: str) -> None:
-    _tolerate_missing(iam.delete_policy_version, PolicyArn=arn, VersionId=version)
-
-
 def write(iam: Any, change: Change, path: str) -> None:
     if change.action == "create":
-        iam.create_policy(
-            PolicyName=change.name,
-            Path=path,
-            PolicyDocument=change.text,
-            Description=DESCRIPTION,
-            Tags=creation_tags(),
-        )
+        try:
+            iam.create_policy(
+                PolicyName=change.name,
+                Path=path,
+                PolicyDocument=change.text,
+                Description=DESCRIPTION,
+                Tags=creation_tags(),
+            )
+        except Exception as exc:
+            # A retry whose first attempt landed (its answer was lost) meets its own policy.
+            if error_code(exc) != "EntityAlreadyExists" or not created_already(
+                iam, change.arn, change.text or "", path
+            ):
+                raise
     elif change.action == "update":
         if change.set_default:
             iam.set_default_policy_version(PolicyArn=change.arn, VersionId=change.set_default)
             return
         if change.rotate_out:
-            _tolerate_missing(
+            tolerate_missing(
                 iam.delete_policy_version, PolicyArn=change.arn, VersionId=change.rotate_out
             )
-        iam.create_policy_version(
-            PolicyArn=change.arn, PolicyDocument=change.text, SetAsDefault=True
-        )
+        create_version(iam, change.arn, change.text or "")
     elif change.action == "delete":
         for version in change.old_versions:
-            _tolerate_missing(iam.delete_policy_version, PolicyArn=change.arn, VersionId=version)
-        _tolerate_missing(iam.delete_policy, PolicyArn=change.arn)
+            tolerate_missing(iam.delete_policy_version, PolicyArn=change.arn, VersionId=version)
+        tolerate_missing(iam.delete_policy, PolicyArn=change.arn)
     else:
         raise ValueError(f"not a write: {change.action}")
 

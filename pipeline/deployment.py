@@ -31,6 +31,7 @@ from typing import Any
 
 from .live import LivePolicy
 from .ownership import DESCRIPTION, creation_tags, marked
+from .retries import create_version, created_already, delete_version
 
 MARKER = "IamgateDeployedCommit"
 STALE_AFTER = timedelta(minutes=15)
@@ -136,34 +137,38 @@ class Recorder:
                     Tags=creation_tags(),
                 )
             except Exception as exc:
-                if error_code(exc) == "EntityAlreadyExists":
+                if error_code(exc) != "EntityAlreadyExists":
+                    raise
+                # Ours, from a first attempt whose answer was lost; else another apply's.
+                if not created_already(self.iam, self.arn, text, self.path):
                     raise DeploymentError(
                         "another apply recorded its commit in this account at the same time; "
                         "nothing more was written here by this one: re-run the newest apply"
                     ) from None
-                raise
             got = 1
         else:
             if len(self._old) + 1 >= MAX_VERSIONS:
                 _, oldest = self._old.pop(0)
-                from .apply import delete_version
-
                 delete_version(self.iam, self.arn, oldest)
-            answer = self.iam.create_policy_version(
-                PolicyArn=self.arn, PolicyDocument=text, SetAsDefault=True
-            )
-            got = _number(answer["PolicyVersion"]["VersionId"])
-        if got != self._expected:
-            raise DeploymentError(
-                f"another apply claimed this account while this one ({commit[:12]}) was "
-                f"{'starting' if applying else 'writing'} (version v{got} of {MARKER}, "
-                f"v{self._expected} expected): the newer commit must be applied again"
-            )
+            got = _number(create_version(self.iam, self.arn, text))
+            if got != self._expected and not self._copies_only(got):
+                raise DeploymentError(
+                    f"another apply claimed this account while this one ({commit[:12]}) was "
+                    f"{'starting' if applying else 'writing'} (version v{got} of {MARKER}, "
+                    f"v{self._expected} expected): the newer commit must be applied again"
+                )
         if self.state is not None:
             self._old.append((_number(self.state.default_id), self.state.default_id))
         now = datetime.now(UTC)
         self.state = Deployment(self.arn, commit, applying, got, now, f"v{got}", ())
         self._expected = got + 1
+
+    def _copies_only(self, got: int) -> bool:
+        """Versions between the expected id and ours were copies of ours, left by attempts
+        whose answer was lost and already deleted (create_version): no other apply's."""
+        versions = self.iam.list_policy_versions(PolicyArn=self.arn)["Versions"]
+        between = [v for v in versions if self._expected <= _number(v["VersionId"]) < got]
+        return not between
 
     def claim(self, commit: str) -> None:
         self._write(commit, applying=True)

@@ -437,6 +437,10 @@ class Faults:
     seed: int = 0
     organizations: bool = True  # False: Organizations (discovery) calls are never faulted
     fail: tuple[FailCall, ...] = ()  # deterministic failures of named actions
+    # A lost answer: the call reaches moto and takes effect, then the connection is closed
+    # before the answer, so the client retries a write that already happened.
+    lose: float = 0.0
+    lose_actions: frozenset[str] = frozenset()
 
 
 class FaultProxy:
@@ -581,9 +585,15 @@ class FaultProxy:
                 return
         with self._lock:
             self.calls[action] += 1
+            lost = action in faults.lose_actions and self._random.random() < faults.lose
+        if lost:
+            self._forward(handler, body, answer=False)
+            with self._lock:
+                self.injected["lost_answer"] += 1
+            return
         self._forward(handler, body)
 
-    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes, answer: bool = True) -> None:
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
         headers = {
             k: v
@@ -596,6 +606,11 @@ class FaultProxy:
             payload = response.read()
         finally:
             upstream.close()
+        if not answer:
+            handler.close_connection = True
+            with suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         handler.send_response(response.status)
         for key, value in response.getheaders():
             if key.lower() not in (

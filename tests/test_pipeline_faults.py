@@ -121,3 +121,37 @@ def test_faults_that_outlast_the_retries_are_reported_per_account_and_a_rerun_co
     assert code == 0, report
     for name in (*DEV, *PROD):
         assert converged(org, project, name), name
+
+
+def test_lost_answers_to_successful_writes_are_recognised_on_retry_without_duplicates(
+    org: Org,
+    moto: MotoServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The proxy lets CreatePolicy / CreatePolicyVersion reach moto, then drops the connection
+    before the answer: boto3 retries a write that already happened. The retry meets
+    EntityAlreadyExists (our policy, our document: done), or makes a second identical version
+    (deleted), or meets LimitExceeded at five versions (the document is already the default)."""
+    project = make_project(tmp_path / "project", concurrency=4)
+    writes = frozenset({"CreatePolicy", "CreatePolicyVersion"})
+    with fault_proxy(moto.port, Faults(lose=0.5, lose_actions=writes, seed=11)) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        code, report = apply_json(project, capsys)
+        assert code == 0, report
+        assert proxy.injected["lost_answer"] >= 5
+        for name in (*DEV, *PROD):
+            assert converged(org, project, name), name
+            assert {s.versions for s in live_policies(org.iam(name)).values()} == {1}, name
+        lost = proxy.injected["lost_answer"]
+        for update in range(2, 8):  # past five versions: rotation and LimitExceeded on retry
+            write_json(project / "policies" / "service-reader.json", s3_read(f"bucket-v{update}"))
+            code, report = apply_json(project, capsys)
+            assert code == 0, report
+            for name in (*DEV, *PROD):
+                assert converged(org, project, name), name
+                versions = live_policies(org.iam(name))["service-reader"].versions
+                assert versions == min(update, 5), (name, update, versions)
+        assert proxy.injected["lost_answer"] > lost
+    assert_every_policy_has_one_default(org)
