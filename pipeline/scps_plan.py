@@ -121,9 +121,12 @@ def plan_scps(
     detach_full_access: tuple[ScpTarget, ...] = (),
     full_access_on: frozenset[str] = frozenset(),
     enable_on: ScpTarget | None = None,
+    reattach_full_access: tuple[ScpTarget, ...] = (),
 ) -> ScpPlan:
     """``full_access_on``: ids of the ``detach_full_access`` targets that still have it;
-    ``enable_on``: the root, when the SCP policy type is not enabled on it yet."""
+    ``enable_on``: the root, when the SCP policy type is not enabled on it yet;
+    ``reattach_full_access``: targets of iamgate's SCPs that lack FullAWSAccess although
+    ``detach_full_access`` does not name them (it did once: the line was removed)."""
     plan = ScpPlan()
     changes: list[ScpChange] = []
     if enable_on is not None:
@@ -155,6 +158,11 @@ def plan_scps(
                     reason="deploy.detach-full-aws-access names this target",
                 )
             )
+    for target in reattach_full_access:
+        reason = "not in deploy.detach-full-aws-access: AWS's default SCP goes back"
+        changes.append(
+            ScpChange("attach", FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, target, reason=reason)
+        )
     plan.changes = sorted(changes, key=_key)
     return plan
 

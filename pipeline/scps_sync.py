@@ -14,11 +14,20 @@ from typing import Any
 
 from iamgate.config import Config
 
+from .compare import decode
 from .errors import ReportsFailures, describe
 from .ownership import TAG_KEY, TAG_VALUE
 from .scps_apply import ScpOutcome, apply_scps
 from .scps_desired import DesiredScp
-from .scps_live import FULL_AWS_ACCESS_ID, attached_to, read_scps, read_tags, scps_enabled
+from .scps_live import (
+    FULL_AWS_ACCESS_ID,
+    LiveScp,
+    attached_to,
+    read_scps,
+    read_tags,
+    scps_enabled,
+)
+from .scps_lockout import ALLOW_ALL, affected_targets, refuse_lockouts
 from .scps_plan import SCP_WRITES, ScpPlan, as_conflict, plan_scps, refuse_empty_targets
 from .scps_targets import ROOT, ScpTarget, resolve_attachments, resolve_reference
 from .targets import OrgReader
@@ -83,21 +92,60 @@ def plan_organization(
         for ref in config.deploy.detach_full_aws_access
     )
     attached: dict[str, dict[str, str]] = {t.id: attached_to(client, t.id) for t in full_access}
+    live = read_scps(client)
+    # Where iamgate's SCPs are attached and FullAWSAccess may stay, it must be there: a target
+    # removed from detach-full-aws-access gets it back (one read per such target).
+    allowed_detach = {t.id for t in full_access}
+    ours = {t: label for scp in live.values() if scp.marked for t, label in scp.targets.items()}
+    reattach: list[ScpTarget] = []
+    for target_id, label in sorted(ours.items()):
+        if target_id in allowed_detach:
+            continue
+        attached[target_id] = attached_to(client, target_id)
+        if FULL_AWS_ACCESS_ID not in attached[target_id]:
+            reattach.append(ScpTarget(target_id, label))
     plan = plan_scps(
         desired,
         attachments,
-        read_scps(client),
+        live,
         prune=prune,
         detach_full_access=full_access,
         full_access_on=frozenset(t for t, p in attached.items() if FULL_AWS_ACCESS_ID in p),
         enable_on=enable_on,
+        reattach_full_access=tuple(reattach),
     )
     _prove_ownership(client, plan)
-    for target_id in plan.detached_targets():
+    updated_at = {name: tuple(scp.targets) for name, scp in live.items() if scp.marked}
+    targets = affected_targets(plan, updated_at)
+    for target_id in targets:
         if target_id not in attached:
             attached[target_id] = attached_to(client, target_id)
     refuse_empty_targets(plan, attached)
+    refuse_lockouts(plan, targets, attached, _contents(client, desired, live))
     return plan
+
+
+def _contents(client: Any, desired: tuple[DesiredScp, ...], live: dict[str, LiveScp]) -> Any:
+    """An SCP's content once the plan has run: the repository's for iamgate's, AWS's
+    FullAWSAccess, and DescribePolicy for anyone else's (read once each, only here)."""
+    wanted = {scp.name: scp.document for scp in desired}
+    by_id = {scp.id: scp for scp in live.values()}
+    read: dict[str, dict[str, Any]] = {}
+
+    def content(policy_id: str, name: str) -> dict[str, Any]:
+        if name in wanted:
+            return wanted[name]
+        if policy_id == FULL_AWS_ACCESS_ID:
+            return ALLOW_ALL
+        known = by_id.get(policy_id)
+        if known is not None and known.document is not None:
+            return known.document
+        if policy_id not in read:
+            text = client.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
+            read[policy_id] = decode(text)
+        return read[policy_id]
+
+    return content
 
 
 def run_scps(

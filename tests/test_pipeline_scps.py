@@ -62,10 +62,26 @@ def project_config(scps: str = GUARDRAILS, extra: str = "") -> str:
     return CONFIG.format(role=DEPLOY_ROLE, concurrency=4) + scps + extra
 
 
+# An allow-list SCP: where FullAWSAccess is detached, something must still allow requests.
+ALLOW_LIST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "ApprovedServices",
+            "Effect": "Allow",
+            "Action": ["s3:*", "ec2:*", "sts:*", "logs:*"],
+            "Resource": "*",
+        }
+    ],
+}
+WITH_ALLOW_LIST = "    - policy: WorkloadsAllowList\n      ous: [Workloads/Prod]\n"
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = make_project(tmp_path / "project", config=project_config())
     shutil.copytree(REPO / "scps", root / "scps")
+    write_json(root / "scps" / "WorkloadsAllowList.json", ALLOW_LIST)
     return root
 
 
@@ -351,12 +367,15 @@ def test_detaching_full_aws_access_where_configured_keeps_the_replacement_attach
     org: Org, iamgate: ScpRun
 ) -> None:
     scps = GUARDRAILS.replace("ous: [Workloads]", "ous: [Workloads, Workloads/Prod]")
-    iamgate.configure(scps, extra="  detach-full-aws-access: [Workloads/Prod]\n")
+    iamgate.configure(scps + WITH_ALLOW_LIST, extra="  detach-full-aws-access: [Workloads/Prod]\n")
     code, report = iamgate.json("apply")
     assert code == 0, report
     actions = [a for a, _, _ in scp_changes(report)]
     assert actions.index("attach") < actions.index("detach")  # never zero SCPs in between
-    assert attached(org, org.ous["Workloads/Prod"]) == {"DenyBoundaryTampering"}
+    assert attached(org, org.ous["Workloads/Prod"]) == {
+        "DenyBoundaryTampering",
+        "WorkloadsAllowList",
+    }
     assert "FullAWSAccess" in attached(org, org.ous["Workloads"])
     assert iamgate("plan", "--detailed-exitcode")[0] == 0
 
@@ -377,12 +396,132 @@ def test_a_plan_that_would_leave_an_ou_with_no_scp_is_refused_before_any_write(
     assert attached(org, org.ous["Infrastructure"]) == {"FullAWSAccess"}
 
 
+# --- no lockout: what is left at a target must allow something ------------------------------
+
+DENY_ONLY_LEFT = GUARDRAILS.replace("ous: [Workloads]", "ous: [Workloads, Workloads/Prod]")
+
+
+def test_detaching_full_aws_access_where_only_denies_remain_is_refused_before_any_write(
+    org: Org, iamgate: ScpRun, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's lockout: DenyBoundaryTampering (Deny statements only) would be all that is
+    left on Workloads/Prod, so AWS would deny every principal there every action."""
+    iamgate.configure(DENY_ONLY_LEFT, extra="  detach-full-aws-access: [Workloads/Prod]\n")
+    with fault_proxy(moto.port) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        code, out, _ = iamgate("apply")
+        plan_code, _, _ = iamgate("plan", "--detailed-exitcode")
+    assert code == 1 and plan_code == 1, out
+    prod = org.ous["Workloads/Prod"]
+    assert f"OU Workloads/Prod ({prod}) would be left with SCPs that allow nothing" in out, out
+    writes = {"CreatePolicy", "AttachPolicy", "DetachPolicy", "UpdatePolicy", "AssumeRole"}
+    assert not writes & set(proxy.calls)
+    assert attached(org, prod) == {"FullAWSAccess"}
+
+
+def test_removing_a_target_from_detach_full_aws_access_attaches_full_aws_access_again(
+    org: Org, iamgate: ScpRun
+) -> None:
+    scps = DENY_ONLY_LEFT + WITH_ALLOW_LIST
+    iamgate.configure(scps, extra="  detach-full-aws-access: [Workloads/Prod]\n")
+    assert iamgate("apply")[0] == 0
+    prod = org.ous["Workloads/Prod"]
+    assert "FullAWSAccess" not in attached(org, prod)
+    iamgate.configure(scps)  # the line is reverted
+    code, report = iamgate.json("apply")
+    assert code == 0, report
+    assert ("attach", "FullAWSAccess") in {c[:2] for c in scp_changes(report)}
+    assert "FullAWSAccess" in attached(org, prod)
+    assert iamgate("plan", "--detailed-exitcode")[0] == 0
+
+
+def test_an_ou_already_locked_out_by_hand_is_repaired_by_reverting_the_line(
+    org: Org, iamgate: ScpRun
+) -> None:
+    """Reverting must not be refused: the plan that re-attaches FullAWSAccess leaves the OU
+    allowing everything again, and the IAM deploys of every account go on."""
+    iamgate.configure(DENY_ONLY_LEFT)
+    assert iamgate("apply")[0] == 0
+    prod = org.ous["Workloads/Prod"]
+    organizations(org).detach_policy(PolicyId=FULL_AWS_ACCESS_ID, TargetId=prod)
+    assert attached(org, prod) == {"DenyBoundaryTampering"}  # locked out
+    code, report = iamgate.json("apply")
+    assert code == 0, report
+    assert attached(org, prod) == {"FullAWSAccess", "DenyBoundaryTampering"}
+    assert all(not a["failures"] for a in report["accounts"]) and report["accounts"]
+
+
+@pytest.mark.parametrize(
+    ("documents", "allows"),
+    [
+        pytest.param([repo_scp("DenyBoundaryTampering")], False, id="deny-only"),
+        pytest.param([repo_scp("DenyLeaveOrganization"), ALLOW_LIST], True, id="allow-list"),
+        pytest.param(
+            [
+                ALLOW_LIST,
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Action": ["s3:*", "ec2:*", "sts:*", "logs:*"],
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            ],
+            False,
+            id="allow-list-denied-entirely",
+        ),
+        pytest.param(
+            [
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": "*"},
+                        {"Effect": "Deny", "Action": "dynamodb:GetItem", "Resource": "*"},
+                    ],
+                }
+            ],
+            True,
+            id="wildcard-expanded-past-a-deny",
+        ),
+        pytest.param(
+            [
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::team-*/*",
+                        }
+                    ],
+                }
+            ],
+            True,
+            id="resource-scoped-allow",
+        ),
+    ],
+)
+def test_the_evaluator_decides_whether_a_level_of_scps_allows_anything(
+    documents: list[dict[str, Any]], allows: bool
+) -> None:
+    from iamgate.pipeline.scps_lockout import ALLOW_ALL, allows_something
+
+    assert allows_something(documents) is allows
+    # FullAWSAccess beside them: only a Deny of every probe and allowed action would lock out.
+    assert allows_something([*documents, ALLOW_ALL]) is True
+
+
 # --- an Organizations write failing half-way ------------------------------------------------
 
 # DenyBoundaryTampering replaces FullAWSAccess on Workloads/Prod. The plan's writes, in order:
 # create x2, attach DenyBoundaryTampering to Workloads then Workloads/Prod, attach
 # DenyLeaveOrganization to Root, detach FullAWSAccess from Workloads/Prod.
-REPLACES_FULL_ACCESS = GUARDRAILS.replace("ous: [Workloads]", "ous: [Workloads, Workloads/Prod]")
+REPLACES_FULL_ACCESS = (
+    GUARDRAILS.replace("ous: [Workloads]", "ous: [Workloads, Workloads/Prod]") + WITH_ALLOW_LIST
+)
 DETACH_FULL_ACCESS = "  detach-full-aws-access: [Workloads/Prod]\n"
 HALF_WAY = [
     pytest.param(
@@ -450,7 +589,10 @@ def test_an_scp_write_failing_half_way_stops_the_scps_not_the_accounts_and_a_rer
     code, report = iamgate.json("apply")
     assert code == 0, report
     assert all(c["result"] == "done" for c in report["scps"]["changes"])
-    assert attached(org, org.ous["Workloads/Prod"]) == {"DenyBoundaryTampering"}
+    assert attached(org, org.ous["Workloads/Prod"]) == {
+        "DenyBoundaryTampering",
+        "WorkloadsAllowList",
+    }
     assert attached(org, org.root) == {"FullAWSAccess", "DenyLeaveOrganization"}
     assert_no_target_without_an_scp(org)
     code, out, _ = iamgate("plan", "--detailed-exitcode")
