@@ -42,6 +42,11 @@ def configure_common(parser: argparse.ArgumentParser, formats: tuple[str, ...] =
         help="only shard K of N (a stable partition by account id; K from 1)",
     )
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="a deploy target that selects no account is an error (exit 1), not a warning",
+    )
+    parser.add_argument(
         "--role",
         metavar="NAME",
         help="the role to assume in each account (default: deploy.role); "
@@ -87,6 +92,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
         accounts=args.accounts,
         shard=args.shard,
         allow_rollback=bool(getattr(args, "allow_rollback", False)),
+        strict=args.strict,
     )
     progress: list[Progress] = []
 

@@ -81,7 +81,7 @@ def totals(report: RunReport) -> str:
 
 def _label(account: AccountReport) -> str:
     a = account.account
-    targets = ", ".join(a.targets)
+    targets = ", ".join(a.targets) or "no longer targeted"
     return f"{a.id} {a.name} ({targets})" if a.name else f"{a.id} ({targets})"
 
 
@@ -201,7 +201,8 @@ def render_text(report: RunReport) -> str:
                 lines += text_change(line, change, report.command)
             if plan.orphans:
                 lines.append(
-                    f"  . {_plural(len(plan.orphans), 'iamgate policy')} no longer targeted "
+                    f"  . {len(plan.orphans)} iamgate "
+                    f"polic{'y' if len(plan.orphans) == 1 else 'ies'} no longer targeted "
                     f"here, kept (apply --prune deletes): {', '.join(plan.orphans)}"
                 )
             for warning in plan.warnings:
@@ -223,6 +224,9 @@ def render_text(report: RunReport) -> str:
         lines.append("")
         for account in report.skipped:
             lines.append(f"skipped: {account.id} {account.name} ({account.skip_reason})")
+    if report.warnings:
+        lines.append("")
+        lines += [f"warning: {w}" for w in report.warnings]
     failed = report.failed
     if failed:
         lines.append("")
@@ -275,7 +279,7 @@ def render_markdown(report: RunReport) -> str:
                 lines.append(f"- `{account.account.id}` {account.account.name}: {failure}")
     groups: dict[tuple[Any, ...], list[AccountReport]] = {}
     unchanged: list[AccountReport] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(report.warnings)
     for account in report.accounts:
         if account.plan is None:
             continue
@@ -371,6 +375,9 @@ def _account_json(account: AccountReport) -> dict[str, Any]:
         "orphans": list(plan.orphans) if plan else [],
         "warnings": list(plan.warnings) if plan else [],
         "failures": account.failures,
+        "deployed_commit": account.deployed or None,
+        "recorded_commit": account.recorded or None,
+        "out_of_scope": account.out_of_scope,
     }
 
 
@@ -383,6 +390,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "summary": report.summary(),
         "accounts": [_account_json(a) for a in report.accounts],
         "skipped": [_skipped_json(a) for a in report.skipped],
+        "warnings": list(report.warnings),
         "scps": scps_render.to_json(report.scps) if report.scps is not None else None,
     } | ({"ceilings": report.ceilings.to_dict()} if _has_ceilings(report) else {})
 

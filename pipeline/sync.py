@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from iamgate.config import Config
@@ -27,6 +27,7 @@ from .deployment import take as take_deployment
 from .desired import DesiredState
 from .errors import ReportsFailures, describe
 from .live import read_policies
+from .ownership import marked
 from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account, policy_arn
 from .safety import confirm
 from .scps_desired import DesiredScp, load_desired_scps
@@ -44,6 +45,7 @@ class Options:
     accounts: frozenset[str] | None = None
     shard: tuple[int, int] | None = None
     allow_rollback: bool = False
+    strict: bool = False  # a target that selects no account is an error, not a warning
 
 
 @dataclass
@@ -54,6 +56,7 @@ class AccountReport(ReportsFailures):
     error: str = ""  # what stopped this account before its writes (assume role, read, ...)
     deployed: str = ""  # the commit the account was deployed from, before this run
     recorded: str = ""  # apply: the commit this run recorded there
+    out_of_scope: bool = False  # no target selects it, yet it holds iamgate's policies
 
 
 @dataclass
@@ -66,6 +69,7 @@ class RunReport:
     error: str = ""  # the organization could not be read: nothing was planned
     scps: ScpReport | None = None  # None: SCPs not managed, or not in this run (--accounts)
     ceilings: Any = None  # plan --base: a ceiling_diff.CeilingReport
+    warnings: list[str] = field(default_factory=list)  # about the run, not one account
 
     @property
     def failed(self) -> list[AccountReport]:
@@ -194,6 +198,52 @@ def _process(
     return report
 
 
+def _leftovers(
+    account: Account, repo_kinds: dict[str, str], aws: Any, config: Config, options: Options
+) -> AccountReport | str | None:
+    """An account no target selects: its iamgate policies (the record of the deployed commit
+    included) are orphans, deleted by apply --prune. None when it holds none; a warning when
+    it cannot be read (it may lack the deploy role: it is not targeted)."""
+    path = config.deploy.path
+    try:
+        iam = aws.iam_for(account.id)
+        live = read_policies(iam)
+    except Exception as exc:
+        return (
+            f"{account.id} {account.name}: not targeted, and could not be checked for "
+            f"iamgate policies left there: {describe(exc)}"
+        )
+    if not any(marked(p, path) for p in live.values()):
+        return None
+    report = AccountReport(account, out_of_scope=True)
+    step = "planning"
+    try:
+        pruning = options.prune or options.command == "drift"
+        plan = plan_account(
+            account.id,
+            {},
+            live,
+            path=path,
+            prune=pruning,
+            repository_kinds=repo_kinds,
+            partition=aws.partition,
+        )
+        for change in plan.changes:
+            if change.action == "delete":
+                plan.replace_change(
+                    change, replace(change, reason="the account is no longer targeted")
+                )
+        step = "checking ownership and use of the policies to change"
+        confirm(iam, plan)
+        report.plan = plan
+        if options.command == "apply":
+            step = "applying"
+            report.outcomes = apply_account(iam, plan, path)
+    except Exception as exc:
+        report.error = f"{step}: {describe(exc)}"
+    return report
+
+
 def plans_scps(config: Config, options: Options) -> bool:
     """SCPs are organization-level: planned once per run, so not for an --accounts subset,
     and only by shard 1 of a CI matrix."""
@@ -228,6 +278,15 @@ def run(
         report.error = f"reading the organization: {describe(exc)}"
         return report
     targeting = restrict(targeting, options.accounts, lambda a: in_shard(a, options.shard))
+    for name in targeting.empty:
+        report.warnings.append(
+            f"deploy.targets[{name}] selects no account to deploy to (its OUs, accounts and "
+            "tags match no active member account)"
+        )
+    if options.strict and report.warnings:
+        from iamgate.config import ConfigError
+
+        raise ConfigError("--strict: " + "; ".join(report.warnings), config.file)
     for account in targeting.accounts:
         # Two files with one IAM name reaching one account is a config error: raise it now,
         # before any account is touched.
@@ -253,10 +312,20 @@ def run(
             pool.submit(_process, account, desired, repo_kinds, aws, config, options, ancestry)
             for account in targeting.accounts
         ]
+        leftovers = [
+            pool.submit(_leftovers, account, repo_kinds, aws, config, options)
+            for account in targeting.untargeted
+        ]
         for future in as_completed(futures):
             result = future.result()
             results.append(result)
             if on_account is not None:
                 on_account(result)
+        for future in leftovers:
+            found = future.result()
+            if isinstance(found, str):
+                report.warnings.append(found)
+            elif found is not None:
+                results.append(found)
     report.accounts = sorted(results, key=lambda r: r.account.id)
     return report

@@ -40,6 +40,9 @@ class Account:
 class Targeting:
     accounts: tuple[Account, ...]  # active and targeted, by id
     skipped: tuple[Account, ...]  # targeted but suspended or closed
+    # Active member accounts no target selects: checked for iamgate policies left behind.
+    untargeted: tuple[Account, ...] = ()
+    empty: tuple[str, ...] = ()  # names of targets that select no account to deploy to
 
 
 class OrgReader:
@@ -202,6 +205,12 @@ def _select(
         pool = chosen if (target.ous or target.accounts) else set(known)
         wanted = dict(target.tags)
         chosen = {a for a in pool if all(tags_of(a).get(k) == v for k, v in wanted.items())}
+    for account_id in target.exclude:
+        # A typo here would silently deploy to the account meant to be excluded.
+        if account_id not in known:
+            raise _error(
+                target, f"exclude: the account {account_id} is not in this organization", file
+            )
     return chosen - set(target.exclude)
 
 
@@ -241,7 +250,14 @@ def resolve(
             skipped.append(replace(account, skip_reason="the management account"))
         else:
             deploy_to.append(account)
-    return Targeting(tuple(deploy_to), tuple(skipped))
+    reached = {name for account in deploy_to for name in account.targets}
+    untargeted = tuple(
+        account
+        for account_id, account in sorted(known.items())
+        if account.active and account_id not in targets_of and account_id != management
+    )
+    empty = tuple(t.name for t in deploy.targets if t.name not in reached)
+    return Targeting(tuple(deploy_to), tuple(skipped), untargeted, empty)
 
 
 def restrict(
@@ -263,4 +279,7 @@ def restrict(
     return Targeting(
         tuple(a for a in targeting.accounts if chosen(a)),
         tuple(a for a in targeting.skipped if chosen(a)),
+        # An --accounts run looks at those accounts only; shards split the rest as well.
+        () if wanted is not None else tuple(a for a in targeting.untargeted if keep(a.id)),
+        targeting.empty,
     )
