@@ -122,17 +122,19 @@ class DesiredState:
     def for_targets(self, targets: Iterable[str]) -> dict[str, DesiredPolicy]:
         """The union of the targets' policies, by IAM name; two files with one name is an error."""
         out: dict[str, DesiredPolicy] = {}
+        folded: dict[str, DesiredPolicy] = {}  # IAM names are case-insensitive (aws_limits.py)
         for target in targets:
             for policy in self.by_target.get(target, ()):
-                other = out.get(policy.name)
+                other = folded.get(policy.name.lower())
                 if other is not None and other.file != policy.file:
                     raise ConfigError(
                         f"{other.file} and {policy.file} both deploy the IAM policy "
                         f"'{policy.name}' to the same account (targets {', '.join(targets)}); "
-                        "IAM names are unique per account",
+                        "IAM names are unique per account, whatever their letter case",
                         self.config_file,
                     )
                 out[policy.name] = policy
+                folded[policy.name.lower()] = policy
         return out
 
 

@@ -3,7 +3,9 @@
 It runs before any AWS call, on every file any target names — a policy that fails
 lint is never deployed, even if it reached main without the hooks. IAM's 6,144-char
 managed-policy limit is checked here too, since moto (and so the tests) would accept
-an oversized policy that AWS refuses.
+an oversized policy that AWS refuses, and so is what IAM and Organizations refuse of
+deployed files only (aws_limits.py): Version, names unique case-insensitively, SCPs per
+target.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from iamgate.config import Config
 
+from .aws_limits import attachment_problems, name_problems, version_problems
 from .desired import (
     MANAGED_POLICY_LIMIT,
     DesiredState,
@@ -55,7 +58,9 @@ def run_gate(config: Config) -> GateResult:
             f"{policy.file}:1:1: error the policy is {size:,} characters without whitespace; "
             f"IAM refuses managed policies over {MANAGED_POLICY_LIMIT:,}"
         )
+    problems += version_problems(desired) + name_problems(desired)
     scps = load_desired_scps(config)
+    problems += attachment_problems(config, scps)
     for scp, size in oversized_scps(scps):
         problems.append(
             f"{scp.file}:1:1: error the SCP is {size:,} characters without whitespace; "

@@ -14,6 +14,7 @@ from typing import Any
 
 from iamgate.config import Config
 
+from .aws_limits import refuse_too_many_scps
 from .compare import decode
 from .errors import ReportsFailures, describe
 from .ownership import TAG_KEY, TAG_VALUE
@@ -122,6 +123,7 @@ def plan_organization(
             attached[target_id] = attached_to(client, target_id)
     refuse_empty_targets(plan, attached)
     refuse_lockouts(plan, targets, attached, _contents(client, desired, live))
+    refuse_too_many_scps(plan, targets, attached)
     return plan
 
 
