@@ -78,6 +78,7 @@ class DeployConfig:
     role: str = "OrganizationAccountAccessRole"
     path: str = "/"
     concurrency: int = 8
+    prune: bool = False  # apply (and plan) delete iamgate's policies that left the repository
     targets: tuple[Target, ...] = ()
     scps: tuple[ScpAttachment, ...] = ()
     # OU paths, ou- ids, "Root" or account ids where AWS's FullAWSAccess may be detached.
@@ -320,6 +321,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             role=deploy.get("role", DeployConfig.role),
             path=deploy.get("path", DeployConfig.path),
             concurrency=deploy.get("concurrency", DeployConfig.concurrency),
+            prune=deploy.get("prune", DeployConfig.prune),
             targets=targets,
             scps=_scp_attachments(deploy, data, path),
             detach_full_aws_access=tuple(deploy.get("detach-full-aws-access", ())),

@@ -88,7 +88,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     )
     options = Options(
         command,  # type: ignore[arg-type]
-        prune=prune,
+        prune=prune or config.deploy.prune,  # deploy.prune: CI applies prune without a flag
         accounts=args.accounts,
         shard=args.shard,
         allow_rollback=bool(getattr(args, "allow_rollback", False)),

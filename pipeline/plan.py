@@ -23,6 +23,7 @@ MAX_VERSIONS = 5  # IAM keeps at most five versions of a managed policy
 # Changes that make apply write, and the ones that leave a difference it cannot resolve.
 WRITES: tuple[str, ...] = ("create", "update", "delete")
 DIFFERENCES: tuple[str, ...] = ("create", "update", "delete", "conflict", "retain")
+PENDING: tuple[str, ...] = ("create", "update", "delete", "conflict")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,10 @@ class AccountPlan:
 
     @property
     def pending(self) -> bool:
-        return any(c.action in DIFFERENCES for c in self.changes)
+        """A change apply would make, or a conflict it cannot resolve. A policy retained
+        because it is in use is reported, not pending: otherwise drift and
+        plan --detailed-exitcode would exit 2 forever, with nothing apply could do."""
+        return any(c.action in PENDING for c in self.changes)
 
     def replace_change(self, old: Change, new: Change) -> None:
         self.changes[self.changes.index(old)] = new

@@ -189,6 +189,7 @@ def render_text(report: RunReport) -> str:
             and not account.failed
             and not plan.warnings
             and not plan.orphans
+            and not plan.count("retain")
         ):
             unchanged.append(account.account.id)
             continue
@@ -284,7 +285,11 @@ def render_markdown(report: RunReport) -> str:
         if account.plan is None:
             continue
         warnings += [f"`{account.account.id}`: {w}" for w in account.plan.warnings]
-        if not account.plan.pending and not account.plan.orphans:
+        if (
+            not account.plan.pending
+            and not account.plan.orphans
+            and not account.plan.count("retain")
+        ):
             if not account.failed:
                 unchanged.append(account)
             continue

@@ -16,23 +16,52 @@ from .live import read_boundary_usage, read_details
 from .ownership import tagged, untagged_reason
 from .plan import AccountPlan, Change
 
+MAX_NAMED = 10  # principals named in a retained policy's reason
 
-def _in_use(change: Change, attachments: int, boundary_uses: int) -> Change | None:
+
+def _named(names: list[str]) -> str:
+    shown = ", ".join(names[:MAX_NAMED])
+    return f" ({shown}{f' and {len(names) - MAX_NAMED} more' if len(names) > MAX_NAMED else ''})"
+
+
+def _in_use(
+    change: Change,
+    attachments: int,
+    boundary_uses: int,
+    attached_to: list[str],
+    bounded: list[str],
+) -> Change | None:
     reasons = []
     if attachments:
-        reasons.append(f"attached to {attachments} principal{'' if attachments == 1 else 's'}")
+        who = _named(attached_to) if attached_to else ""
+        reasons.append(f"attached to {attachments} principal{'' if attachments == 1 else 's'}{who}")
     if boundary_uses:
         users = "1 user or role" if boundary_uses == 1 else f"{boundary_uses} users or roles"
-        reasons.append(f"the permissions boundary of {users}")
+        reasons.append(f"the permissions boundary of {users}{_named(bounded) if bounded else ''}")
     if not reasons:
         return None
     why = " and ".join(reasons)
-    return replace(change, action="retain", reason=f"{change.reason}; not deleted: still {why}")
+    return replace(
+        change,
+        action="retain",
+        reason=f"{change.reason}; not deleted: still {why} (retained: not drift, not pending)",
+    )
+
+
+def _attached_to(iam: Any, arn: str) -> list[str]:
+    """Who holds the policy: ListEntitiesForPolicy, read only for a policy being retained."""
+    out: list[str] = []
+    paginator = iam.get_paginator("list_entities_for_policy")
+    for page in paginator.paginate(PolicyArn=arn):
+        out += [f"role/{r['RoleName']}" for r in page.get("PolicyRoles", ())]
+        out += [f"user/{u['UserName']}" for u in page.get("PolicyUsers", ())]
+        out += [f"group/{g['GroupName']}" for g in page.get("PolicyGroups", ())]
+    return sorted(out)
 
 
 def confirm(iam: Any, plan: AccountPlan) -> None:
     """Turn unprovable or unsafe changes of ``plan`` into conflicts and retentions, in place."""
-    usage: dict[str, int] | None = None
+    usage: dict[str, list[str]] | None = None
     for change in list(plan.changes):
         if change.action not in ("update", "delete"):
             continue
@@ -45,10 +74,15 @@ def confirm(iam: Any, plan: AccountPlan) -> None:
         if change.action != "delete":
             continue
         boundary_uses = details.boundary_usage_count
-        if boundary_uses is None:
+        bounded: list[str] = []
+        if boundary_uses is None or boundary_uses:
+            # moto gives no count; AWS does, and the principals' own records give the names.
             if usage is None:
                 usage = read_boundary_usage(iam)
-            boundary_uses = usage.get(change.arn, 0)
-        kept = _in_use(change, details.attachment_count, boundary_uses)
+            bounded = usage.get(change.arn, [])
+            boundary_uses = len(bounded) if boundary_uses is None else boundary_uses
+        attachments = details.attachment_count
+        holders = _attached_to(iam, change.arn) if attachments else []
+        kept = _in_use(change, attachments, boundary_uses, holders, bounded)
         if kept is not None:
             plan.replace_change(change, kept)

@@ -356,3 +356,13 @@ def test_deploy_role_may_write_the_deployed_commit_record_but_not_its_own_polici
     assert decide("iamgate-deploy-member", "iam:DeletePolicyVersion", record, TAGGED) == "allowed"
     tag = {"aws:RequestTag/iamgate:managed": "true", "aws:TagKeys": "iamgate:managed"}
     assert decide("iamgate-deploy-member", "iam:CreatePolicy", record, tag) == "allowed"
+
+
+def test_the_templates_leave_pruning_to_deploy_prune(
+    github: dict[str, Any], gitlab: dict[str, Any]
+) -> None:
+    [step] = steps_running(github["jobs"]["apply"], "iamgate apply")
+    commands = [step["run"], *gitlab["iamgate-apply"]["script"]]
+    assert all("iamgate apply" in c and "--prune" not in c for c in commands)
+    for name in ("github-deploy.yml", "gitlab-deploy.yml"):
+        assert "deploy.prune: true" in (CI / name).read_text()

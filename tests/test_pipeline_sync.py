@@ -212,12 +212,25 @@ def test_prune_never_deletes_a_policy_that_is_attached_or_a_boundary_in_use(
     reasons = {c["policy"]: (c["action"], c["reason"]) for c in report["accounts"][0]["changes"]}
     assert (
         reasons["service-logs"][0] == "retain"
-        and "attached to 1 principal" in reasons["service-logs"][1]
+        and "attached to 1 principal (role/service-app)" in reasons["service-logs"][1]
     )
     assert reasons["TeamBoundary"][0] == "retain"
-    assert "the permissions boundary of 1 user or role" in reasons["TeamBoundary"][1]
+    assert (
+        "the permissions boundary of 1 user or role (role/service-app)"
+        in reasons["TeamBoundary"][1]
+    )
     assert {"service-logs", "TeamBoundary"} <= set(live_policies(iam))
-    assert iamgate("drift", "--accounts", org.id("dev-1"))[0] == 2  # still a difference
+    # Prune converges: what is retained is reported, and is neither drift nor pending.
+    code, out, _ = iamgate("drift", "--accounts", org.id("dev-1"))
+    assert code == 0, out
+    assert "= retain service-logs" in out and "role/service-app" in out
+    assert iamgate("plan", "--prune", "--detailed-exitcode", "--accounts", org.id("dev-1"))[0] == 0
+    # Once nothing uses them, they go.
+    iam.detach_role_policy(RoleName="service-app", PolicyArn=f"{arn}:policy/service-logs")
+    iam.delete_role_permissions_boundary(RoleName="service-app")
+    assert iamgate("drift", "--accounts", org.id("dev-1"))[0] == 2
+    assert iamgate("apply", "--prune", "--accounts", org.id("dev-1"))[0] == 0
+    assert not {"service-logs", "TeamBoundary"} & set(live_policies(iam))
 
 
 def test_same_name_unmanaged_policy_is_untouched_and_reported(org: Org, iamgate: Run) -> None:
@@ -410,3 +423,21 @@ def test_iamgate_as_a_process_applies_then_plans_nothing(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("<!-- iamgate-plan -->")
     assert "5 accounts unchanged" in done.stdout
+
+
+def test_deploy_prune_makes_apply_prune_without_the_flag(
+    org: Org, iamgate: Run, project: Path
+) -> None:
+    assert iamgate("apply")[0] == 0
+    (project / "policies" / "service-logs.json").unlink()
+    config = project / "iamgate.yaml"
+    assert iamgate.json("apply")[1]["prune"] is False
+    assert "service-logs" in live_policies(org.iam("prod-1"))
+    config.write_text(
+        config.read_text().replace("  concurrency: 4\n", "  concurrency: 4\n  prune: true\n"),
+        encoding="utf-8",
+    )
+    code, report = iamgate.json("apply")
+    assert code == 0 and report["prune"] is True
+    assert "service-logs" not in live_policies(org.iam("prod-1"))
+    assert iamgate("drift")[0] == 0

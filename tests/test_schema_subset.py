@@ -95,3 +95,22 @@ def test_the_example_configuration_passes_the_fast_check() -> None:
 
 def test_an_unknown_schema_keyword_makes_the_fast_check_defer_to_jsonschema() -> None:
     assert conforms("x", {"type": "string", "oneOf": [{"type": "string"}]}) is False
+
+
+def test_deploy_prune_is_a_boolean_for_both_checks(tmp_path: Path) -> None:
+    from iamgate.config import ConfigError, parse_config
+
+    for value, valid in ((True, True), (False, True), ("yes", False), (1, False), (None, False)):
+        config = {"deploy": {"prune": value}}
+        assert conforms(config, SCHEMA) is valid, value
+        assert VALIDATOR.is_valid(config) is valid, value
+    path = tmp_path / "iamgate.yaml"
+    path.write_text("deploy:\n  prune: true\n", encoding="utf-8")
+    assert parse_config(path).deploy.prune is True
+    path.write_text("deploy:\n  prune: yes-please\n", encoding="utf-8")
+    try:
+        parse_config(path)
+    except ConfigError as exc:
+        assert "deploy.prune" in str(exc) and ":2" in str(exc)
+    else:
+        raise AssertionError("deploy.prune: yes-please was accepted")
