@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "iamgate.pipeline.cli_drift",
         "compare live IAM with the repository; exit 2 on drift",
     ),
+    "audit": (
+        "iamgate.pipeline.cli_audit",
+        "find roles and users built without the approved boundary, and stale delegation policies",
+    ),
 }
 
 
@@ -56,9 +60,9 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
-# Commands that exit as Terraform's: 1 for every error (usage and configuration errors
-# included), because their 2 means "changes pending" or "drift found".
-TERRAFORM_EXIT = frozenset({"plan", "apply", "drift"})
+# Commands whose every error exits 1 (usage and configuration errors included): plan, apply
+# and drift as Terraform's, whose 2 means "changes pending" or "drift found"; audit as a gate.
+TERRAFORM_EXIT = frozenset({"plan", "apply", "drift", "audit"})
 
 
 def error_exit(argv: Sequence[str]) -> int:

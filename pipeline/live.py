@@ -75,7 +75,7 @@ def _name(item: dict[str, Any]) -> str:
     return item.get("PolicyName") or item["Arn"].rsplit("/", 1)[-1]
 
 
-def _policy(item: dict[str, Any]) -> LivePolicy:
+def parse_policy(item: dict[str, Any]) -> LivePolicy:
     versions = tuple(
         LiveVersion(
             id=v["VersionId"],
@@ -107,7 +107,7 @@ def read_policies(iam: Any) -> dict[str, LivePolicy]:
     )
     for page in pages:
         for item in page.get("Policies", ()):
-            policy = _policy(item)
+            policy = parse_policy(item)
             out[policy.name] = policy
     return out
 
@@ -125,18 +125,20 @@ def read_details(iam: Any, arn: str) -> PolicyDetails:
     )
 
 
-def read_boundary_usage(iam: Any) -> dict[str, int]:
-    """Policy ARN -> users and roles that use it as their permissions boundary.
+def read_boundary_usage(iam: Any) -> dict[str, list[str]]:
+    """Policy ARN -> the users and roles ("role/x", "user/y") that use it as their boundary.
 
     Used only when a deletion is planned and GetPolicy did not give the count: the
     principals' own records are the proof that a boundary is (not) in use.
     """
-    counts: dict[str, int] = {}
+    users: dict[str, list[str]] = {}
     paginator = iam.get_paginator("get_account_authorization_details")
     pages = paginator.paginate(Filter=["User", "Role"], PaginationConfig={"PageSize": PAGE_SIZE})
     for page in pages:
-        for principal in (*page.get("UserDetailList", ()), *page.get("RoleDetailList", ())):
+        principals = [("user", p, p.get("UserName")) for p in page.get("UserDetailList", ())]
+        principals += [("role", p, p.get("RoleName")) for p in page.get("RoleDetailList", ())]
+        for kind, principal, name in principals:
             boundary = (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
             if boundary:
-                counts[boundary] = counts.get(boundary, 0) + 1
-    return counts
+                users.setdefault(boundary, []).append(f"{kind}/{name}")
+    return {arn: sorted(names) for arn, names in users.items()}
