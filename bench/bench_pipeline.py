@@ -8,7 +8,9 @@ botocore ``before-call`` hooks counting every call:
 
 * a no-op plan: IAM calls per account, and AssumeRole calls (targets: <= 3, plus 1);
 * one changed file: IAM writes per targeted account (target 1), and again once the
-  policy's version list is full (target 2: the oldest non-default version goes first);
+  policy's version list is full (target 2: the oldest non-default version goes first), plus
+  the deployed-commit record's claim and commit (2, and 2 deletions once it holds 5 versions);
+* an audit: IAM calls per account (target 1: the same bulk read as a no-op plan);
 * a no-op plan's wall time at concurrency 1 and 8 with ``--latency`` seconds added to every
   call by a proxy (a real AWS round trip; target: >= 5x faster at 8), split into the
   Organizations discovery (a few rounds of calls, once per run) and the per-account phase.
@@ -189,6 +191,23 @@ def run(root: Path, command: str, concurrency: int = 8) -> tuple[Any, Calls, dic
     return report, calls, timing
 
 
+def audit(root: Path) -> Calls:
+    from argparse import Namespace
+
+    from iamgate.pipeline.audit_run import expectations, run_audit
+    from iamgate.pipeline.desired import load_desired, target_files
+
+    from iamgate.config import load_config
+
+    config = load_config(root / "iamgate.yaml")
+    calls = Calls()
+    aws = counting_aws(config, calls, config.deploy.concurrency)
+    want = expectations(config, load_desired(config, target_files(config)))
+    report = run_audit(config, want, aws, Namespace(accounts=None, shard=None))
+    assert not report.errors, report.errors
+    return calls
+
+
 def cpu_seconds(pid: int | None = None) -> float:
     """User + system CPU time of a process (this one by default), from /proc or os.times."""
     if pid is None:
@@ -226,7 +245,7 @@ def measure(
         f"{timing['total']:.1f}s at concurrency 8"
     )
 
-    _, calls, _ = run(root, "plan")
+    report, calls, _ = run(root, "plan")
     ops: Counter[str] = Counter()
     for counter in calls.per_account.values():
         ops.update(counter)
@@ -240,8 +259,21 @@ def measure(
     print(f"  Organizations calls (discovery, once per run): {organizations}")
     figures["noop_iam_calls_per_account"] = max(sum(c.values()) for c in calls.per_account.values())
     figures["noop_assume_role_calls"] = calls.total["sts:AssumeRole"]
+    # Forward-only deploys read the deployed commit from that same answer: no call of its own.
+    records = sum(1 for a in report.accounts if a.deployed)
+    print(f"  deployed commit known (from the same read) in {records} of {len(report.accounts)}")
 
-    print("\none changed file (target: 1 write per targeted account, 2 once 5 versions exist)")
+    audit_calls = audit(root)
+    print("\naudit (target: one IAM read per account, the plan's GetAccountAuthorizationDetails)")
+    print(f"  IAM calls per account: {spread(audit_calls, lambda c: sum(c.values()))}")
+    figures["audit_iam_calls_per_account"] = max(
+        sum(c.values()) for c in audit_calls.per_account.values()
+    )
+
+    print(
+        "\none changed file (target: 1 write per targeted account, 2 once 5 versions exist; "
+        "+2 for the deployed-commit record's claim and commit, +2 once it rotates)"
+    )
     for update in range(1, 6):
         write_json(root / "policies" / "service-00.json", s3_read(f"bucket-00-v{update + 1}"))
         _, calls, _ = run(root, "apply")

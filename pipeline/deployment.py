@@ -6,7 +6,10 @@ every policy it owns, never attached, granting nothing (Deny NotAction *). Its d
 version's statement id carries the commit: ``IamgateCommit<sha>`` once an apply has ended,
 ``IamgateApplying<sha>`` while one is writing. The bulk read plan already makes
 (GetAccountAuthorizationDetails returns every version's document) returns it, so
-knowing the deployed commit costs no extra call.
+knowing the deployed commit costs no extra call. A tag would not: that answer carries no
+tags for managed policies (ManagedPolicyDetail has none; RoleDetail and UserDetail do),
+https://docs.aws.amazon.com/IAM/latest/APIReference/API_ManagedPolicyDetail.html — it would
+cost a ListPolicyTags per account on every plan.
 
 The name does not start with ``iamgate-``: the deploy role may never change those (its own
 permissions, pipeline/iam/iamgate-deploy-member.json).
