@@ -12,7 +12,7 @@ from .cli_common import configure_common
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    configure_common(parser, formats=FORMATS)
+    configure_common(parser, formats=FORMATS, strict=False)
 
 
 def run(args: argparse.Namespace) -> int:

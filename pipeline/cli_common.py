@@ -29,7 +29,9 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def configure_common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+def configure_common(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS, *, strict: bool = True
+) -> None:
     parser.add_argument("--config", type=Path, help="iamgate.yaml (default: searched upward)")
     parser.add_argument("--format", choices=formats, default="text")
     parser.add_argument(
@@ -41,11 +43,12 @@ def configure_common(parser: argparse.ArgumentParser, formats: tuple[str, ...] =
         metavar="K/N",
         help="only shard K of N (a stable partition by account id; K from 1)",
     )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="a deploy target that selects no account is an error (exit 1), not a warning",
-    )
+    if strict:
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="a deploy target that selects no account is an error (exit 1), not a warning",
+        )
     parser.add_argument(
         "--role",
         metavar="NAME",

@@ -193,3 +193,14 @@ def test_more_scps_on_one_target_than_organizations_allows_is_refused(
         TargetId=prod, Filter="SERVICE_CONTROL_POLICY"
     )["Policies"]
     assert {p["Name"] for p in attached} == {"FullAWSAccess", "Theirs0", "Theirs1"}
+    # The moto difference the gate exists for: moto attaches a sixth SCP without complaint.
+    for i in range(2, 5):
+        made = organizations.create_policy(
+            Name=f"Theirs{i}",
+            Description="not iamgate's",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=json.dumps(_deny(ACTIONS[i % len(ACTIONS)])),
+        )
+        organizations.attach_policy(PolicyId=made["Policy"]["PolicySummary"]["Id"], TargetId=prod)
+    six = organizations.list_policies_for_target(TargetId=prod, Filter="SERVICE_CONTROL_POLICY")
+    assert len(six["Policies"]) == 6

@@ -234,5 +234,5 @@ def test_an_unknown_base_stops_the_plan_before_any_aws_call(
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
         code = main(["plan", "--base", "nope", "--config", str(repo / "iamgate.yaml")])
     _, err = capsys.readouterr()
-    assert code == 2 and "--base nope: not a commit" in err
+    assert code == 1 and "--base nope: not a commit" in err  # an error: 1, as Terraform
     assert sum(proxy.calls.values()) == 0
