@@ -9,8 +9,10 @@ each Allow statement left at the target yields candidate requests (its actions, 
 expanded through the action catalog, and a few common read actions), asked with no
 request context; the level allows something when one of them is allowed. A Deny whose
 condition exempts some principals (a break-glass role) counts as denying: that plan is
-refused too, conservatively. Each target is judged as one level; the intersection of
-several levels on a path is not.
+refused too, conservatively. Each target the plan touches is judged with its whole path —
+the root and OUs above it (their SCPs after the plan) and its own level — so an OU allowing
+only s3 below one allowing only ec2 is a lockout too. Targets below a touched one are not
+walked.
 """
 
 from __future__ import annotations
@@ -53,21 +55,29 @@ def _resources(statement: dict[str, Any]) -> list[str]:
 
 def allows_something(documents: Iterable[dict[str, Any]]) -> bool:
     """Whether one SCP level holding ``documents`` allows any request at all."""
+    return path_allows_something([list(documents)])
+
+
+def path_allows_something(levels: list[list[dict[str, Any]]]) -> bool:
+    """Whether the SCP levels of a path (root first; each the documents attached there)
+    allow any request at all: every level must allow it and none deny it."""
     from iamgate.evaluator import Request, evaluate
     from iamgate.model import policy_from_data
 
-    docs = list(documents)
-    level = [policy_from_data(d, f"scp{i}", "scp") for i, d in enumerate(docs)]
+    scps = [
+        [policy_from_data(d, f"scp{n}.{i}", "scp") for i, d in enumerate(level)]
+        for n, level in enumerate(levels)
+    ]
     identity = [policy_from_data(ALLOW_ALL, "everything")]
     candidates: list[tuple[str, str]] = [(probe, "*") for probe in PROBES]
-    for doc in docs:
+    for doc in (d for level in levels for d in level):
         for statement in _items(doc.get("Statement", [])):
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
                 continue
             resources = _resources(statement)
             candidates += [(a, r) for a in _actions(statement) for r in resources]
     return any(
-        evaluate(Request(action, resource), identity, scps=[level]).decision == "allowed"
+        evaluate(Request(action, resource), identity, scps=scps).decision == "allowed"
         for action, resource in dict.fromkeys(candidates)
     )
 
@@ -102,21 +112,35 @@ def after_plan(plan: ScpPlan, target_id: str, now: Mapping[str, str]) -> dict[st
 def refuse_lockouts(
     plan: ScpPlan,
     targets: Mapping[str, str],
-    attached: Mapping[str, Mapping[str, str]],
+    attached: Any,
     document_of: Any,
+    ancestors_of: Any,
 ) -> None:
-    """Record a refusal for every target left with SCPs that allow nothing.
+    """Record a refusal for every target whose path (its ancestors' SCPs and its own, once the
+    plan has run) allows nothing.
 
-    ``document_of(policy_id, name)``: the content the SCP will have after the plan."""
+    ``attached(target_id)``: the SCPs attached there now (id -> name);
+    ``document_of(policy_id, name)``: the content the SCP will have after the plan;
+    ``ancestors_of(target_id)``: the root and OUs above it, root first."""
     for target_id, label in sorted(targets.items(), key=lambda item: item[1]):
-        left = after_plan(plan, target_id, attached.get(target_id, {}))
+        left = after_plan(plan, target_id, attached(target_id))
         if not left:
             continue  # no SCP at all: refuse_empty_targets says so, AWS's own rule
-        if allows_something(document_of(pid, name) for pid, name in left.items()):
+        levels = [
+            after_plan(plan, ancestor, attached(ancestor)) for ancestor in ancestors_of(target_id)
+        ]
+        documents = [[document_of(pid, name) for pid, name in lv.items()] for lv in levels]
+        own = [document_of(pid, name) for pid, name in left.items()]
+        if path_allows_something([*documents, own]):
             continue
         names = ", ".join(sorted(left.values()))
+        where = (
+            "SCPs that allow nothing"
+            if not allows_something(own)
+            else ("SCPs that, with those above it, allow nothing")
+        )
         plan.refusals.append(
-            f"{label} ({target_id}) would be left with SCPs that allow nothing ({names}): "
+            f"{label} ({target_id}) would be left with {where} ({names}): "
             "every principal below it would be denied every action, and the change could "
             "not be undone from inside the organization. Keep FullAWSAccess there (remove it "
             "from deploy.detach-full-aws-access) or attach an SCP that allows what is needed"

@@ -122,7 +122,14 @@ def plan_organization(
         if target_id not in attached:
             attached[target_id] = attached_to(client, target_id)
     refuse_empty_targets(plan, attached)
-    refuse_lockouts(plan, targets, attached, _contents(client, desired, live))
+
+    def attached_now(target_id: str) -> dict[str, str]:
+        if target_id not in attached:  # an ancestor of a touched target: read once
+            attached[target_id] = attached_to(client, target_id)
+        return attached[target_id]
+
+    ancestors = org.ancestors if targets else (lambda _: [])
+    refuse_lockouts(plan, targets, attached_now, _contents(client, desired, live), ancestors)
     refuse_too_many_scps(plan, targets, attached)
     return plan
 

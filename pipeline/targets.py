@@ -103,6 +103,22 @@ class OrgReader:
     def management_account(self) -> str:
         return self.client.describe_organization()["Organization"]["MasterAccountId"]
 
+    def ancestors(self, child_id: str) -> list[str]:
+        """The root, OUs above ``child_id`` (an OU or account), root first; [] for the root."""
+        if child_id.startswith("r-"):
+            return []
+        out: list[str] = []
+        current = child_id
+        while True:
+            parent = self._once(
+                ("parent", current),
+                lambda c=current: self.client.list_parents(ChildId=c)["Parents"][0],
+            )
+            out.append(parent["Id"])
+            if parent.get("Type") == "ROOT" or parent["Id"].startswith("r-"):
+                return out[::-1]
+            current = parent["Id"]
+
     def ou_exists(self, ou_id: str) -> bool:
         from botocore.exceptions import ClientError
 

@@ -514,6 +514,55 @@ def test_the_evaluator_decides_whether_a_level_of_scps_allows_anything(
     assert allows_something([*documents, ALLOW_ALL]) is True
 
 
+def _allow(*actions: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+    }
+
+
+def test_a_path_whose_levels_allow_disjoint_services_allows_nothing() -> None:
+    from iamgate.pipeline.scps_lockout import ALLOW_ALL, path_allows_something
+
+    assert path_allows_something([[ALLOW_ALL], [_allow("s3:*")], [_allow("s3:Get*")]])
+    assert not path_allows_something([[ALLOW_ALL], [_allow("s3:*")], [_allow("ec2:*")]])
+
+
+def test_an_ou_whose_path_allows_nothing_is_refused_though_its_own_scps_allow_something(
+    org: Org, iamgate: ScpRun, project: Path
+) -> None:
+    write_json(project / "scps" / "AllowS3Only.json", _allow("s3:*"))
+    write_json(project / "scps" / "AllowEc2Only.json", _allow("ec2:*"))
+    scps = GUARDRAILS + (
+        "    - policy: AllowS3Only\n      ous: [Workloads]\n"
+        "    - policy: AllowEc2Only\n      ous: [Workloads/Prod]\n"
+    )
+    iamgate.configure(scps, extra="  detach-full-aws-access: [Workloads, Workloads/Prod]\n")
+    code, report = iamgate.json("apply")
+    assert code == 1, report
+    prod, workloads = org.ous["Workloads/Prod"], org.ous["Workloads"]
+    refusals = report["scps"]["refusals"]
+    assert len(refusals) == 1, refusals  # Workloads itself still allows s3
+    assert refusals[0].startswith(
+        f"OU Workloads/Prod ({prod}) would be left with SCPs that, with those above it, "
+        "allow nothing (AllowEc2Only)"
+    )
+    assert attached(org, prod) == {"FullAWSAccess"}  # nothing written
+    assert attached(org, workloads) == {"FullAWSAccess"}
+    # Only Workloads narrowed: its path (and Prod's, below it) still allows s3.
+    iamgate.configure(
+        scps.replace("[Workloads/Prod]", "[Workloads]"),
+        extra=("  detach-full-aws-access: [Workloads]\n"),
+    )
+    code, report = iamgate.json("apply")
+    assert code == 0, report
+    assert attached(org, org.ous["Workloads"]) == {
+        "AllowS3Only",
+        "AllowEc2Only",
+        "DenyBoundaryTampering",
+    }
+
+
 # --- an Organizations write failing half-way ------------------------------------------------
 
 # DenyBoundaryTampering replaces FullAWSAccess on Workloads/Prod. The plan's writes, in order:
@@ -855,6 +904,8 @@ SCP_TYPE_CONTEXT = {"organizations:PolicyType": (SCP,)}
         ("organizations:ListPolicies", "*", SCP_TYPE_CONTEXT, True, True),
         ("organizations:DescribePolicy", ORG_SCP, {}, True, True),
         ("organizations:ListTargetsForPolicy", ORG_SCP, {}, True, True),
+        # The lockout check walks the path above a target it touches.
+        ("organizations:ListParents", "*", {}, True, True),
         # Creating: only with the ownership tag and nothing else.
         (
             "organizations:CreatePolicy",
