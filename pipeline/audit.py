@@ -12,7 +12,8 @@ It finds what was built before iamgate, or around it:
   it (``arn:...:policy<deploy.path><name>``);
 * ``stale-delegation-policy``: a role, user or group holding a delegation policy that is not
   iamgate's current version — the managed policy of that name not iamgate's (no marks), its
-  default version not the repository's document, or a copy under another name.
+  default version not the repository's document, or a copy under another name (managed or
+  inline).
 """
 
 from __future__ import annotations
@@ -136,6 +137,23 @@ def _stale(
     return None
 
 
+_INLINE = {"role": "RolePolicyList", "user": "UserPolicyList", "group": "GroupPolicyList"}
+
+
+def _inline_copies(
+    kind: str, item: dict[str, Any], want: Expectations
+) -> list[tuple[DesiredPolicy, str]]:
+    """Inline policies holding a delegation policy's document: never iamgate's."""
+    out = []
+    for inline in item.get(_INLINE[kind], ()):
+        document = decode(inline.get("PolicyDocument") or {})
+        for candidate in want.delegation:
+            if same_document(document, decode(candidate.text)):
+                name = inline.get("PolicyName", "?")
+                out.append((candidate, f"the inline policy {name} is a copy of {candidate.file}"))
+    return out
+
+
 def audit_account(
     account: str, details: AccountDetails, want: Expectations, partition: str
 ) -> list[AuditFinding]:
@@ -143,6 +161,16 @@ def audit_account(
     out = _boundary_findings(account, details.principals, want, arn)
     for kind, item in details.principals:
         who, principal_arn = _who(kind, item)
+        for policy, why in _inline_copies(kind, item, want):
+            message = (
+                f"{who} holds the delegation policy {policy.name}, which is not iamgate's "
+                f"current version: {why}"
+            )
+            out.append(
+                AuditFinding(
+                    "stale-delegation-policy", account, who, principal_arn, message, policy.file
+                )
+            )
         for attached in item.get("AttachedManagedPolicies", ()):
             found = _stale(attached.get("PolicyArn", ""), details, want, arn)
             if found is None:

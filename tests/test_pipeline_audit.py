@@ -64,6 +64,11 @@ def test_audit_finds_what_delegates_built_around_iamgate_and_nothing_else(
     copy = iam.create_policy(PolicyName="LegacyDelegate", PolicyDocument=json.dumps(document))
     iam.create_user(UserName="bob")
     iam.attach_user_policy(UserName="bob", PolicyArn=copy["Policy"]["Arn"])
+    # And pasted inline into a role.
+    _role(iam, "ci-runner")
+    iam.put_role_policy(
+        RoleName="ci-runner", PolicyName="delegate", PolicyDocument=json.dumps(document)
+    )
 
     with fault_proxy(moto.port) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
@@ -75,7 +80,13 @@ def test_audit_finds_what_delegates_built_around_iamgate_and_nothing_else(
         ("no-boundary", dev1, "role/service-team/nested"),
         ("unapproved-boundary", dev1, "role/service-loose"),
         ("stale-delegation-policy", dev1, "user/bob"),
+        ("stale-delegation-policy", dev1, "role/ci-runner"),
     }
+    [inline] = [f for f in report["findings"] if f["principal"] == "role/ci-runner"]
+    assert (
+        "the inline policy delegate is a copy of policies/DelegatePermissions.json"
+        in (inline["message"])
+    )
     [copied] = [f for f in report["findings"] if f["principal"] == "user/bob"]
     assert "a copy of policies/DelegatePermissions.json" in copied["message"]
     assert copied["file"] == "policies/DelegatePermissions.json"
