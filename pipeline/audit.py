@@ -6,8 +6,9 @@ managed policies, and every customer managed policy with its versions
 (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html).
 It finds what was built before iamgate, or around it:
 
-* ``no-boundary``: a role or user named with the delegation prefix (its path and name, as
-  the ARN pattern ``role/<prefix>*`` reads them) without a permissions boundary;
+* ``no-boundary``: a role or user of the delegates — the ARN pattern ``role/<prefix>*``
+  matches it (by name or by path), or its name starts with the prefix under another path —
+  without a permissions boundary;
 * ``unapproved-boundary``: one whose boundary is not an approved boundary as iamgate deploys
   it (``arn:...:policy<deploy.path><name>``);
 * ``stale-delegation-policy``: a role, user or group holding a delegation policy that is not
@@ -77,10 +78,12 @@ def _who(kind: str, item: dict[str, Any]) -> tuple[str, str]:
 
 
 def _prefixed(kind: str, item: dict[str, Any], prefix: str) -> bool:
-    """The ARN's resource part after ``role/`` or ``user/`` starts with the prefix."""
+    """The delegates' (README, "delegation.prefix"): the ARN pattern ``role/<prefix>*``
+    matches it (by name, or by path: ``role/service-x/AdminRole``), or its name starts with
+    the prefix under another path (``role/team/service-x``)."""
     name = item.get(f"{kind.capitalize()}Name", "")
     path = (item.get("Path", "/") or "/").lstrip("/")
-    return bool(prefix) and f"{path}{name}".startswith(prefix)
+    return bool(prefix) and (f"{path}{name}".startswith(prefix) or name.startswith(prefix))
 
 
 def _boundary_findings(

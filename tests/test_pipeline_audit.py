@@ -55,6 +55,7 @@ def test_audit_finds_what_delegates_built_around_iamgate_and_nothing_else(
     # The bypasses.
     _role(iam, "service-unbounded")
     _role(iam, "nested", path="/service-team/")  # the prefix is read on path + name
+    _role(iam, "service-elsewhere", path="/team/")  # and on the name under any path
     _role(iam, "service-loose", f"{policy}/service-app-logs")
     # iamgate's delegation policy, held as reviewed: fine.
     _role(iam, "team-delegate", f"{policy}/S3AccessBoundary")
@@ -78,6 +79,7 @@ def test_audit_finds_what_delegates_built_around_iamgate_and_nothing_else(
     assert _found(report) == {
         ("no-boundary", dev1, "role/service-unbounded"),
         ("no-boundary", dev1, "role/service-team/nested"),
+        ("no-boundary", dev1, "role/team/service-elsewhere"),
         ("unapproved-boundary", dev1, "role/service-loose"),
         ("stale-delegation-policy", dev1, "user/bob"),
         ("stale-delegation-policy", dev1, "role/ci-runner"),
