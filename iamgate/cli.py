@@ -35,6 +35,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands under iamgate.pipeline call AWS: they need boto3, which only the `deploy` extra
+# installs, so that the core install (and every pre-commit hook environment) stays small.
+DEPLOY_PACKAGE = "iamgate.pipeline."
+DEPLOY_HINT = "pip install 'iamgate[deploy]'"
+
+
+def missing_deploy_extra(command: str) -> str | None:
+    """The one line to print when ``command`` needs boto3 and it is not installed."""
+    if not COMMANDS[command][0].startswith(DEPLOY_PACKAGE):
+        return None
+    from importlib.util import find_spec
+
+    try:
+        if find_spec("boto3") is not None and find_spec("botocore") is not None:
+            return None
+    except (ImportError, ValueError):  # a broken install counts as a missing one
+        pass
+    return f"{command} needs boto3, which the core install leaves out: {DEPLOY_HINT}"
+
+
 def _chosen(argv: Sequence[str]) -> str | None:
     for arg in argv:
         if arg in COMMANDS:
@@ -77,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        missing = missing_deploy_extra(args.command)
+        if missing:
+            print(f"iamgate: {missing}", file=sys.stderr)
+            return 1
         module = importlib.import_module(COMMANDS[args.command][0])
         return int(module.run(args))
     except KeyboardInterrupt:
@@ -90,6 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code == 2 and error_exit(argv) == 1:
             raise SystemExit(1) from None
         raise
+    except ModuleNotFoundError as exc:
+        # boto3 half-installed (botocore's own imports broken): the same one line.
+        if (exc.name or "").partition(".")[0] in ("boto3", "botocore", "s3transfer"):
+            print(f"iamgate: {exc} (the deploy extra: {DEPLOY_HINT})", file=sys.stderr)
+            return 1
+        return internal_error(exc, error_exit(argv))
     except Exception as exc:
         from iamgate.config import ConfigError
 
