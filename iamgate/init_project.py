@@ -17,6 +17,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from iamgate import __version__
+
+# Where iamgate lives: the hooks are pinned to this repository at this release's tag, so
+# `pre-commit autoupdate` can move them to the next release.
+PROJECT_URL = "https://github.com/iamgate/iamgate"
+RELEASE_TAG = f"v{__version__}"
+# The configuration schema at this release's tag: immutable, and what the installed iamgate
+# validates against (the schema's own $id says the same; a test keeps them equal).
+CONFIG_SCHEMA_URL = (
+    f"https://raw.githubusercontent.com/iamgate/iamgate/{RELEASE_TAG}"
+    "/iamgate/schemas/config.schema.json"
+)
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # project-relative destination -> template name
 PROJECT_FILES = {
@@ -32,11 +44,16 @@ def template(name: str) -> str:
     return resources.files("iamgate").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def hooks_block(repo: str | None = None, rev: str | None = None) -> str:
+def hooks_block(repo: str = PROJECT_URL, rev: str = RELEASE_TAG) -> str:
     """The `repos:` item for the iamgate hooks, indented as an item of a top-level list."""
-    if repo is None:
-        return template("pre-commit-local.yaml")
     return string.Template(template("pre-commit-remote.yaml")).substitute(repo=repo, rev=rev)
+
+
+def config_text() -> str:
+    """iamgate.yaml as init writes it: the schema line editors read, then the template."""
+    return f"# yaml-language-server: $schema={CONFIG_SCHEMA_URL}\n" + template(
+        PROJECT_FILES["iamgate.yaml"]
+    )
 
 
 @dataclass(frozen=True)
@@ -173,10 +190,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hooks-repo",
         metavar="URL",
-        help="add the hooks as `repo: URL` (pre-commit installs iamgate itself) instead of "
-        "`repo: local` hooks that run the iamgate installed in your environment",
+        default=PROJECT_URL,
+        help=f"the hook repository, e.g. a mirror (default: {PROJECT_URL})",
     )
-    parser.add_argument("--hooks-rev", metavar="REV", help="the tag or commit of --hooks-repo")
+    parser.add_argument(
+        "--hooks-rev",
+        metavar="REV",
+        default=RELEASE_TAG,
+        help=f"the tag or commit to pin (default: this release, {RELEASE_TAG})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,10 +207,11 @@ def run(args: argparse.Namespace) -> int:
     target: Path = args.directory
     if not target.is_dir():
         raise ConfigError(f"{target} is not a folder")
-    if bool(args.hooks_repo) != bool(args.hooks_rev):
-        raise ConfigError("--hooks-repo and --hooks-rev go together")
+    if not args.hooks_repo.strip() or not args.hooks_rev.strip():
+        raise ConfigError("--hooks-repo and --hooks-rev cannot be empty")
     for relative, name in PROJECT_FILES.items():
-        _write_new(target, relative, template(name))
+        content = config_text() if relative == "iamgate.yaml" else template(name)
+        _write_new(target, relative, content)
     _add_pre_commit(target, hooks_block(args.hooks_repo, args.hooks_rev))
     print()
     print("Next steps (a section for your README):")

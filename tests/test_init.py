@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from iamgate import __version__
 from iamgate.cli import main as iamgate
 from iamgate.config import load_config
-from iamgate.init_project import PRE_COMMIT_CONFIG, PROJECT_FILES, add_hooks, hooks_block
+from iamgate.init_project import (
+    CONFIG_SCHEMA_URL,
+    PRE_COMMIT_CONFIG,
+    PROJECT_FILES,
+    PROJECT_URL,
+    add_hooks,
+    hooks_block,
+)
 from iamgate.lint import lint_paths
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -92,7 +103,7 @@ def test_an_existing_pre_commit_config_gets_the_block_with_everything_else_kept(
     lines = iter(text.splitlines())
     assert all(line in lines for line in EXISTING.splitlines())  # the same lines, in order
     assert text.index("id: iamgate-lint") < text.index("default_stages")
-    assert "\n- repo: local\n" in text  # indented like the user's own list
+    assert f"\n- repo: {PROJECT_URL}\n  rev: v{__version__}\n" in text  # the user's indent
 
 
 @pytest.mark.parametrize(
@@ -126,7 +137,7 @@ def test_a_pre_commit_config_that_cannot_be_edited_safely_is_left_alone(
 def test_empty_or_missing_repos_lists_get_the_block(existing: str, expected: str) -> None:
     added = add_hooks(existing, hooks_block())
     assert added.text is not None and added.text.startswith(expected)
-    assert "  - repo: local\n" in added.text
+    assert f"  - repo: {PROJECT_URL}\n" in added.text
 
 
 def test_hooks_repo_and_rev_write_a_pinned_block(
@@ -158,7 +169,7 @@ def test_the_written_pre_commit_configs_are_valid_for_pre_commit(
     ("argv", "message"),
     [
         (["init", "nowhere"], "nowhere is not a folder"),
-        (["init", "--hooks-repo", "https://example.invalid/x"], "go together"),
+        (["init", "--hooks-rev", ""], "cannot be empty"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -175,3 +186,41 @@ def test_outside_a_git_repository_init_still_writes_and_says_git_is_needed(
     assert iamgate(["init"]) == 0
     assert "is not in a git repository; pre-commit needs one" in capsys.readouterr().out
     assert (tmp_path / PRE_COMMIT_CONFIG).is_file()
+
+
+def test_init_pins_the_hooks_to_the_project_repository_at_this_release_tag(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`repo: local` cannot be moved by `pre-commit autoupdate`; a URL and a tag can."""
+    assert iamgate(["init"]) == 0
+    text = (repo / PRE_COMMIT_CONFIG).read_text(encoding="utf-8")
+    assert f"  - repo: https://github.com/iamgate/iamgate\n    rev: v{__version__}\n" in text
+    assert "repo: local" not in text
+
+
+def test_a_mirror_keeps_the_release_tag_unless_told_otherwise(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert iamgate(["init", "--hooks-repo", "https://git.example.invalid/mirror/iamgate"]) == 0
+    text = (repo / PRE_COMMIT_CONFIG).read_text(encoding="utf-8")
+    mirror = "https://git.example.invalid/mirror/iamgate"
+    assert f"  - repo: {mirror}\n    rev: v{__version__}\n" in text
+
+
+def test_the_written_config_names_the_published_schema_for_editors(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """yaml-language-server (VS Code's YAML extension and others) reads this first line."""
+    assert iamgate(["init"]) == 0
+    first = (repo / "iamgate.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={CONFIG_SCHEMA_URL}"
+
+
+def test_the_schema_id_is_the_url_init_writes_at_this_release_tag() -> None:
+    """The $id names the schema of this very version: a version bump that forgets it fails."""
+    schema = json.loads((REPO / "iamgate" / "schemas" / "config.schema.json").read_text())
+    assert schema["$id"] == CONFIG_SCHEMA_URL
+    assert schema["$id"] == (
+        f"https://raw.githubusercontent.com/iamgate/iamgate/v{__version__}"
+        "/iamgate/schemas/config.schema.json"
+    )

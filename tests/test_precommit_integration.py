@@ -1,9 +1,10 @@
 """The hooks as their users get them: real git, real pre-commit, a consumer repository.
 
 The hook repository is a git copy of this working tree (the tests must judge the code as it
-is, committed or not), consumed with `repo: <path>` and `rev: <sha>` like any remote hook
-repository. pre-commit builds the hook's Python environment once per test session (a shared
-PRE_COMMIT_HOME); that build installs iamgate's dependencies from the package index.
+is, committed or not), tagged as this release and consumed with `repo: <path>` and
+`rev: v<version>` like any remote hook repository. pre-commit builds the hook's Python
+environment once per test session (a shared PRE_COMMIT_HOME); that build installs iamgate's
+dependencies from the package index.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from iamgate import __version__
 from iamgate.fmt import format_policy
 
 pytestmark = pytest.mark.integration
@@ -87,12 +89,14 @@ def run(
 
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> tuple[Path, str]:
-    """A git repository holding a copy of this working tree: (path, commit)."""
+    """A git repository holding a copy of this working tree, tagged as this release the way
+    the release workflow tags it: (path, commit)."""
     path = tmp_path_factory.mktemp("hooks") / "iamgate"
     shutil.copytree(REPO, path, ignore=NOT_COPIED)
     run(["git", "init", "-q"], path, env)
     run(["git", "add", "-A"], path, env)
     run(["git", "commit", "-q", "--no-verify", "-m", "snapshot"], path, env)
+    run(["git", "tag", f"v{__version__}"], path, env)
     return path, run(["git", "rev-parse", "HEAD"], path, env).stdout.strip()
 
 
@@ -128,23 +132,13 @@ def hook_environment(
 
 
 def _new_consumer(path: Path, hook_repo: tuple[Path, str], env: dict[str, str]) -> Consumer:
-    repo_path, sha = hook_repo
+    # Pinned by tag, as `iamgate init` writes it: only the repository URL is replaced.
+    repo_path, _ = hook_repo
     consumer = Consumer(path, env)
     consumer.git("init", "-q")
-    run(
-        [
-            sys.executable,
-            "-m",
-            "iamgate",
-            "init",
-            "--hooks-repo",
-            str(repo_path),
-            "--hooks-rev",
-            sha,
-        ],
-        path,
-        env,
-    )
+    run([sys.executable, "-m", "iamgate", "init", "--hooks-repo", str(repo_path)], path, env)
+    config = consumer.file(".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert f"rev: v{__version__}\n" in config
     return consumer
 
 
