@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -28,6 +29,7 @@ def _load(name: str) -> dict[str, Any]:
 
 GITHUB = _load("github-lint.yml")
 GITLAB = _load("gitlab-lint.yml")
+ACTION = YAML(typ="safe").load((CI.parent.parent / "action.yml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -44,18 +46,50 @@ def _break(project: Path) -> None:
     policy.write_text(text.replace('"StringEquals"', '"StringEqualsIfExists"'), encoding="utf-8")
 
 
-def _shell(command: str, cwd: Path, runner_temp: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, RUNNER_TEMP=str(runner_temp))
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+def _shell(
+    command: str, cwd: Path, runner_temp: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = dict(os.environ, RUNNER_TEMP=str(runner_temp), **(env or {}))
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
     return subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command],
         cwd=cwd,
-        env=env,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+_EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
+
+
+def run_steps(
+    steps: list[dict[str, Any]], cwd: Path, tmp_path: Path, inputs: dict[str, str] | None = None
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """The shell steps as the runner runs them, one after the other (each later step is
+    `!cancelled()`), with `${{ steps.ID.outputs.KEY }}`, `${{ inputs.KEY }}` and
+    `${{ runner.temp }}` in their env filled in from what earlier steps wrote to
+    $GITHUB_OUTPUT. Install steps are left out: the iamgate under test is already installed."""
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir(exist_ok=True)
+    values = {"runner.temp": str(runner_temp)}
+    values.update({f"inputs.{k}": v for k, v in (inputs or {}).items()})
+    done = {}
+    for number, step in enumerate(s for s in steps if "run" in s and "pip" not in s["run"]):
+        output = runner_temp / f"output-{number}"
+        output.touch()
+        env = {
+            k: _EXPRESSION.sub(lambda m: values.get(m[1], ""), str(v))
+            for k, v in step.get("env", {}).items()
+        }
+        env["GITHUB_OUTPUT"] = str(output)
+        done[step["name"]] = _shell(step["run"], cwd, runner_temp, env)
+        for line in output.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            values[f"steps.{step.get('id', '')}.outputs.{key}"] = value
+    return done
 
 
 # -- GitHub Actions ------------------------------------------------------------------------
@@ -71,22 +105,22 @@ def test_github_workflow_grants_nothing_by_default_and_the_job_exactly_what_it_n
     assert "pull_request" in GITHUB["on"]
 
 
-def _github_steps() -> list[dict[str, Any]]:
-    return [s for s in GITHUB["jobs"]["lint"]["steps"] if "run" in s and "pip" not in s["run"]]
-
-
-def test_github_steps_produce_sarif_and_annotations_and_upload_the_sarif_written() -> None:
-    runs = " ".join(s["run"] for s in _github_steps())
-    assert "--format sarif" in runs and "--format github" in runs
-    [upload] = [s for s in GITHUB["jobs"]["lint"]["steps"] if "upload-sarif" in s.get("uses", "")]
+def test_github_lints_once_for_both_the_annotations_and_the_sarif_it_uploads() -> None:
+    steps = GITHUB["jobs"]["lint"]["steps"]
+    lints = [s for s in steps if "iamgate lint" in s.get("run", "")]
+    assert len(lints) == 1
+    assert "--format github --format sarif --output" in lints[0]["run"]
+    [upload] = [s for s in steps if "upload-sarif" in s.get("uses", "")]
     assert upload["with"]["sarif_file"] == "${{ runner.temp }}/iamgate.sarif"
 
 
 def _run_github_job(project: Path, tmp_path: Path) -> dict[str, int]:
-    """Each step's exit status; like the runner, later steps still run (`!cancelled()`)."""
-    runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir()
-    return {s["name"]: _shell(s["run"], project, runner_temp).returncode for s in _github_steps()}
+    done = run_steps(GITHUB["jobs"]["lint"]["steps"], project, tmp_path)
+    return {name: proc.returncode for name, proc in done.items()}
+
+
+LINT = "Lint (annotations on the diff, SARIF for code scanning; one run)"
+VERDICT = "Verdict (fails on errors; exit 2 is a usage or configuration error)"
 
 
 def test_github_job_passes_a_clean_project(project: Path, tmp_path: Path) -> None:
@@ -99,18 +133,59 @@ def test_github_job_fails_the_check_on_an_unsafe_policy_but_still_writes_the_sar
     project: Path, tmp_path: Path
 ) -> None:
     _break(project)
-    status = _run_github_job(project, tmp_path)
-    assert status["Lint for code scanning (SARIF)"] == 0  # the upload gets its file
-    assert status["Lint (annotations on the diff; fails on errors)"] == 1
+    done = run_steps(GITHUB["jobs"]["lint"]["steps"], project, tmp_path)
+    assert done[LINT].returncode == 0  # the upload gets its file
+    assert done[VERDICT].returncode == 1
+    assert "::error file=policies/DelegatePermissions.json,line=" in done[LINT].stdout
     sarif = json.loads((tmp_path / "runner-temp" / "iamgate.sarif").read_text(encoding="utf-8"))
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"IG301"}
-    annotations = _shell("iamgate lint --format github", project, tmp_path).stdout
-    assert "::error file=policies/DelegatePermissions.json,line=" in annotations
 
 
 def test_github_job_fails_on_a_broken_configuration(project: Path, tmp_path: Path) -> None:
     (project / "iamgate.yaml").write_text("lint:\n  fail-on: sometimes\n", encoding="utf-8")
-    assert _run_github_job(project, tmp_path)["Lint for code scanning (SARIF)"] == 2
+    assert _run_github_job(project, tmp_path)[VERDICT] == 2
+
+
+# -- the composite Action (action.yml) ----------------------------------------------------
+
+
+def test_the_action_installs_iamgate_from_its_own_checkout() -> None:
+    [install] = [s for s in ACTION["runs"]["steps"] if "pip install" in s.get("run", "")]
+    assert '"$GITHUB_ACTION_PATH"' in install["run"]  # the action's ref, not a registry
+
+
+def test_the_action_passes_a_clean_project_and_uploads_its_sarif(
+    project: Path, tmp_path: Path
+) -> None:
+    done = run_steps(
+        ACTION["runs"]["steps"][:4] + ACTION["runs"]["steps"][-1:],
+        project,
+        tmp_path,
+        {"fail-on": ""},
+    )
+    assert {proc.returncode for proc in done.values()} == {0}
+    sarif = tmp_path / "runner-temp" / "iamgate.sarif"
+    assert json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"] == []
+    [upload] = [s for s in ACTION["runs"]["steps"] if "upload-sarif" in s.get("uses", "")]
+    assert upload["with"]["sarif_file"] == "${{ steps.lint.outputs.sarif-file }}"
+
+
+def test_the_action_fails_on_an_unsafe_policy_after_writing_annotations_and_sarif(
+    project: Path, tmp_path: Path
+) -> None:
+    _break(project)
+    done = run_steps(ACTION["runs"]["steps"], project, tmp_path, {"fail-on": ""})
+    lint = done["Lint (annotations in the log, SARIF to a file)"]
+    assert lint.returncode == 0 and "::error file=policies/DelegatePermissions.json" in lint.stdout
+    assert done["Verdict"].returncode == 1
+    sarif = json.loads((tmp_path / "runner-temp" / "iamgate.sarif").read_text(encoding="utf-8"))
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"IG301"}
+
+
+def test_the_action_fail_on_input_reaches_iamgate(project: Path, tmp_path: Path) -> None:
+    done = run_steps(ACTION["runs"]["steps"], project, tmp_path, {"fail-on": "sometimes"})
+    assert done["Verdict"].returncode == 1  # exit 2 from iamgate: a usage error, not a pass
+    assert "could not run (exit 2" in done["Verdict"].stdout
 
 
 # -- GitLab CI -----------------------------------------------------------------------------
@@ -134,7 +209,8 @@ def test_gitlab_job_runs_on_merge_requests_and_always_keeps_the_junit_report() -
     assert {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'} in job["rules"]
     assert job["artifacts"]["when"] == "always"
     report = job["artifacts"]["reports"]["junit"]
-    assert any(f"--format junit --output {report}" in line for line in job["script"])
+    lints = [line for line in job["script"] if line.startswith("iamgate lint")]
+    assert lints == [f"iamgate lint --format text --format junit --output {report}"]  # once
 
 
 def test_gitlab_job_passes_a_clean_project(project: Path, tmp_path: Path) -> None:
@@ -148,7 +224,7 @@ def test_gitlab_job_fails_on_an_unsafe_policy_with_the_finding_in_the_junit_repo
 ) -> None:
     _break(project)
     status, ran = _run_gitlab_job(project, tmp_path)
-    assert status == 1 and ran[-1] == "iamgate lint"
+    assert status == 1 and ran[-1].startswith("iamgate lint --format text --format junit")
     root = ET.parse(project / "iamgate-junit.xml").getroot()
     failures = [f.get("message", "") + (f.text or "") for f in root.iter("failure")]
     assert any("IG301" in text for text in failures), failures

@@ -124,17 +124,18 @@ def gitlab() -> dict[str, Any]:
 def test_gitlab_plans_merge_requests_and_applies_then_checks_drift_on_the_default_branch(
     gitlab: dict[str, Any],
 ) -> None:
-    assert gitlab["stages"] == ["lint", "plan", "apply", "drift"]
-    assert "merge_request_event" in gitlab["iamgate-plan"]["rules"][0]["if"]
-    assert "CI_DEFAULT_BRANCH" in gitlab["iamgate-apply"]["rules"][0]["if"]
-    assert gitlab["iamgate-apply"]["script"] == [
+    # `test` too: gitlab-lint.yml's job runs there when both files are included.
+    assert gitlab["stages"] == ["lint", "test", "plan", "apply", "drift"]
+    assert "merge_request_event" in gitlab["iamgate-deploy-plan"]["rules"][0]["if"]
+    assert "CI_DEFAULT_BRANCH" in gitlab["iamgate-deploy-apply"]["rules"][0]["if"]
+    assert gitlab["iamgate-deploy-apply"]["script"] == [
         'iamgate apply --shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"'
     ]
-    assert isinstance(gitlab["iamgate-apply"]["parallel"], int)
-    assert gitlab["iamgate-drift"]["script"][0].startswith("iamgate drift")
+    assert isinstance(gitlab["iamgate-deploy-apply"]["parallel"], int)
+    assert gitlab["iamgate-deploy-drift"]["script"][0].startswith("iamgate drift")
     assert (
         "iamgate plan --role iamgate-plan --format markdown --detailed-exitcode"
-        in gitlab["iamgate-plan"]["script"][0]
+        in gitlab["iamgate-deploy-plan"]["script"][0]
     )
 
 
@@ -142,11 +143,101 @@ def test_gitlab_hands_the_oidc_token_to_boto3_as_a_web_identity(gitlab: dict[str
     base = gitlab[".iamgate-aws"]
     assert base["id_tokens"]["AWS_OIDC_TOKEN"]["aud"] == "sts.amazonaws.com"
     assert any("AWS_WEB_IDENTITY_TOKEN_FILE" in line for line in base["before_script"])
-    for job in ("iamgate-plan", "iamgate-apply", "iamgate-drift"):
+    for job in ("iamgate-deploy-plan", "iamgate-deploy-apply", "iamgate-deploy-drift"):
         assert (
             gitlab[job]["extends"] == ".iamgate-aws" and "AWS_ROLE_ARN" in gitlab[job]["variables"]
         )
     assert "AWS_SECRET_ACCESS_KEY" not in (CI / "gitlab-deploy.yml").read_text()
+
+
+class _NotesApi:
+    """A local stand-in for GitLab's merge-request notes API: GET lists the notes (two per
+    page, so the job must follow X-Next-Page), POST adds one, PUT /notes/ID replaces one.
+    https://docs.gitlab.com/api/notes/#merge-requests"""
+
+    def __init__(self, notes: list[dict[str, Any]]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        self.notes = notes
+        self.calls: list[tuple[str, str, str]] = []  # (method, path, token)
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, status: int, data: Any, next_page: str = "") -> None:
+                body = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Next-Page", next_page)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _body(self) -> str:
+                return json.loads(self.rfile.read(int(self.headers["Content-Length"])))["body"]
+
+            def do_GET(self) -> None:
+                api.calls.append(("GET", self.path, self.headers["PRIVATE-TOKEN"]))
+                from urllib.parse import parse_qs, urlsplit
+
+                page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+                batch = api.notes[(page - 1) * 2 : page * 2]
+                more = str(page + 1) if len(api.notes) > page * 2 else ""
+                self._reply(200, batch, more)
+
+            def do_POST(self) -> None:
+                api.calls.append(("POST", self.path, self.headers["PRIVATE-TOKEN"]))
+                api.notes.append({"id": 100 + len(api.notes), "body": self._body()})
+                self._reply(201, api.notes[-1])
+
+            def do_PUT(self) -> None:
+                api.calls.append(("PUT", self.path, self.headers["PRIVATE-TOKEN"]))
+                note_id = int(self.path.rsplit("/", 1)[1])
+                [note] = [n for n in api.notes if n["id"] == note_id]
+                note["body"] = self._body()
+                self._reply(200, note)
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _NotesApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/v4"
+
+
+def _run_gitlab_plan(
+    gitlab: dict[str, Any], tmp_path: Path, api: _NotesApi, code: int
+) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "bin").mkdir()
+    bin_dir = _fake_iamgate(tmp_path / "bin", code)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "CI_API_V4_URL": api.url,
+        "CI_PROJECT_ID": "42",
+        "CI_MERGE_REQUEST_IID": "7",
+        "IAMGATE_NOTE_TOKEN": "token",
+    }
+    return subprocess.run(
+        ["bash", "-e", "-c", gitlab["iamgate-deploy-plan"]["script"][0]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+NOTES = "/api/v4/projects/42/merge_requests/7/notes"
 
 
 @pytest.mark.parametrize(
@@ -155,58 +246,30 @@ def test_gitlab_hands_the_oidc_token_to_boto3_as_a_web_identity(gitlab: dict[str
 def test_gitlab_plan_job_posts_the_plan_and_fails_only_when_the_plan_fails(
     gitlab: dict[str, Any], tmp_path: Path, iamgate_code: int, job_fails: bool
 ) -> None:
-    # The note is posted to a local stand-in for GitLab's API.
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    posted: list[dict[str, Any]] = []
-
-    class Api(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            posted.append(
-                {
-                    "path": self.path,
-                    "token": self.headers["PRIVATE-TOKEN"],
-                    "body": json.loads(self.rfile.read(length))["body"],
-                }
-            )
-            self.send_response(201)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-    server = HTTPServer(("127.0.0.1", 0), Api)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        (tmp_path / "bin").mkdir()
-        bin_dir = _fake_iamgate(tmp_path / "bin", iamgate_code)
-        env = {
-            **os.environ,
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-            "CI_API_V4_URL": f"http://127.0.0.1:{server.server_address[1]}/api/v4",
-            "CI_PROJECT_ID": "42",
-            "CI_MERGE_REQUEST_IID": "7",
-            "IAMGATE_NOTE_TOKEN": "token",
-        }
-        done = subprocess.run(
-            ["bash", "-e", "-c", gitlab["iamgate-plan"]["script"][0]],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        server.shutdown()
+    with _NotesApi([{"id": 1, "body": "LGTM"}]) as api:
+        done = _run_gitlab_plan(gitlab, tmp_path, api, iamgate_code)
     assert (done.returncode != 0) is job_fails, done.stderr
-    [note] = posted
-    assert note["path"] == "/api/v4/projects/42/merge_requests/7/notes" and note["token"] == "token"
-    assert note["body"].startswith(COMMENT_MARKER)
+    assert [(m, p.partition("?")[0], tok) for m, p, tok in api.calls if m != "GET"] == [
+        ("POST", NOTES, "token")
+    ]
+    assert api.notes[-1]["body"].startswith(COMMENT_MARKER)
+
+
+def test_gitlab_plan_note_is_updated_in_place_on_the_next_push(
+    gitlab: dict[str, Any], tmp_path: Path
+) -> None:
+    """The note carrying the marker is found (on a later page) and replaced: no new note."""
+    earlier = [
+        {"id": 1, "body": "first review"},
+        {"id": 2, "body": "second review"},
+        {"id": 3, "body": f"{COMMENT_MARKER}\nthe previous plan"},
+    ]
+    with _NotesApi(earlier) as api:
+        done = _run_gitlab_plan(gitlab, tmp_path, api, 2)
+    assert done.returncode == 0, done.stderr
+    assert [(m, p) for m, p, _ in api.calls if m != "GET"] == [("PUT", f"{NOTES}/3")]
+    assert len(api.notes) == 3 and api.notes[2]["body"].startswith(COMMENT_MARKER)
+    assert "the previous plan" not in api.notes[2]["body"]
 
 
 # --- the pipeline's own IAM policies ---------------------------------------------------------
@@ -339,13 +402,16 @@ def test_github_deploys_queue_in_order_and_are_never_cancelled(github: dict[str,
 def test_gitlab_deploys_share_a_resource_group_and_the_readme_sets_it_oldest_first(
     gitlab: dict[str, Any],
 ) -> None:
-    assert gitlab["iamgate-apply"]["resource_group"] == gitlab["iamgate-drift"]["resource_group"]
+    assert (
+        gitlab["iamgate-deploy-apply"]["resource_group"]
+        == gitlab["iamgate-deploy-drift"]["resource_group"]
+    )
     text = (CI / "gitlab-deploy.yml").read_text()
     readme = (REPO / "README.md").read_text()
     for where in (text, readme):
         assert "process_mode=oldest_first" in where
         assert "resource_groups/iamgate-production" in where
-    for job in ("iamgate-apply", "iamgate-drift"):
+    for job in ("iamgate-deploy-apply", "iamgate-deploy-drift"):
         assert gitlab[job]["variables"]["GIT_DEPTH"] == "0"
         assert "slim" not in gitlab[job]["image"]  # git must be in the image
 
@@ -362,7 +428,7 @@ def test_the_templates_leave_pruning_to_deploy_prune(
     github: dict[str, Any], gitlab: dict[str, Any]
 ) -> None:
     [step] = steps_running(github["jobs"]["apply"], "iamgate apply")
-    commands = [step["run"], *gitlab["iamgate-apply"]["script"]]
+    commands = [step["run"], *gitlab["iamgate-deploy-apply"]["script"]]
     assert all("iamgate apply" in c and "--prune" not in c for c in commands)
     for name in ("github-deploy.yml", "gitlab-deploy.yml"):
         assert "deploy.prune: true" in (CI / name).read_text()
