@@ -28,7 +28,8 @@ def test_the_version_is_written_once_in_iamgate_init() -> None:
     assert "version" not in project and "version" in project["dynamic"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "iamgate.__version__"}
     assert metadata.version("iamgate") == __version__  # the installed metadata agrees
-    literal = re.compile(rf"\b{re.escape(__version__)}\b")
+    # The version as a string literal of its own ("0.2.0"), not in prose.
+    literal = re.compile(rf"[\"']{re.escape(__version__)}[\"']")
     written = [p for p in REPO.glob("iamgate/**/*.py") if literal.search(p.read_text())]
     assert written == [REPO / "iamgate" / "__init__.py"]
 
