@@ -117,3 +117,28 @@ def test_the_core_commands_run_without_boto3(project: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "no findings" in done.stdout
+
+
+# Where a release names itself for users to copy: each must name this release.
+_PINS = re.compile(
+    r"iamgate/iamgate@v(?P<a>[\d.]+\d)|rev: v(?P<b>[\d.]+\d)"
+    r"|iamgate(?:\[deploy\])?==(?P<c>[\d.]+\d)"
+    r"|iamgate/iamgate/v(?P<d>[\d.]+\d)/|iamgate@v(?P<e>[\d.]+\d)"
+)
+
+
+def test_every_pin_users_copy_names_this_release() -> None:
+    files = [
+        REPO / "README.md",
+        REPO / "action.yml",
+        REPO / ".pre-commit-hooks.yaml",
+        *sorted((REPO / "pipeline" / "ci").glob("*.yml")),
+        REPO / "iamgate" / "schemas" / "config.schema.json",
+    ]
+    found = {
+        (path.name, next(v for v in match.groups() if v))
+        for path in files
+        for match in _PINS.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert {name for name, _ in found} >= {"README.md", "action.yml", ".pre-commit-hooks.yaml"}
+    assert {version for _, version in found} == {__version__}, sorted(found)
