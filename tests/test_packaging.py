@@ -35,7 +35,9 @@ NOT_COPIED = shutil.ignore_patterns(
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("IAMGATE_", "PIP_"))}
+    # Nothing of this process's Python setup leaks into the clean environment.
+    leaks = ("IAMGATE_", "PIP_", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(leaks)}
     environment.update(env, PIP_DISABLE_PIP_VERSION_CHECK="1")
     return subprocess.run(
         args, cwd=cwd, env=environment, capture_output=True, text=True, timeout=600, check=False
