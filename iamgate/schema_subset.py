@@ -23,6 +23,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 _KNOWN = {
     "$schema",
+    "$id",  # an identifier only: our schemas use no $ref that it could resolve against
     "title",
     "description",
     "type",
