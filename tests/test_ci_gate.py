@@ -49,8 +49,10 @@ def _break(project: Path) -> None:
 def _shell(
     command: str, cwd: Path, runner_temp: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ, RUNNER_TEMP=str(runner_temp), **(env or {}))
-    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    # The iamgate under test first on PATH, unless the caller chose the PATH.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    environment = dict(os.environ, RUNNER_TEMP=str(runner_temp), PATH=path)
+    environment.update(env or {})
     return subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command],
         cwd=cwd,
@@ -228,3 +230,37 @@ def test_gitlab_job_fails_on_an_unsafe_policy_with_the_finding_in_the_junit_repo
     root = ET.parse(project / "iamgate-junit.xml").getroot()
     failures = [f.get("message", "") + (f.text or "") for f in root.iter("failure")]
     assert any("IG301" in text for text in failures), failures
+
+
+@pytest.mark.parametrize(("code", "step_fails"), [(0, False), (2, False), (1, True)])
+def test_the_action_plan_step_keeps_the_plan_and_fails_only_when_the_plan_fails(
+    tmp_path: Path, code: int, step_fails: bool
+) -> None:
+    """With `plan: "true"` on a pull request: the markdown goes to the step summary and the
+    file the comment step posts; changes pending (2) are a plan, not a failure."""
+    [plan] = [s for s in ACTION["runs"]["steps"] if s.get("id") == "plan"]
+    assert "inputs.plan == 'true'" in plan["if"] and "pull_request" in plan["if"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "iamgate"
+    fake.write_text(f"#!/bin/sh\necho '<!-- iamgate-plan -->'\necho \"args: $*\"\nexit {code}\n")
+    fake.chmod(0o755)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "BASE_REF": "main",
+        "ROLE": "iamgate-plan",
+    }
+    done = _shell(plan["run"], tmp_path, runner_temp, env)
+    assert (done.returncode != 0) is step_fails, done.stderr
+    assert (tmp_path / "output").read_text() == f"exit-code={code}\n"
+    posted = (runner_temp / "iamgate-plan.md").read_text()
+    assert posted.startswith("<!-- iamgate-plan -->")
+    assert "--role iamgate-plan" in posted and "--detailed-exitcode" in posted
+    assert (tmp_path / "summary").read_text() == posted
+    [comment] = [s for s in ACTION["runs"]["steps"] if "github-script" in s.get("uses", "")]
+    assert "'<!-- iamgate-plan -->'" in comment["with"]["script"]
+    assert "updateComment" in comment["with"]["script"]
