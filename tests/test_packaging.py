@@ -142,7 +142,9 @@ def test_the_core_install_reports_its_version(clean_venv: Path) -> None:
     assert done.returncode == 0 and done.stdout.startswith(f"iamgate {__version__}")
 
 
-def test_the_core_install_lints_and_formats_a_project(clean_venv: Path, project: Path) -> None:
+def test_the_core_install_lints_formats_simulates_and_explains(
+    clean_venv: Path, project: Path
+) -> None:
     iamgate = str(clean_venv / "bin" / "iamgate")
     done = _run([iamgate, "lint"], project)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -151,6 +153,8 @@ def test_the_core_install_lints_and_formats_a_project(clean_venv: Path, project:
     simulate = [iamgate, "simulate", "--policy", "policies/service-s3-reader.json"]
     done = _run([*simulate, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k"], project)
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr
+    done = _run([iamgate, "explain", "policies/DelegatePermissions.json"], project)
+    assert done.returncode == 0, done.stdout + done.stderr
     hook = str(clean_venv / "bin" / "iamgate-hook-lint")
     done = _run([hook, "--no-git", "policies/service-s3-reader.json"], project)
     assert done.returncode == 0, done.stdout + done.stderr
