@@ -86,6 +86,7 @@ def _config(scope: Scope, cwd: Path) -> Config:
 
 
 def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool) -> int:
+    from iamgate.colour import enabled
     from iamgate.lint import lint_paths
     from iamgate.reports import render
 
@@ -113,7 +114,8 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
         paths.extend(policies)
     result = _shown_from(lint_paths(paths, config), config.root, cwd)
     if result.findings or result.exit_code:
-        sys.stdout.write(render("text", result, colour=sys.stdout.isatty()))
+        # pre-commit gives hooks a terminal when it colours; NO_COLOR/FORCE_COLOR still rule.
+        sys.stdout.write(render("text", result, colour=enabled(sys.stdout)))
     return result.exit_code
 
 

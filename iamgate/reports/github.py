@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.reports import detail_lines, summary_line, waiver_lines
+from iamgate.reports import detail_lines, summary_line, version_line, waiver_lines
 
 if TYPE_CHECKING:
     from iamgate.findings import Finding
@@ -52,5 +52,5 @@ def render(result: LintResult, colour: bool = False) -> str:
         title = escape_property("iamgate: security check waived by iamgate.yaml")
         lines.append(f"::warning title={title}::{escape_data(line)}")
     # A plain line is not a command: it lands in the job log as the run's total.
-    lines.append(f"iamgate: {summary_line(result)}")
+    lines.append(f"iamgate: {summary_line(result)} [{version_line()}]")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
 from iamgate.findings import RANK
-from iamgate.reports import detail_lines, waiver_lines
+from iamgate.reports import detail_lines, tool_versions, waiver_lines
 from iamgate.reports.text import finding_line
 
 if TYPE_CHECKING:
@@ -36,14 +36,21 @@ def render(result: LintResult, colour: bool = False) -> str:
         suppressed.setdefault(finding.file, []).append(finding)
 
     suite = ET.Element("testsuite", name="iamgate")
-    waived = waiver_lines(result)
-    if waived:
-        # Properties come first in a test suite: CI systems show them with the run.
-        properties = ET.SubElement(suite, "properties")
-        for line in waived:
-            ET.SubElement(
-                properties, "property", name="iamgate.security-check-waived", value=_xml_safe(line)
-            )
+    # JUnit's <properties> (first in a test suite, shown with the run by CI systems) carry the
+    # run's environment: the versions behind the verdicts and any security check waived.
+    properties = ET.SubElement(suite, "properties")
+    versions = tool_versions()
+    for name, value in (
+        ("iamgate.version", versions["version"]),
+        ("catalog.name", versions["catalog"]["name"]),
+        ("catalog.version", versions["catalog"]["version"]),
+        ("catalog.updated", versions["catalog"].get("updated", "")),
+    ):
+        ET.SubElement(properties, "property", name=name, value=value)
+    for line in waiver_lines(result):
+        ET.SubElement(
+            properties, "property", name="iamgate.security-check-waived", value=_xml_safe(line)
+        )
     failed = 0
     for name in files:
         case = ET.SubElement(suite, "testcase", classname="iamgate.lint", name=_xml_safe(name))

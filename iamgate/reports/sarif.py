@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from iamgate import __version__
-from iamgate.reports import describe_counterexample, is_security, waiver_text
+from iamgate.reports import describe_counterexample, is_security, tool_versions, waiver_text
 
 if TYPE_CHECKING:
     from iamgate.findings import Finding
@@ -60,12 +60,16 @@ def render(result: LintResult, colour: bool = False) -> str:
     home = _information_uri()
     if home:
         driver["informationUri"] = home
+    versions = tool_versions()
     log: dict[str, Any] = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": driver},
+                "tool": {"driver": driver, "extensions": [_catalog_component(versions)]},
+                # One invocation: the run that produced these results, with the versions
+                # that decided them (a verdict is reproducible only with the same catalog).
+                "invocations": [_invocation(result, index, versions)],
                 "columnKind": "unicodeCodePoints",
                 "results": results,
                 "properties": {"summary": result.summary()},
@@ -73,14 +77,15 @@ def render(result: LintResult, colour: bool = False) -> str:
         ],
     }
     if result.waived:
-        run = log["runs"][0]
-        run["invocations"] = [_invocation(result, index)]
-        run["properties"]["disabledSecurityChecks"] = result.waived
+        log["runs"][0]["properties"]["disabledSecurityChecks"] = result.waived
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def _invocation(result: LintResult, index: dict[str, int]) -> dict[str, Any]:
-    """The run, with a configuration notification for each security check iamgate.yaml turns
+def _invocation(
+    result: LintResult, index: dict[str, int], versions: dict[str, Any]
+) -> dict[str, Any]:
+    """The run: the versions that decided it (a verdict is reproducible only with the same
+    catalog), and a configuration notification for each security check iamgate.yaml turns
     off or excepts (SARIF 2.1.0 §3.20.21 toolConfigurationNotifications)."""
     notifications = [
         {
@@ -91,10 +96,26 @@ def _invocation(result: LintResult, index: dict[str, int]) -> dict[str, Any]:
         for waiver in result.waived
         if waiver["rule"] in index
     ]
-    out: dict[str, Any] = {"executionSuccessful": True}
+    out: dict[str, Any] = {"executionSuccessful": True, "properties": {"versions": versions}}
     if notifications:
         out["toolConfigurationNotifications"] = notifications
     return out
+
+
+def _catalog_component(versions: dict[str, Any]) -> dict[str, Any]:
+    """The action catalog as a SARIF tool component (spec 3.19): the data iamgate's catalog
+    rules and proofs read, with its own version and the date its data was taken."""
+    from iamgate.catalog import CATALOG_HOME
+
+    catalog = versions["catalog"]
+    component: dict[str, Any] = {
+        "name": catalog["name"],
+        "version": catalog["version"],
+        "informationUri": CATALOG_HOME,
+    }
+    if catalog.get("updated"):
+        component["releaseDateUtc"] = catalog["updated"]
+    return component
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:

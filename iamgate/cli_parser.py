@@ -1,0 +1,63 @@
+"""The argument parser every iamgate command uses: argparse, plus a did-you-mean on errors.
+
+argparse suggests close matches only from Python 3.14 (``suggest_on_error``); iamgate
+supports 3.11, so a mistyped option (``--fromat``), subcommand (``lnit``) or choice
+(``--format sarf``) gets its suggestion here, from the parser's own option strings and
+choices, never from a hand-kept list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+from collections.abc import Iterable
+from typing import NoReturn
+
+_UNRECOGNIZED = "unrecognized arguments: "
+_INVALID_CHOICE = re.compile(r"invalid choice: '?([^' ]*)'? \(choose from (.*)\)")
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors name the closest valid spelling."""
+
+    # The subcommand parser the command line chose: its options are what a typo meant, and
+    # its usage line is the one to show (argparse reports unknown options from the top).
+    chosen: argparse.ArgumentParser | None = None
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith(_UNRECOGNIZED):
+            target = self.chosen or self
+            words = message[len(_UNRECOGNIZED) :].split()
+            typos = [word.split("=", 1)[0] for word in words if word.startswith("-")]
+            options = option_strings(target, self)
+            hints = [(typo, match) for typo in typos if (match := closest(typo, options))]
+            if len(hints) == 1:
+                message += f" (did you mean {hints[0][1]}?)"
+            elif hints:
+                pairs = ", ".join(f"{match} for {typo}" for typo, match in hints)
+                message += f" (did you mean {pairs}?)"
+            if target is not self:
+                argparse.ArgumentParser.error(target, message)
+        else:
+            found = _INVALID_CHOICE.search(message)
+            if found:
+                choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
+                match = closest(found.group(1), choices)
+                if match:
+                    message += f" (did you mean {match!r}?)"
+        super().error(message)
+
+
+def option_strings(*parsers: argparse.ArgumentParser) -> list[str]:
+    return [
+        option
+        for parser in parsers
+        for action in parser._actions  # argparse keeps no public list of options
+        for option in action.option_strings
+    ]
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
