@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 CHOICES = ("auto", "always", "never")
@@ -68,3 +69,16 @@ def paint(text: str, style: str, on: bool) -> str:
     if not on or not text:
         return text
     return f"{STYLES[style]}{text}{_RESET}"
+
+
+def paint_lines(text: str, styles: Sequence[tuple[re.Pattern[str], str]], on: bool) -> str:
+    """Each line of ``text`` in the style of the first pattern that matches its start; the
+    text itself never changes, so a report reads the same with colour and without."""
+    if not on:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        style = next((style for pattern, style in styles if pattern.match(body)), None)
+        out.append(paint(body, style, True) + line[len(body) :] if style else line)
+    return "".join(out)

@@ -13,6 +13,7 @@ policy that does not load.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
     from iamgate.organization import Placement
 
 FORMATS = ("text", "markdown", "json", "html")
+# In a terminal: what the delegate can do green, what escapes a boundary bold red, what is
+# denied dim, the section titles bold.
+TEXT_STYLES = (
+    (re.compile(r"  \+ "), "green"),
+    (re.compile(r"  ! "), "bold-red"),
+    (re.compile(r"  - "), "dim"),
+    (re.compile(r"(What the delegate|Ceiling of every role|iamgate explain )"), "bold"),
+    (re.compile(r"note: "), "yellow"),
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     explanation = explain(config, args.policy, account=args.account, ou=args.ou)
     report = render(args.format, explanation)
     if args.output is None:
-        sys.stdout.write(report)
+        from iamgate.colour import enabled, paint_lines
+
+        colour = args.format == "text" and enabled(sys.stdout, args.color)
+        sys.stdout.write(paint_lines(report, TEXT_STYLES, colour))
         return 0
     try:
         args.output.write_text(report, encoding="utf-8")

@@ -107,6 +107,8 @@ def placement(config: Config, *, account: str | None = None, ou: str | None = No
             return account_placement(config, account)
         return account_placement(config, account, ou_of_account(config, account))
     path = normalize_ou(ou) if ou is not None else ROOT
+    if path != ROOT:
+        check_known_ou(config, path, ou or path)
     return Placement(None, path if ou is not None else None, _ou_levels(config, path))
 
 
@@ -156,6 +158,39 @@ def literal_accounts(policy: Policy) -> tuple[str, ...]:
         for text in texts:
             counts.update(_IAM_ACCOUNT.findall(text))
     return tuple(account for account, _ in counts.most_common())
+
+
+def known_ous(config: Config) -> list[str]:
+    """Every OU path the repository knows: organization.ous, their parents, and the OU paths
+    deploy.targets and deploy.scps name (ou- ids cannot be placed offline)."""
+    references = [r for entry in config.deploy.scps for r in entry.ous]
+    references += [r for target in config.deploy.targets for r in target.ous]
+    paths = [ou.path for ou in config.organization.ous]
+    paths += [normalize_reference(r) for r in references if not r.strip().lower().startswith("ou-")]
+    known: dict[str, None] = {}
+    for path in paths:
+        parts = path.split("/")
+        for end in range(1, len(parts) + 1):
+            known["/".join(parts[:end])] = None
+    known.pop(ROOT, None)
+    return sorted(known)
+
+
+def check_known_ou(config: Config, path: str, given: str) -> None:
+    """An OU the repository does not know would silently lose its SCPs: refuse it."""
+    import difflib
+
+    known = known_ous(config)
+    if path in known:
+        return
+    close = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    listed = f" (it knows {', '.join(known)})" if known else " (it lists no OU)"
+    raise ConfigError(
+        f"--ou {given}: no such OU in organization.ous, deploy.targets or deploy.scps"
+        f"{listed}{hint}",
+        config.file,
+    )
 
 
 def attached_names(config: Config, level: str) -> list[str]:
@@ -225,9 +260,11 @@ def read_policy(
     kind: PolicyKind,
     error: Callable[[str], Exception],
     hint: str = "",
+    refuse: tuple[str, ...] = (),
 ) -> Policy:
     """Load, check against the grammar and model one file; ``error(message)`` is raised, with
-    the file's location, if it does not load or is not well formed (``hint`` ends that one)."""
+    the file's location, if it does not load or is not well formed (``hint`` ends that one),
+    or if the grammar reports one of the rules in ``refuse``."""
     from iamgate import grammar
     from iamgate.document import LoadError, load
     from iamgate.model import build_policy
@@ -237,6 +274,10 @@ def read_policy(
     except LoadError as exc:
         raise error(f"{display}:{exc.line}:{exc.column}: {exc.message}") from None
     findings, well_formed = grammar.check(document, kind, path.stem)
+    refused = [f for f in findings if f.rule in refuse]
+    if refused:
+        located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.rule} {f.message}" for f in refused)
+        raise error(located)
     if not well_formed:
         errors = [f for f in findings if f.severity == "error"] or findings
         located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.message}" for f in errors[:3])

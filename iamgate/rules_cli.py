@@ -22,6 +22,9 @@ END_MARKER = "<!-- rules:end -->"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "rule", nargs="?", metavar="ID", help="one rule in full, by id or name (e.g. IG301)"
+    )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument(
         "--write",
@@ -42,19 +45,41 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--write needs --format markdown")
         write_table(args.write, markdown(rules))
         return 0
-    renderers = {"text": text, "markdown": markdown, "json": as_json}
+    from iamgate.colour import enabled
+
+    colour = args.format == "text" and enabled(sys.stdout, args.color)
+    if args.rule is not None:
+        from iamgate import rule_doc
+
+        rule = rule_doc.find_rule(args.rule, rules)
+        one = {
+            "text": lambda: rule_doc.text(rule, colour),
+            "markdown": lambda: rule_doc.markdown(rule),
+            "json": lambda: as_json([rule]),
+        }
+        sys.stdout.write(one[args.format]())
+        return 0
+    renderers = {"text": lambda r: text(r, colour), "markdown": markdown, "json": as_json}
     sys.stdout.write(renderers[args.format](rules))
     return 0
 
 
-def text(rules: list[Rule]) -> str:
+def text(rules: list[Rule], colour: bool = False) -> str:
+    from iamgate.colour import paint
+    from iamgate.rule_doc import SEVERITY_STYLES
+
     if not rules:
         return "no rules are installed\n"
     id_w = max(len(r.id) for r in rules)
     name_w = max(len(r.name) for r in rules)
     sev_w = max(len(r.severity) for r in rules)
+
+    def severity(rule: Rule) -> str:
+        # Padded before painting, so the columns line up with colour too.
+        return paint(f"{rule.severity:<{sev_w}}", SEVERITY_STYLES[rule.severity], colour)
+
     return "".join(
-        f"{r.id:<{id_w}}  {r.name:<{name_w}}  {r.severity:<{sev_w}}  {r.summary}\n" for r in rules
+        f"{r.id:<{id_w}}  {r.name:<{name_w}}  {severity(r)}  {r.summary}\n" for r in rules
     )
 
 

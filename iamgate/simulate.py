@@ -47,10 +47,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--scp", action="append", default=[], metavar="FILE[,FILE...]",
         help="the SCPs of one OU level, root first (repeatable; comma-separate SCPs of one level)",
     )  # fmt: skip
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--account", metavar="ID",
         help="make the request from this account, under the SCPs on its OU path in the "
         "repository (organization.ous in iamgate.yaml, scps/); instead of --scp",
+    )  # fmt: skip
+    where.add_argument(
+        "--ou", metavar="PATH",
+        help="make the request from an account in this OU (e.g. Workloads/Dev), under the SCPs "
+        "on its path in the repository; instead of --scp",
     )  # fmt: skip
     parser.add_argument("--action", required=True, help="the action, e.g. iam:CreateRole")
     parser.add_argument("--resource", required=True, metavar="ARN", help="the resource ARN, or *")
@@ -69,36 +75,47 @@ def run(args: argparse.Namespace) -> int:
         identity = [load_policy(path, "identity") for path in args.policy]
         boundary = load_policy(args.boundary, "boundary") if args.boundary else None
         scps = [[load_policy(path, "scp") for path in _level(level)] for level in args.scp]
-        if args.account is not None:
+        if args.account is not None or args.ou is not None:
             if args.scp:
-                raise UsageError("give --account or --scp, not both: --account reads the SCPs")
-            scps, request = account_scps(args.account, request)
+                option = "--account" if args.account is not None else "--ou"
+                raise UsageError(f"give {option} or --scp, not both: {option} reads the SCPs")
+            scps, request = placed_scps(request, account=args.account, ou=args.ou)
     except UsageError as exc:
         print(f"iamgate simulate: error: {exc}", file=sys.stderr)
         return 2
+    from iamgate.simulate_checks import request_warnings
+
+    # Evaluated all the same (AWS would too), but a typo must not pass for a decision.
+    for warning in request_warnings(request.action, request.resource):
+        print(f"iamgate simulate: warning: {warning}", file=sys.stderr)
     decision = evaluate(request, identity, boundary, scps)
     every = [*identity, *([boundary] if boundary else []), *(p for level in scps for p in level)]
     notes = unresolved_variables(every, request) + levels_without_allow(scps)
     if args.format == "json":
         print(json.dumps(as_json(decision, request, notes), indent=2))
     else:
-        print(as_text(decision))
+        from iamgate.colour import enabled
+
+        print(as_text(decision, colour=enabled(sys.stdout, args.color)))
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
 
 
-def account_scps(account: str, request: Request) -> tuple[list[list[Policy]], Request]:
-    """The SCP levels above ``account`` from the repository, and the request made from it."""
+def placed_scps(
+    request: Request, *, account: str | None = None, ou: str | None = None
+) -> tuple[list[list[Policy]], Request]:
+    """The SCP levels above ``account`` or ``ou`` from the repository, and the request made
+    from there (an account's id becomes aws:PrincipalAccount unless --context gives one)."""
     from iamgate.config import ConfigError, load_config
     from iamgate.evaluator import Request
     from iamgate.organization import placement
 
     try:
-        levels = placement(load_config(), account=account).scps
+        levels = placement(load_config(), account=account, ou=ou).scps
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    if request.lookup("aws:principalaccount") is None:
+    if account is not None and request.lookup("aws:principalaccount") is None:
         context = {**request.context, "aws:PrincipalAccount": (account,)}
         request = Request(request.action, request.resource, context)
     return levels, request
@@ -133,10 +150,12 @@ def parse_context(items: list[str]) -> dict[str, tuple[str, ...]]:
 
 
 def load_policy(path_text: str, kind: PolicyKind) -> Policy:
-    """Load, check against the grammar and model one file; UsageError with its location if not."""
+    """Load, check against the grammar and model one file; UsageError with its location if not.
+    A Principal where IAM refuses one (IG109) is refused too: evaluating such a policy would
+    answer for a policy AWS cannot hold."""
     from iamgate.organization import read_policy
 
-    return read_policy(Path(path_text), path_text, kind, UsageError)
+    return read_policy(Path(path_text), path_text, kind, UsageError, refuse=("IG109",))
 
 
 def _statement_rows(decision: Decision) -> list[dict[str, Any]]:
@@ -162,8 +181,14 @@ def as_json(decision: Decision, request: Request, notes: list[str]) -> dict[str,
     }
 
 
-def as_text(decision: Decision) -> str:
-    lines = [f"{decision.decision}: {decision.reason}"]
+DECISION_STYLES = {"allowed": "green", "implicit_deny": "yellow", "explicit_deny": "bold-red"}
+
+
+def as_text(decision: Decision, colour: bool = False) -> str:
+    from iamgate.colour import paint
+
+    word = paint(decision.decision, DECISION_STYLES.get(decision.decision, "bold"), colour)
+    lines = [f"{word}: {decision.reason}"]
     for row, (_, statement) in zip(_statement_rows(decision), decision.statements, strict=True):
         name = f"Sid {row['sid']}" if row["sid"] else f"statement #{statement.index + 1}"
         lines.append(f"  {row['effect']:<5} {row['file']}:{row['line']}  {name}")

@@ -113,10 +113,15 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
 
 
 def finish(args: argparse.Namespace, report: Any) -> None:
-    from .progress import Progress
+    from iamgate.colour import enabled
+
+    from .progress import Progress, end_live_line
+    from .render_colour import colour_report
     from .render_plan import render, totals
 
-    sys.stdout.write(render(args.format, report))
+    colour = args.format == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
+    end_live_line(sys.stderr)  # the report starts on a line of its own, not after a counter
+    sys.stdout.write(colour_report(render(args.format, report), colour))
     sys.stdout.flush()
     summary = f"FAILED {report.error}" if report.error else totals(report)
     Progress(report.command, len(report.accounts)).finish(summary)

@@ -20,6 +20,14 @@ def interactive(stream: TextIO) -> bool:
     return tty and not os.environ.get("CI")
 
 
+def end_live_line(stream: TextIO) -> None:
+    """Erase a live counter left on a terminal, so what is written next (the report, on
+    stdout, which shares the terminal) starts at the beginning of a clean line."""
+    if interactive(stream):
+        stream.write("\r\x1b[K")
+        stream.flush()
+
+
 class Progress:
     def __init__(
         self, command: str, total: int, stream: TextIO | None = None, live: bool | None = None
