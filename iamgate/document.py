@@ -125,7 +125,13 @@ def parse_text(text: str, display: str) -> Document:
             "IG001", f"{exc} is not a JSON value; write it as a string", line, column
         ) from None
     except json.JSONDecodeError as exc:
-        raise _syntax_error(text, exc) from None
+        error = _syntax_error(text, exc)
+        if looks_like_yaml(text, display):
+            hint = (
+                "the file looks like YAML, but a policy file is JSON (convert it, e.g. yq -o json)"
+            )
+            error = LoadError(error.rule, f"{error.message}; {hint}", error.line, error.column)
+        raise error from None
     except RecursionError:
         raise LoadError("IG001", "the document nests too deeply to be a policy") from None
     except ValueError:
@@ -187,6 +193,15 @@ def _byte_position(raw: bytes, offset: int) -> Position:
     line_start = raw.rfind(b"\n", 0, offset) + 1
     column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
     return raw.count(b"\n", 0, offset) + 1, column
+
+
+# The start of a YAML document that JSON cannot read: a "key:" mapping, a "- " list item or
+# a "---" document marker, after any "#" comment lines.
+_YAML_START = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*(?:---|%YAML|- |[A-Za-z_][\w .-]*:(?:\s|$))")
+
+
+def looks_like_yaml(text: str, display: str) -> bool:
+    return display.lower().endswith((".yaml", ".yml")) or bool(_YAML_START.match(text))
 
 
 def _char_position(text: str, offset: int) -> Position:

@@ -49,6 +49,18 @@ SKIP_REASONS = {
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def skip_reason(error: LoadError) -> str:
+    """Why the loader refused a file, in a few words; an encoding named for what it is (a
+    UTF-8 file with a byte-order mark is UTF-8, just not what IAM accepts)."""
+    if error.rule == "IG002" and "UTF-16" in error.message:
+        return "UTF-16 text, not UTF-8"
+    if error.rule == "IG002" and "byte-order mark" in error.message:
+        return "UTF-8 with a byte-order mark (BOM), which IAM rejects; save it without the BOM"
+    if error.rule == "IG001" and "looks like YAML" in error.message:
+        return "YAML, not JSON"
+    return SKIP_REASONS.get(error.rule, "not a policy file")
+
+
 @dataclass(frozen=True)
 class _Number:
     """A JSON number kept as written: re-printing a float could change '1e400' or '0.10'."""
@@ -154,7 +166,7 @@ def format_file(path: Path, *, write: bool) -> Outcome:
     except OSError:
         return Outcome(path, "skipped", SKIP_REASONS["IG005"])
     except LoadError as exc:
-        return Outcome(path, "skipped", SKIP_REASONS.get(exc.rule, "not a policy file"))
+        return Outcome(path, "skipped", skip_reason(exc))
     if formatted == document.text:
         return Outcome(path, "unchanged")
     if write:
@@ -215,7 +227,10 @@ def run(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths)
     root = Path.cwd() if paths else project_root()
     outcomes = [format_file(p, write=not args.check) for p in expand_paths(paths, root)]
+    from iamgate.colour import enabled, paint
+
     verb = "would reformat" if args.check else "reformatted"
+    verb = paint(verb, "yellow" if args.check else "green", enabled(sys.stdout, args.color))
     for outcome in outcomes:
         if outcome.status == "changed":
             print(f"{verb} {shown(outcome.path)}")

@@ -33,10 +33,14 @@ class InvalidJson(Rule):
 class NotUtf8(Rule):
     id = "IG002"
     name = "not-utf8"
-    summary = "The file is not UTF-8 (Latin-1 or Windows-1252 bytes, UTF-16, a byte-order mark)."
+    summary = (
+        "The file is not plain UTF-8: Latin-1 or Windows-1252 bytes, UTF-16, or UTF-8 "
+        "that starts with a byte-order mark (BOM)."
+    )
     why = (
         "A policy is UTF-8 text. A file saved in another encoding reaches IAM with "
-        "different characters than its author saw, or not at all."
+        "different characters than its author saw, or not at all; a UTF-8 file with a BOM "
+        "is UTF-8, but JSON texts must not start with one (RFC 8259, 8.1) and IAM rejects it."
     )
     example = Example(
         bad='"Sid": "Caf\\xe9" saved as Latin-1 (byte 0xe9)',
