@@ -25,6 +25,14 @@ if os.environ.get("CI"):
 EXAMPLE_PROJECT = ("iamgate.yaml", *POLICY_FOLDERS)
 
 
+@pytest.fixture(autouse=True)
+def _colour_as_the_test_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR or FORCE_COLOR in the shell that runs the suite must not colour the outputs
+    the tests compare; a test that wants them sets them itself."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the example project (iamgate.yaml and its policy folders) to break at will."""

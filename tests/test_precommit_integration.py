@@ -57,7 +57,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("GIT_", "PRE_COMMIT", "IAMGATE_")) and k != "SKIP"
+        if not k.startswith(("GIT_", "PRE_COMMIT", "IAMGATE_"))
+        and k not in ("SKIP", "NO_COLOR", "FORCE_COLOR")
     }
     environment.update(
         GIT_CONFIG_GLOBAL=str(gitconfig),
