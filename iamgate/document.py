@@ -125,13 +125,17 @@ def parse_text(text: str, display: str) -> Document:
             "IG001", f"{exc} is not a JSON value; write it as a string", line, column
         ) from None
     except json.JSONDecodeError as exc:
-        error = _syntax_error(text, exc)
         if looks_like_yaml(text, display):
-            hint = (
-                "the file looks like YAML, but a policy file is JSON (convert it, e.g. yq -o json)"
-            )
-            error = LoadError(error.rule, f"{error.message}; {hint}", error.line, error.column)
-        raise error from None
+            # JSON's own complaint ("comments are not allowed", "expecting value") would
+            # send the author looking for a typo in what is a different language.
+            start = _YAML_CONTENT.match(text)
+            raise LoadError(
+                "IG001",
+                "invalid JSON: the file looks like YAML, but a policy file is JSON "
+                "(convert it, e.g. yq -o json)",
+                *_char_position(text, start.end() if start else 0),
+            ) from None
+        raise _syntax_error(text, exc) from None
     except RecursionError:
         raise LoadError("IG001", "the document nests too deeply to be a policy") from None
     except ValueError:
@@ -197,7 +201,8 @@ def _byte_position(raw: bytes, offset: int) -> Position:
 
 # The start of a YAML document that JSON cannot read: a "key:" mapping, a "- " list item or
 # a "---" document marker, after any "#" comment lines.
-_YAML_START = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*(?:---|%YAML|- |[A-Za-z_][\w .-]*:(?:\s|$))")
+_YAML_CONTENT = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*")  # blank and comment lines
+_YAML_START = re.compile(_YAML_CONTENT.pattern + r"(?:---|%YAML|- |[A-Za-z_][\w .-]*:(?:\s|$))")
 
 
 def looks_like_yaml(text: str, display: str) -> bool:

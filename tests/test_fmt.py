@@ -169,8 +169,14 @@ def test_windows_line_endings_and_tabs_become_the_canonical_layout() -> None:
     [
         (b'{"Version": "2012-10-17",}', "not valid JSON"),
         (b'{"Sid": "a", "Sid": "b"}', "duplicate key"),
-        (b'\xef\xbb\xbf{"Version": "2012-10-17"}', "not UTF-8 text"),
+        # A BOM is named as such: the file is UTF-8, only the mark must go.
+        (
+            b'\xef\xbb\xbf{"Version": "2012-10-17"}',
+            "UTF-8 with a byte-order mark (BOM), which IAM rejects; save it without the BOM",
+        ),
+        (b"\xff\xfe{\x00}\x00", "UTF-16 text, not UTF-8"),
         (b'{"Id": "caf\xe9"}', "not UTF-8 text"),
+        (b"Version: '2012-10-17'\nStatement: []\n", "YAML, not JSON"),
         (b"", "not a JSON object"),
         (b"[1, 2]", "not a JSON object"),
         (b'{"Id": NaN}', "not valid JSON"),
