@@ -23,29 +23,35 @@ class Parser(argparse.ArgumentParser):
 
     # The subcommand parser the command line chose: its options are what a typo meant, and
     # its usage line is the one to show (argparse reports unknown options from the top).
-    chosen: argparse.ArgumentParser | None = None
+    chosen: Parser | None = None
+    # The command line, for errors raised before argparse lists what it did not recognise
+    # ("the following arguments are required: --policy" when --polcy was typed).
+    argv: tuple[str, ...] = ()
 
     def error(self, message: str) -> NoReturn:
+        found = _INVALID_CHOICE.search(message)
+        if found:
+            choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
+            match = closest(found.group(1), choices)
+            if match:
+                message += f" (did you mean {match!r}?)"
+            super().error(message)
+        target = self.chosen or self
         if message.startswith(_UNRECOGNIZED):
-            target = self.chosen or self
             words = message[len(_UNRECOGNIZED) :].split()
-            typos = [word.split("=", 1)[0] for word in words if word.startswith("-")]
-            options = option_strings(target, self)
-            hints = [(typo, match) for typo in typos if (match := closest(typo, options))]
-            if len(hints) == 1:
-                message += f" (did you mean {hints[0][1]}?)"
-            elif hints:
-                pairs = ", ".join(f"{match} for {typo}" for typo, match in hints)
-                message += f" (did you mean {pairs}?)"
-            if target is not self:
-                argparse.ArgumentParser.error(target, message)
         else:
-            found = _INVALID_CHOICE.search(message)
-            if found:
-                choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
-                match = closest(found.group(1), choices)
-                if match:
-                    message += f" (did you mean {match!r}?)"
+            words = list(self.argv)
+        options = option_strings(target, self)
+        typos = [w.split("=", 1)[0] for w in words if w.startswith("-")]
+        typos = [typo for typo in typos if typo not in options]
+        hints = [(typo, match) for typo in typos if (match := closest(typo, options))]
+        if len(hints) == 1:
+            message += f" (did you mean {hints[0][1]}?)"
+        elif hints:
+            pairs = ", ".join(f"{match} for {typo}" for typo, match in hints)
+            message += f" (did you mean {pairs}?)"
+        if target is not self:
+            argparse.ArgumentParser.error(target, message)
         super().error(message)
 
 

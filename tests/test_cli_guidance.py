@@ -1,0 +1,193 @@
+"""The command line helps the user who got it slightly wrong: did-you-mean for options,
+subcommands and choices; one rule in full with `iamgate rules ID`; shell completion generated
+from the parser itself."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from iamgate.cli import COMMANDS, build_parser
+from iamgate.completion import SHELLS, walk
+from iamgate.rules import all_rules
+
+# -- did you mean ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (("lint", "--fromat", "json"), "(did you mean --format?)"),
+        (("lint", "--colr=never"), "(did you mean --color?)"),
+        (("simulate", "--polcy", "p.json"), "(did you mean --policy?)"),
+        (("lnit",), "(did you mean 'lint'?)"),
+        (("lint", "--format", "sarf"), "(did you mean 'sarif'?)"),
+        (("explain", "p.json", "--format", "htm"), "(did you mean 'html'?)"),
+        (("plan", "--detailed-exit-code"), "(did you mean --detailed-exitcode?)"),
+    ],
+)
+def test_a_typo_gets_the_closest_valid_spelling(
+    tmp_path: Path, run_iamgate, args: tuple[str, ...], hint: str
+) -> None:
+    done = run_iamgate(*args, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert hint in done.stderr.splitlines()[-1]
+
+
+def test_an_unknown_option_shows_the_subcommands_usage(tmp_path: Path, run_iamgate) -> None:
+    done = run_iamgate("lint", "--fromat", "json", cwd=tmp_path)
+    assert done.stderr.startswith("usage: iamgate lint ")
+    assert done.stderr.splitlines()[-1].startswith("iamgate lint: error: unrecognized arguments")
+
+
+def test_nothing_close_gets_no_guess(tmp_path: Path, run_iamgate) -> None:
+    done = run_iamgate("lint", "--zzzzzz", cwd=tmp_path)
+    assert done.returncode == 2 and "did you mean" not in done.stderr
+
+
+# -- iamgate rules ID ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wanted", ["IG301", "ig301", "boundary-condition"])
+def test_rules_id_prints_one_rule_in_full(tmp_path: Path, run_iamgate, wanted: str) -> None:
+    rule = all_rules()["IG301"]
+    done = run_iamgate("rules", wanted, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert text.startswith(f"IG301 {rule.name} (error)")
+    for title in ("What it does", "Why is this bad?", "Example", "Use instead", "Source"):
+        assert f"\n{title}\n" in text
+    assert rule.example is not None and rule.example.bad in text and rule.example.good in text
+    assert rule.source in text
+    assert "IG302" not in text  # one rule, not the list
+
+
+def test_rules_id_as_markdown_has_a_section_per_part(tmp_path: Path, run_iamgate) -> None:
+    rule = all_rules()["IG109"]
+    done = run_iamgate("rules", "IG109", "--format", "markdown", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"## IG109 `{rule.name}` ({rule.severity})\n")
+    for title in ("What it does", "Why is this bad?", "Example", "Use instead", "Source"):
+        assert f"\n### {title}\n" in done.stdout
+    assert f"<{rule.source}>" in done.stdout
+
+
+def test_every_rule_can_be_shown_alone() -> None:
+    from iamgate import rule_doc
+
+    for rule in all_rules().values():
+        assert rule_doc.find_rule(rule.id, list(all_rules().values())) is rule
+        assert rule.summary.split()[0] in rule_doc.text(rule)
+        assert rule_doc.markdown(rule).startswith(f"## {rule.id} ")
+
+
+def test_an_unknown_rule_is_a_usage_error_with_a_suggestion(tmp_path: Path, run_iamgate) -> None:
+    done = run_iamgate("rules", "IG3O1", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "iamgate: error: no rule IG3O1; did you mean IG301?\n"
+
+
+# -- shell completion ----------------------------------------------------------------------------
+
+
+def every_option() -> dict[str, list[str]]:
+    """Each subcommand's option strings, read from the real parser."""
+    parser = build_parser([], every=True)
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {
+        name: [o for action in sub._actions for o in action.option_strings]
+        for name, sub in subparsers.choices.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def scripts() -> dict[str, str]:
+    import sys
+
+    return {
+        shell: subprocess.run(
+            [sys.executable, "-m", "iamgate", "completion", shell],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for shell in SHELLS
+    }
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_completion_script_names_every_subcommand_and_option(
+    scripts: dict[str, str], shell: str
+) -> None:
+    script = scripts[shell]
+    options = every_option()
+    assert set(options) == set(COMMANDS)
+    for command, flags in options.items():
+        assert command in script
+        for flag in flags:
+            spelled = flag if shell != "fish" else (f"-l {flag[2:]}" if flag[:2] == "--" else "")
+            assert spelled in script, f"{shell}: {command} {flag}"
+    assert "--version" in script or "-l version" in script
+
+
+def test_the_completion_walk_follows_the_parser() -> None:
+    # A new option appears in the scripts without anyone editing them.
+    parser = build_parser([], every=True)
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    subparsers.choices["fmt"].add_argument("--brand-new", choices=("a", "b"))
+    commands, _ = walk(parser)
+    fmt = next(c for c in commands if c.name == "fmt")
+    assert any(o.flags == ("--brand-new",) and o.choices == ("a", "b") for o in fmt.options)
+
+
+def _bash_complete(script: str, words: list[str]) -> list[str]:
+    program = (
+        f"{script}\nCOMP_WORDS=({' '.join(repr(w) for w in words)}); "
+        f'COMP_CWORD={len(words) - 1}; _iamgate; printf "%s\\n" "${{COMPREPLY[@]}}"'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
+    return [w for w in done.stdout.splitlines() if w]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completes_subcommands_options_and_choices(scripts: dict[str, str]) -> None:
+    script = scripts["bash"]
+    assert _bash_complete(script, ["iamgate", "si"]) == ["simulate"]
+    assert _bash_complete(script, ["iamgate", "lint", "--fo"]) == ["--format"]
+    assert _bash_complete(script, ["iamgate", "lint", "--format", "s"]) == ["sarif"]
+    assert _bash_complete(script, ["iamgate", "simulate", "--o"]) == ["--ou"]
+    assert _bash_complete(script, ["iamgate", "completion", "z"]) == ["zsh"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_the_zsh_and_fish_scripts_parse(scripts: dict[str, str], shell: str, tmp_path) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    path = tmp_path / f"iamgate.{shell}"
+    path.write_text(scripts[shell])
+    done = subprocess.run([shell, "-n", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_fish_completes_the_lint_formats(scripts: dict[str, str], tmp_path: Path) -> None:
+    if shutil.which("fish") is None:
+        pytest.skip("fish is not installed")
+    path = tmp_path / "iamgate.fish"
+    path.write_text(scripts["fish"])
+    done = subprocess.run(
+        ["fish", "-c", f"source {path}; complete -C 'iamgate lint --format '"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert {line.split("\t")[0] for line in done.stdout.splitlines()} == {
+        "text",
+        "json",
+        "sarif",
+        "github",
+        "junit",
+    }
