@@ -282,3 +282,22 @@ def test_this_repository_passes_its_own_iamgate_hooks(
         )
         assert done.returncode == 0, done.stdout
         assert re.search(rf"{hook.replace('-', ' ')}\.+Passed", done.stdout), done.stdout
+
+
+def test_a_commit_without_policy_files_is_silent_and_green(consumer: Consumer) -> None:
+    # lint always runs (to see a deleted boundary) but has nothing to judge here: no
+    # "nothing to lint" error, no output at all, as pre-commit users expect of a hook.
+    consumer.file("README.md").write_text("# a repository that also holds policies\n")
+    consumer.file("notes").mkdir()
+    consumer.file("notes/config.json").write_text('{"not": "a policy"}\n')
+    consumer.git("add", "README.md", "notes/config.json")
+    before = consumer.head()
+    done = consumer.commit("docs only")
+    assert done.returncode == 0, done.stdout
+    assert consumer.head() != before
+    assert re.search(r"iamgate fmt.*\(no files to check\)Skipped", done.stdout)
+    assert re.search(r"iamgate lint.*Passed", done.stdout)
+    hook_lines = [line for line in done.stdout.splitlines() if "iamgate:" in line]
+    assert hook_lines == [], done.stdout
+    ran = consumer.pre_commit("run", "iamgate-lint", "--files", "README.md", "notes/config.json")
+    assert ran.returncode == 0 and "iamgate:" not in ran.stdout
