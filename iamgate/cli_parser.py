@@ -9,7 +9,6 @@ choices, never from a hand-kept list.
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 from collections.abc import Iterable
 from typing import NoReturn
@@ -65,5 +64,7 @@ def option_strings(*parsers: argparse.ArgumentParser) -> list[str]:
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib  # only on an error: start-up never pays for it
+
     matches = difflib.get_close_matches(word, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
     return matches[0] if matches else None
