@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         from iamgate.colour import enabled, paint_lines
 
-        colour = args.format == "text" and enabled(sys.stdout, args.color)
+        colour = args.format == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
         sys.stdout.write(paint_lines(report, TEXT_STYLES, colour))
         return 0
     try:

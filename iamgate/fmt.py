@@ -230,7 +230,11 @@ def run(args: argparse.Namespace) -> int:
     from iamgate.colour import enabled, paint
 
     verb = "would reformat" if args.check else "reformatted"
-    verb = paint(verb, "yellow" if args.check else "green", enabled(sys.stdout, args.color))
+    verb = paint(
+        verb,
+        "yellow" if args.check else "green",
+        enabled(sys.stdout, getattr(args, "color", "auto")),
+    )
     for outcome in outcomes:
         if outcome.status == "changed":
             print(f"{verb} {shown(outcome.path)}")

@@ -75,6 +75,6 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     if to_stdout is not None:
-        colour = to_stdout == "text" and enabled(sys.stdout, args.color)
+        colour = to_stdout == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
         sys.stdout.write(render(to_stdout, result, colour=colour))
     return result.exit_code

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from iamgate.colour import enabled
 
-    colour = args.format == "text" and enabled(sys.stdout, args.color)
+    colour = args.format == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
     if args.rule is not None:
         from iamgate import rule_doc
 

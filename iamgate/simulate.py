@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from iamgate.colour import enabled
 
-        print(as_text(decision, colour=enabled(sys.stdout, args.color)))
+        print(as_text(decision, colour=enabled(sys.stdout, getattr(args, "color", "auto"))))
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
