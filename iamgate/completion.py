@@ -78,7 +78,7 @@ def walk(parser: argparse.ArgumentParser) -> tuple[list[Command], list[Option]]:
                 name=name,
                 help=helps.get(name, ""),
                 options=tuple(_option(a) for a in sub._actions if a.option_strings),
-                positional_files=any(_is_path(a) or a.choices is None for a in positionals),
+                positional_files=any(_is_path(a) for a in positionals),
                 positional_choices=tuple(str(c) for a in positionals for c in a.choices or ()),
             )
         )

@@ -191,3 +191,15 @@ def test_fish_completes_the_lint_formats(scripts: dict[str, str], tmp_path: Path
         "github",
         "junit",
     }
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completes_paths_only_where_the_parser_takes_a_path(
+    scripts: dict[str, str], tmp_path: Path
+) -> None:
+    script = f"cd {tmp_path}\n{scripts['bash']}"
+    (tmp_path / "policy.json").write_text("{}")
+    assert _bash_complete(script, ["iamgate", "lint", "pol"]) == ["policy.json"]
+    assert _bash_complete(script, ["iamgate", "explain", "--config", "pol"]) == ["policy.json"]
+    assert _bash_complete(script, ["iamgate", "rules", "pol"]) == []  # a rule id, not a file
+    assert _bash_complete(script, ["iamgate", "simulate", "--ou", "pol"]) == []  # an OU path
