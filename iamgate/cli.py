@@ -99,7 +99,13 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
     for name, (module, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         if every or name == chosen:
-            importlib.import_module(module).configure(command)
+            try:
+                importlib.import_module(module).configure(command)
+            except ImportError:
+                if not every:
+                    raise
+                # An optional part not installed (the deploy extra): completion still
+                # names the command; running it says what to install.
             if "--color" not in command._option_string_actions:
                 add_option(command)  # every command honours --color, NO_COLOR, FORCE_COLOR
         if name == chosen:
