@@ -277,18 +277,6 @@ SARIF_SCHEMA = {
                         },
                     },
                 },
-                "invocations": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["executionSuccessful"],
-                        "properties": {
-                            "executionSuccessful": {"type": "boolean"},
-                            "properties": _BAG,
-                        },
-                    },
-                },
                 "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
                 "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
                 "invocations": {"type": "array", "items": {"$ref": "#/definitions/invocation"}},
@@ -301,6 +289,7 @@ SARIF_SCHEMA = {
             "required": ["executionSuccessful"],
             "properties": {
                 "executionSuccessful": {"type": "boolean"},
+                "properties": _BAG,
                 "toolConfigurationNotifications": {
                     "type": "array",
                     "uniqueItems": True,
