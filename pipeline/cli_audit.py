@@ -5,10 +5,17 @@ anything is found, or anything could not be checked; 0 when clean."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .audit_render import FORMATS
 from .cli_common import configure_common
+
+# In a terminal: each finding red, an account that could not be checked yellow.
+TEXT_STYLES = (
+    (re.compile(r"\d{12} \S+: [a-z-]+: "), "bold-red"),
+    (re.compile(r"not checked: "), "yellow"),
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
     )
     report = run_audit(config, want, aws, args)
     shown = config.file.name if config.file else "iamgate.yaml"
-    sys.stdout.write(render(args.format, report, shown))
+    from iamgate.colour import enabled, paint_lines
+
+    colour = args.format == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
+    sys.stdout.write(paint_lines(render(args.format, report, shown), TEXT_STYLES, colour))
     for error in report.errors:
         print(f"iamgate audit: not checked: {error}", file=sys.stderr)
     print(f"iamgate: {summary(report)}", file=sys.stderr)

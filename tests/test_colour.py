@@ -215,3 +215,17 @@ def test_plan_colours_its_text_against_a_moto_organization(
     assert off == plain(forced) and not ANSI.search(off)
     code, always, _ = run("plan", "--color", "always")
     assert always == forced
+
+
+def test_audit_text_marks_findings_and_unchecked_accounts() -> None:
+    from iamgate.pipeline.cli_audit import TEXT_STYLES
+
+    text = (
+        "111111111111 role/service-x: no-boundary: has no permissions boundary\n"
+        "not checked: 222222222222: AccessDenied\naudit: 1 finding in 1 of 2 accounts\n"
+    )
+    coloured = paint_lines(text, TEXT_STYLES, True)
+    assert plain(coloured) == text
+    assert coloured.startswith("\033[1;31m111111111111 role/service-x: no-boundary:")
+    assert "\033[33mnot checked: 222222222222" in coloured
+    assert coloured.endswith("audit: 1 finding in 1 of 2 accounts\n")
