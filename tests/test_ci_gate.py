@@ -6,7 +6,6 @@ other) against a clean project and a broken one; only the install step is left o
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -31,16 +30,6 @@ def _load(name: str) -> dict[str, Any]:
 GITHUB = _load("github-lint.yml")
 GITLAB = _load("gitlab-lint.yml")
 ACTION = YAML(typ="safe").load((CI.parent.parent / "action.yml").read_text(encoding="utf-8"))
-
-# The GitHub template and the Action lint once with two outputs, `--format github --format
-# sarif --output FILE` (issue 12's repeated --format/--output, iamgate.lint_outputs). Until
-# that lands beside this, iamgate keeps only the last --format, and these must fail: strict.
-needs_repeated_formats = pytest.mark.xfail(
-    importlib.util.find_spec("iamgate.lint_outputs") is None,
-    reason="repeated --format/--output (iamgate.lint_outputs) is not in this tree yet",
-    strict=True,
-)
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
@@ -141,7 +130,6 @@ def test_github_job_passes_a_clean_project(project: Path, tmp_path: Path) -> Non
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"] == []
 
 
-@needs_repeated_formats
 def test_github_job_fails_the_check_on_an_unsafe_policy_but_still_writes_the_sarif(
     project: Path, tmp_path: Path
 ) -> None:
@@ -183,7 +171,6 @@ def test_the_action_passes_a_clean_project_and_uploads_its_sarif(
     assert upload["with"]["sarif_file"] == "${{ steps.lint.outputs.sarif-file }}"
 
 
-@needs_repeated_formats
 def test_the_action_fails_on_an_unsafe_policy_after_writing_annotations_and_sarif(
     project: Path, tmp_path: Path
 ) -> None:
