@@ -1,0 +1,122 @@
+"""IG408 escalation-path: every row of the escalation table, decided by the evaluator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from iamgate.delegation import ProofRule, describe_request, listing, proof_for, statement_label
+from iamgate.escalation import PathSearch, table_services
+from iamgate.rules.base import Example, Rule
+
+if TYPE_CHECKING:
+    from iamgate.delegation import Proof
+    from iamgate.escalation import PathFinding, Table
+    from iamgate.findings import Finding
+    from iamgate.model import Policy
+    from iamgate.project import Project
+
+PATHFINDING = "https://pathfinding.cloud/"
+
+
+class EscalationPathRule(Rule):
+    """One finding per group of paths that the same statements open, naming the first path
+    in full (its request, statements, why, source) and the others by id.
+
+    A row that an older rule also covers (``covered_by``: IG401-IG407, IG301) is left to that
+    rule while it is on and reports one of the row's actions, so one request is one finding.
+    """
+
+    id = "IG408"
+    name = "escalation-path"
+    severity = "error"
+    summary = (
+        "Leaves open a known privilege-escalation path (pathfinding.cloud, Rhino Security Labs, "
+        "newer services: the escalation table) on resources outside the delegation prefix"
+    )
+    why = (
+        "Each path of the escalation table turns a few ordinary permissions into someone "
+        "else's: pass a role to compute the caller starts, rewrite code or a template that "
+        "already runs as a role, open a shell on an instance, assume a role. A path is closed "
+        "only when every resource it needs outside the delegation prefix is denied; prefixed "
+        "compute runs as prefixed roles, which carry the boundary."
+    )
+    example = Example(
+        bad='{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}',
+        good='{"Effect": "Allow", "Action": "sts:AssumeRole", '
+        '"Resource": "arn:aws:iam::${aws:PrincipalAccount}:role/service-*"}',
+    )
+    source = PATHFINDING
+    tags = ("security", "escalation", "escalation-path")
+    kinds = ("identity",)
+    table: ClassVar[Table | None] = None  # None: the shipped table
+
+    def check(self, policy: Policy, project: Project) -> list[Finding]:
+        if policy.kind not in self.kinds:
+            return []
+        proof = proof_for(policy, project)
+        if not proof.may_allow(table_services(self.table)):
+            return []
+        search = PathSearch(proof, proof.evaluate, (policy,), self.table)
+        found = [f for f in search.open_paths() if not _covered(f, proof)]
+        return list(self.findings(proof, found))
+
+    def findings(self, proof: Proof, found: Sequence[PathFinding]) -> Iterator[Finding]:
+        groups: dict[tuple[int, ...], list[PathFinding]] = {}
+        for item in found:
+            key = tuple(s.index for _, s in item.start.decision.statements)
+            groups.setdefault(key, []).append(item)
+        for group in groups.values():
+            first = group[0]
+            yield self.finding(
+                proof.policy,
+                _location(first),
+                _message(first, group[1:], proof),
+                key=True,
+                counterexample=first.counterexample,
+                statements=first.statements,
+            )
+
+
+def _message(first: PathFinding, others: Sequence[PathFinding], proof: Proof) -> str:
+    start = first.start
+    allowing = [s for _, s in start.decision.statements]
+    text = (
+        f"escalation path {first.path.id} ({first.path.name}) is open: "
+        f"{describe_request(start.request, proof)} is allowed by "
+        f"{statement_label(proof.policy, allowing)}"
+    )
+    rest = [s for s in first.steps if s is not start]
+    if rest:
+        text += ", as is " + " and ".join(
+            f"{s.request.action} on {s.request.resource}" for s in rest
+        )
+    text += f". {first.path.why} Source: {first.path.source}"
+    if others:
+        text += f" (also open: {listing([o.path.id for o in others], 8)})"
+    return text
+
+
+def _location(finding: PathFinding) -> tuple[str | int, ...]:
+    statement = next(s for _, s in finding.start.decision.statements)
+    return (*statement.path, "Action" if statement.action is not None else "NotAction")
+
+
+def _covered(finding: PathFinding, proof: Proof) -> bool:
+    """Does an older rule that covers this row report one of its actions here?"""
+    from iamgate.rules import all_rules
+
+    rules = all_rules()
+    names = {n.lower() for n in finding.path.action_names}
+    for rule_id in finding.path.covered_by:
+        rule = rules.get(rule_id)
+        if not isinstance(rule, ProofRule) or not rule.enabled(proof.config):
+            continue
+        if proof.policy.kind not in rule.kinds or not rule.applies(proof):
+            continue
+        if any(v.action.full.lower() in names for v in proof.violations(rule)):
+            return True
+    return False
+
+
+RULES = [EscalationPathRule]
