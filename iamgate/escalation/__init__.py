@@ -20,6 +20,8 @@ from iamgate.escalation.decide import (
     Step,
     inside_prefix,
     judged_account,
+    may_open,
+    named_actions,
     open_paths,
     table_services,
 )
@@ -53,6 +55,8 @@ __all__ = [
     "inside_prefix",
     "judged_account",
     "load_table",
+    "may_open",
+    "named_actions",
     "open_paths",
     "schema",
     "schema_errors",

@@ -22,7 +22,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, counterexample, names_action
@@ -31,7 +31,8 @@ from iamgate.escalation.table import ANY, NEW, EscalationPath, PathAction, Table
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo, ResourceType
     from iamgate.evaluator import Decision, Request
-    from iamgate.model import Policy, Statement
+    from iamgate.evaluator.conditions import AnyCondition
+    from iamgate.model import Condition, Policy, Statement
     from iamgate.project import Project
 
 Decide = Callable[["Request"], "Decision"]
@@ -110,7 +111,7 @@ def open_paths(
     table: Table | None = None,
 ) -> list[PathFinding]:
     """Every path of ``table`` (default: the shipped one) that ``policies`` leave open."""
-    if not policies.identity:
+    if not policies.identity or not may_open(policies.identity, table):
         return []
     space = CandidateSpace(_reading(policies), project, account=judged_account(policies, account))
     return list(PathSearch(space, policies.evaluate, policies.identity, table).open_paths())
@@ -152,7 +153,7 @@ class PathSearch:
         self.table = table or default_table()
         self._memo: dict[tuple[object, ...], Decision] = {}
         self._steps: dict[PathAction, Step | None] = {}
-        self._named: dict[str, bool] = {}
+        self._conditions: dict[int, tuple[Condition, AnyCondition]] = {}
 
     def open_paths(self) -> Iterator[PathFinding]:
         for path in self.table.paths:
@@ -163,24 +164,34 @@ class PathSearch:
     def named(self, action: str) -> bool:
         """Does some Allow statement of an identity policy name ``action``? A boundary or an
         SCP only takes away, so a path needs every action named here."""
-        lower = action.lower()
-        found = self._named.get(lower)
-        if found is None:
-            found = self._named[lower] = any(
-                s.allows and names_action(s, lower) for p in self.identity for s in p.statements
-            )
-        return found
+        return action.lower() in self._named_actions
+
+    @cached_property
+    def _named_actions(self) -> frozenset[str]:
+        return named_actions(self.identity, self.table)
+
+    def allows_naming(self, lower: str) -> list[tuple[Policy, Statement]]:
+        """The identity Allow statements that name ``lower`` (a lower-case action)."""
+        return [
+            (p, s)
+            for p in self.identity
+            for s in p.statements
+            if s.allows and names_action(s, lower)
+        ]
 
     def decide_path(self, path: EscalationPath) -> PathFinding | None:
-        if not all(self.named(name) for name in path.action_names):
+        if not path.lower_names <= self._named_actions:
             return None  # the cheap prefilter: most policies name few of a row's actions
-        steps: list[Step] = []
-        for entry in path.actions:
-            step = self.step(entry)
+        # The cheap steps first (a new resource: usually the first candidate): when one
+        # fails, the costlier search for an outside resource is never made.
+        found: dict[int, Step] = {}
+        for number in sorted(range(len(path.actions)), key=lambda i: path.actions[i].outside):
+            step = self.step(path.actions[number])
             if step is None:
                 return None
-            steps.append(step)
-        return PathFinding(path, tuple(steps), self.identity[0])
+            found[number] = step
+        steps = tuple(found[i] for i in range(len(path.actions)))
+        return PathFinding(path, steps, self.identity[0])
 
     def step(self, entry: PathAction) -> Step | None:
         if entry in self._steps:
@@ -197,24 +208,83 @@ class PathSearch:
         if info is None:
             return None  # the table test proves every action is in the catalog
         space = self.space
-        for resource in self.resources(entry, info):
-            for fixed in _alternatives(entry):
-                for context, ckey in space.contexts(info, fixed):
+        allows = self.allows_naming(info.full.lower())
+        resources = self.resources(entry, info)
+        for fixed in _alternatives(entry):
+            contexts = space.contexts(info, fixed)
+            for resource in resources:
+                if not self._may_apply(allows, info.full, resource, contexts[0][0]):
+                    continue
+                for context, ckey in contexts:
                     if entry.outside and space.boundary_approved(context.get(BOUNDARY_KEY)):
                         continue  # the target carries the approved boundary: capped by it
                     key = (info.full.lower(), resource, ckey)
                     decision = self._memo.get(key)
+                    request = None
                     if decision is None:
                         request = Request(info.full, resource, context)
                         decision = self._memo[key] = self.decide(request)
                     if decision.allowed:
-                        return Step(entry, Request(info.full, resource, context), decision)
+                        request = request or Request(info.full, resource, context)
+                        return Step(entry, request, decision)
         return None
+
+    def _may_apply(
+        self,
+        allows: list[tuple[Policy, Statement]],
+        action: str,
+        resource: str,
+        base: dict[str, tuple[str, ...]],
+    ) -> bool:
+        """Could some Allow statement apply to ``action`` on ``resource`` whatever the varied
+        keys hold? Its Resource must cover the resource, and its conditions on the keys the
+        row fixes (iam:PassedToService) must hold: those are the same in every context. A
+        cheap no spares one evaluation per context. Policy variables may read varied keys,
+        so a statement with one always may apply."""
+        from iamgate.evaluator import Request, covers_resource
+
+        bare = Request(action, resource)
+        fixed = {k.lower() for k in base} - self._base_keys
+        probe: Request | None = None
+        for policy, statement in allows:
+            if _reads_variables(statement):
+                return True
+            if not covers_resource(statement, bare, policy.version):
+                continue
+            tests = [c for c in statement.conditions if c.key.lower() in fixed]
+            if not tests:
+                return True
+            probe = probe or Request(action, resource, base)
+            if all(self._condition(c, policy).holds(probe) for c in tests):
+                return True
+        return False
+
+    def _condition(self, condition: Condition, policy: Policy) -> AnyCondition:
+        from iamgate.evaluator.conditions import compile_condition
+
+        found = self._conditions.get(id(condition))
+        if found is None or found[0] is not condition:
+            variables = policy.version == "2012-10-17"
+            found = self._conditions[id(condition)] = (
+                condition,
+                compile_condition(condition, variables),
+            )
+        return found[1]
+
+    @cached_property
+    def _base_keys(self) -> frozenset[str]:
+        return frozenset(k.lower() for k in self.space.base_context)
 
     def resources(self, entry: PathAction, info: ActionInfo) -> list[str]:
         if entry.on == (ANY,) or not info.resource_types:
             return ["*"]
-        types = [t for t, _ in info.resource_types if entry.on == (NEW,) or t.name in entry.on]
+        if entry.on == (NEW,):
+            # A resource the path creates: one of the types AWS always authorizes the action
+            # on (any one will do: the caller names it).
+            required = [t for t, needed in info.resource_types if needed]
+            types = required or [t for t, _ in info.resource_types]
+        else:
+            types = [t for t, _ in info.resource_types if t.name in entry.on]
         found: list[str] = []
         for rtype in types:
             for arn in self.space.type_resources(rtype):
@@ -236,6 +306,46 @@ class PathSearch:
         return inside_prefix(arn, self.space.prefix)
 
 
+def named_actions(identity: Sequence[Policy], table: Table | None = None) -> frozenset[str]:
+    """The table's actions (lower case) that some Allow statement of ``identity`` names,
+    found pattern by pattern through the table's index: most policies name none or a few.
+    Remembered for the last policies asked (the rule asks twice per policy)."""
+    key = (tuple(id(p) for p in identity), id(table))
+    entry = _NAMED.get(key)
+    if entry is not None and all(a is b for a, b in zip(entry[0], identity, strict=True)):
+        return entry[1]
+    found = _named_actions(identity, table)
+    if len(_NAMED) >= 64:
+        _NAMED.clear()  # the memo holds the policies it keys, so keep it small
+    _NAMED[key] = (tuple(identity), found)
+    return found
+
+
+_NAMED: dict[tuple[object, ...], tuple[tuple[Policy, ...], frozenset[str]]] = {}
+
+
+def _named_actions(identity: Sequence[Policy], table: Table | None) -> frozenset[str]:
+    index = _index(table)
+    found: set[str] = set()
+    for policy in identity:
+        for statement in policy.statements:
+            if not statement.allows:
+                continue
+            if statement.action is not None:
+                for pattern in statement.action:
+                    found |= index.named_by(pattern)
+            elif statement.not_action is not None:
+                found |= {a for a in index.actions if names_action(statement, a)}
+    return frozenset(found)
+
+
+def may_open(identity: Sequence[Policy], table: Table | None = None) -> bool:
+    """Do the identity policies name every action of at least one row? Decided on the
+    policies alone, before any candidate request is built: the cheap prefilter."""
+    named = named_actions(identity, table)
+    return bool(named) and any(p.lower_names <= named for p in (table or default_table()).paths)
+
+
 def inside_prefix(arn: str, prefix: str) -> bool:
     """Does a name in the ARN's resource part (after the type) start with the prefix?
     ``role/service-x``, ``role/service-x/AdminRole`` (a path the delegates own),
@@ -246,6 +356,12 @@ def inside_prefix(arn: str, prefix: str) -> bool:
 
 
 _SEPARATOR = re.compile(r"[/:]")
+
+
+def _reads_variables(statement: Statement) -> bool:
+    texts = (*(statement.resource or statement.not_resource or ()),)
+    texts += tuple(v for c in statement.conditions for v in c.values)
+    return any("${" in t for t in texts)
 
 
 def _alternatives(entry: PathAction) -> list[dict[str, tuple[str, ...]]]:
@@ -260,8 +376,50 @@ def _alternatives(entry: PathAction) -> list[dict[str, tuple[str, ...]]]:
     ]
 
 
-@cache
 def table_services(table: Table | None = None) -> tuple[str, ...]:
     """The services the table's actions belong to: a policy naming none is skipped at once."""
-    rows = (table or default_table()).paths
-    return tuple(sorted({a.action.partition(":")[0] for p in rows for a in p.actions}))
+    return _index(table).services
+
+
+class _TableIndex:
+    """Which of the table's actions an Action pattern names, each pattern worked out once
+    per process (a corpus repeats ``ec2:Describe*`` and ``s3:*`` thousands of times)."""
+
+    def __init__(self, table: Table) -> None:
+        names = {a.action.lower() for p in table.paths for a in p.actions}
+        self.actions = frozenset(names)
+        self.services = tuple(sorted({n.partition(":")[0] for n in names}))
+        self._by_service: dict[str, frozenset[str]] = {}
+        for name in names:
+            service = name.partition(":")[0]
+            self._by_service[service] = self._by_service.get(service, frozenset()) | {name}
+        self._patterns: dict[str, frozenset[str]] = {}
+
+    def named_by(self, pattern: str) -> frozenset[str]:
+        found = self._patterns.get(pattern)
+        if found is None:
+            found = self._patterns[pattern] = self._match(pattern.lower())
+        return found
+
+    def _match(self, low: str) -> frozenset[str]:
+        from iamgate.catalog import glob_regex, has_wildcard
+
+        if not has_wildcard(low):
+            return frozenset({low}) & self.actions
+        service, _, _ = low.partition(":")
+        pool = self._by_service.get(service) if not has_wildcard(service) else self.actions
+        if not pool:
+            return frozenset()  # s3:Get*: a service no row needs, no regex built
+        regex = glob_regex(low)
+        return frozenset(a for a in pool or () if regex.fullmatch(a))
+
+
+_INDEXES: dict[int, tuple[Table, _TableIndex]] = {}
+
+
+def _index(table: Table | None) -> _TableIndex:
+    table = table or default_table()
+    entry = _INDEXES.get(id(table))
+    if entry is None or entry[0] is not table:
+        entry = _INDEXES[id(table)] = (table, _TableIndex(table))
+    return entry[1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,13 @@ class EscalationPath:
     also: tuple[str, ...] = ()
     covered_by: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def action_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(a.action for a in self.actions))
+
+    @cached_property
+    def lower_names(self) -> frozenset[str]:
+        return frozenset(a.action.lower() for a in self.actions)
 
 
 @dataclass(frozen=True)

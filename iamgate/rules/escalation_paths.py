@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from iamgate.delegation import ProofRule, describe_request, listing, proof_for, statement_label
-from iamgate.escalation import PathSearch, table_services
+from iamgate.escalation import PathSearch, may_open
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
@@ -52,11 +52,9 @@ class EscalationPathRule(Rule):
     table: ClassVar[Table | None] = None  # None: the shipped table
 
     def check(self, policy: Policy, project: Project) -> list[Finding]:
-        if policy.kind not in self.kinds:
-            return []
+        if policy.kind not in self.kinds or not may_open((policy,), self.table):
+            return []  # no row has all its actions named: no proof built
         proof = proof_for(policy, project)
-        if not proof.may_allow(table_services(self.table)):
-            return []
         search = PathSearch(proof, proof.evaluate, (policy,), self.table)
         found = [f for f in search.open_paths() if not _covered(f, proof)]
         return list(self.findings(proof, found))
