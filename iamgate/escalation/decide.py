@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from iamgate.project import Project
 
 Decide = Callable[["Request"], "Decision"]
+Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], tuple], "Decision"]
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,11 @@ class PathSearch:
         decide: Decide,
         identity: Sequence[Policy],
         table: Table | None = None,
+        shared: Shared | None = None,
     ) -> None:
         self.space = space
         self.decide = decide
+        self.shared = shared  # a proof's memo, shared with the rules that asked before
         self.identity = tuple(identity)
         self.table = table or default_table()
         self._memo: dict[tuple[object, ...], Decision] = {}
@@ -218,15 +221,21 @@ class PathSearch:
                 for context, ckey in contexts:
                     if entry.outside and space.boundary_approved(context.get(BOUNDARY_KEY)):
                         continue  # the target carries the approved boundary: capped by it
+                    shared = self.shared
+                    if shared is not None and not shared(info, resource, context, ckey).allowed:
+                        continue
                     key = (info.full.lower(), resource, ckey)
                     decision = self._memo.get(key)
-                    request = None
                     if decision is None:
                         request = Request(info.full, resource, context)
                         decision = self._memo[key] = self.decide(request)
                     if decision.allowed:
-                        request = request or Request(info.full, resource, context)
-                        return Step(entry, request, decision)
+                        return Step(entry, Request(info.full, resource, context), decision)
+                    if self.shared is not None:
+                        # The class shortcut disagreed with the evaluator: ask this action alone.
+                        return PathSearch(space, self.decide, self.identity, self.table)._search(
+                            entry
+                        )
         return None
 
     def _may_apply(

@@ -55,7 +55,7 @@ class EscalationPathRule(Rule):
         if policy.kind not in self.kinds or not may_open((policy,), self.table):
             return []  # no row has all its actions named: no proof built
         proof = proof_for(policy, project)
-        search = PathSearch(proof, proof.evaluate, (policy,), self.table)
+        search = PathSearch(proof, proof.evaluate, (policy,), self.table, proof.shared_decision)
         found = [f for f in search.open_paths() if not _covered(f, proof)]
         return list(self.findings(proof, found))
 
