@@ -97,6 +97,24 @@ def markdown(rules: list[Rule]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _blind(action: PathAction) -> bool:
+    """Is every resource the action acts on one whose ARN the prefix cannot scope?"""
+    from iamgate.catalog import get_catalog
+    from iamgate.escalation import default_table
+
+    info = get_catalog().lookup(action.action)
+    if info is None:
+        return False
+    blind = default_table().prefix_blind
+    pairs = {
+        (template.split(":")[2], rtype.name)
+        for rtype, _ in info.resource_types
+        if rtype.name in action.on
+        for template in rtype.arn_patterns
+    }
+    return bool(pairs) and pairs <= blind
+
+
 def _paths(rules: list[Rule]) -> tuple[EscalationPath, ...]:
     if not any(r.id == PATHS_RULE for r in rules):
         return ()
@@ -109,7 +127,9 @@ def _action_cell(action: PathAction) -> str:
     on = " or ".join(action.on)
     where = "new" if on == "new" else "no resource" if on == "*" else on
     if action.outside and on not in ("new", "*"):
-        where += " outside the prefix"
+        where += ", any: no name to scope" if _blind(action) else " outside the prefix"
+    elif on not in ("new", "*"):
+        where += ", any"
     for key, values in action.context:
         where += f", {key} " + " or ".join(values)
     return f"`{action.action}` ({_cell(where)})"

@@ -572,3 +572,25 @@ def test_the_example_request_is_re_evaluated_as_allowed_by_the_finding_statement
         r.line for r in finding.statements
     }
     assert len(finding.statements) == 2  # PassRole and the state machine actions
+
+
+def test_the_escalation_table_sits_below_the_rules_and_beside_the_proofs() -> None:
+    """Layers import downward only: the table reuses the delegation proofs' candidates but
+    never a rule, the lint run or a report; the proofs never import the table."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "iamgate"
+
+    def imports(folder: Path) -> set[str]:
+        found: set[str] = set()
+        for path in folder.glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    found.add(node.module)
+                elif isinstance(node, ast.Import):
+                    found.update(alias.name for alias in node.names)
+        return found
+
+    above = ("iamgate.rules", "iamgate.lint", "iamgate.reports", "iamgate.explain", "iamgate.cli")
+    assert not {m for m in imports(root / "escalation") if m.startswith(above)}
+    assert not {m for m in imports(root / "delegation") if m.startswith("iamgate.escalation")}
