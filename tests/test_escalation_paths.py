@@ -594,3 +594,19 @@ def test_the_escalation_table_sits_below_the_rules_and_beside_the_proofs() -> No
     above = ("iamgate.rules", "iamgate.lint", "iamgate.reports", "iamgate.explain", "iamgate.cli")
     assert not {m for m in imports(root / "escalation") if m.startswith(above)}
     assert not {m for m in imports(root / "delegation") if m.startswith("iamgate.escalation")}
+
+
+def test_a_rewritten_function_is_an_error_though_ig407_reports_it_as_a_warning() -> None:
+    # The escape: update an existing function's code and invoke it (lambda-004).
+    p = policy(allow(["lambda:UpdateFunctionCode", "lambda:InvokeFunction"]))
+    (warning,) = all_rules()["IG407"].check(p, make_project())
+    assert warning.severity == "warning"
+    (finding,) = ig408(p)
+    assert finding.severity == "error" and names(finding, "lambda-004")
+    # Raised to an error, IG407 speaks for the request alone.
+    assert ig408(p, make_project({"IG407": "error"})) == []
+
+
+def test_pushing_an_ssh_key_needs_no_describe_permission() -> None:
+    p = policy(allow("ec2-instance-connect:SendSSHPublicKey"))
+    assert "ec2instanceconnect-003" in opened(p)

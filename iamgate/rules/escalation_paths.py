@@ -100,15 +100,28 @@ def _location(finding: PathFinding) -> tuple[str | int, ...]:
     return (*statement.path, "Action" if statement.action is not None else "NotAction")
 
 
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def _level(rule: Rule, proof: Proof) -> int:
+    rules = proof.config.rules
+    return _RANK.get(rules.get(rule.id) or rules.get(rule.name) or rule.severity, 2)
+
+
 def _covered(finding: PathFinding, proof: Proof) -> bool:
-    """Does an older rule that covers this row report one of its actions here?"""
+    """Does an older rule that covers this row report one of its actions here, at least as
+    severely as IG408 would? (IG407 reports a rewritten function as a warning; the path it
+    opens is still an error here.)"""
     from iamgate.rules import all_rules
 
     rules = all_rules()
     names = {n.lower() for n in finding.path.action_names}
+    own = _level(rules["IG408"], proof)
     for rule_id in finding.path.covered_by:
         rule = rules.get(rule_id)
         if not isinstance(rule, ProofRule) or not rule.enabled(proof.config):
+            continue
+        if _level(rule, proof) < own:
             continue
         if proof.policy.kind not in rule.kinds or not rule.applies(proof):
             continue
