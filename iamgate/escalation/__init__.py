@@ -2,7 +2,8 @@
 
 ``paths.json`` holds one row per path (its actions, what each acts on, whether it needs an
 existing resource, why it escalates, the public page it comes from); ``paths.schema.json``
-is its schema. ``table`` reads it; ``decide`` asks the evaluator whether a set of policies
+is its schema. ``table`` reads it; ``prefilter`` skips rows a policy cannot open;
+``decide`` asks the evaluator whether a set of policies
 (identity, boundary, SCP levels) leaves each row open:
 
     open_paths(PolicySet(identity=(policy,), boundary=b, scps=levels), project) -> [PathFinding]
@@ -13,18 +14,9 @@ the rules (IG408) sit above it.
 
 from __future__ import annotations
 
-from iamgate.escalation.decide import (
-    PathFinding,
-    PathSearch,
-    PolicySet,
-    Step,
-    inside_prefix,
-    judged_account,
-    may_open,
-    named_actions,
-    open_paths,
-    table_services,
-)
+from iamgate.escalation.decide import PathSearch, inside_prefix, judged_account, open_paths
+from iamgate.escalation.prefilter import may_open, named_actions, table_services
+from iamgate.escalation.results import PathFinding, PolicySet, Step
 from iamgate.escalation.table import (
     ANY,
     NEW,
