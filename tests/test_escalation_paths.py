@@ -610,3 +610,38 @@ def test_a_rewritten_function_is_an_error_though_ig407_reports_it_as_a_warning()
 def test_pushing_an_ssh_key_needs_no_describe_permission() -> None:
     p = policy(allow("ec2-instance-connect:SendSSHPublicKey"))
     assert "ec2instanceconnect-003" in opened(p)
+
+
+@pytest.mark.parametrize("path", default_table().paths, ids=lambda p: p.id)
+def test_every_row_opens_with_its_actions_and_closes_without_any_one(path: Any) -> None:
+    """Each row is enforced as written: all its actions on every resource open it (with a
+    request the evaluator allows), and any one of them missing closes it."""
+    actions = list(path.action_names)
+    found = {f.path.id: f for f in open_paths(PolicySet((policy(allow(actions)),)), make_project())}
+    assert path.id in found
+    assert [s.entry.action for s in found[path.id].steps] == [a.action for a in path.actions]
+    for missing in actions:
+        rest = [a for a in actions if a != missing]
+        if rest:
+            assert path.id not in opened(policy(allow(rest))), missing
+
+
+def test_iamgate_lint_reports_an_open_path_with_its_counterexample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from iamgate.cli import main
+
+    (tmp_path / "iamgate.yaml").write_text("delegation:\n  prefix: service-\n")
+    (tmp_path / "policies").mkdir()
+    path = tmp_path / "policies" / "Builders.json"
+    path.write_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [allow("codebuild:StartBuild")]})
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["lint", "--format", "json"])
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1 and finding["rule"] == "IG408" and finding["severity"] == "error"
+    assert "codebuild-002" in finding["message"]
+    assert "https://pathfinding.cloud/paths/codebuild-002" in finding["message"]
+    assert finding["counterexample"]["action"] == "codebuild:StartBuild"
+    assert finding["counterexample"]["resource"].endswith(":project/AdminProject")
