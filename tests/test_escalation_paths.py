@@ -645,3 +645,15 @@ def test_iamgate_lint_reports_an_open_path_with_its_counterexample(
     assert "https://pathfinding.cloud/paths/codebuild-002" in finding["message"]
     assert finding["counterexample"]["action"] == "codebuild:StartBuild"
     assert finding["counterexample"]["resource"].endswith(":project/AdminProject")
+
+
+def test_a_policy_is_judged_in_the_account_its_arns_name() -> None:
+    # No IAM ARN to go by: the Lambda ARNs' literal account is where the functions are.
+    functions = "arn:aws:lambda:*:210987654321:function:"
+    actions = ["lambda:UpdateFunctionCode", "lambda:InvokeFunction"]
+    (finding,) = ig408(policy(allow(actions, functions + "*")))
+    assert finding.counterexample["resource"] == (  # type: ignore[index]
+        "arn:aws:lambda:us-east-1:210987654321:function:AdminFunction"
+    )
+    assert ig408(policy(allow(actions, functions + "service-*"))) == []
+    assert "lambda-004" in opened(policy(allow(actions, functions + "*")))

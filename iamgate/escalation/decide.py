@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -41,11 +42,22 @@ Decide = Callable[["Request"], "Decision"]
 Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], tuple], "Decision"]
 
 
-def judged_account(policies: PolicySet, account: str | None) -> str | None:
-    """The account the paths are judged in. The one place that chooses it: None lets the
-    candidate space take the account the delegation proofs use (the one the policy's ARNs
-    name most, else a placeholder) until the project names a policy's accounts itself."""
-    return account
+def judged_account(identity: Sequence[Policy], account: str | None = None) -> str | None:
+    """The account the paths are judged in, chosen here alone: the one given, else the
+    account the policies' ARNs name most (any service: a Lambda-only policy written for
+    210987654321 is judged there), else None, the delegation proofs' own choice.
+    (Until the project names each policy's accounts: Project.accounts_for.)"""
+    if account:
+        return account
+    counts: Counter[str] = Counter()
+    for policy in identity:
+        for statement in policy.statements:
+            for text in (*(statement.resource or ()), *(statement.not_resource or ())):
+                counts.update(_ACCOUNT.findall(text))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
 
 
 def open_paths(
@@ -57,7 +69,8 @@ def open_paths(
     """Every path of ``table`` (default: the shipped one) that ``policies`` leave open."""
     if not policies.identity or not may_open(policies.identity, table):
         return []
-    space = CandidateSpace(_reading(policies), project, account=judged_account(policies, account))
+    judged = judged_account(policies.identity, account)
+    space = CandidateSpace(_reading(policies), project, account=judged)
     return list(PathSearch(space, policies.evaluate, policies.identity, table).open_paths())
 
 

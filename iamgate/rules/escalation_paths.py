@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from iamgate.delegation import ProofRule, describe_request, listing, proof_for, statement_label
-from iamgate.escalation import PathSearch, may_open
+from iamgate.delegation import (
+    DEFAULT_ACCOUNT,
+    CandidateSpace,
+    ProofRule,
+    describe_request,
+    listing,
+    proof_for,
+    statement_label,
+)
+from iamgate.escalation import PathSearch, judged_account, may_open
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
@@ -56,6 +64,12 @@ class EscalationPathRule(Rule):
             return []  # no row has all its actions named: no proof built
         proof = proof_for(policy, project)
         search = PathSearch(proof, proof.evaluate, (policy,), self.table, proof.shared_decision)
+        account = judged_account((policy,))
+        if account is not None and proof.account == DEFAULT_ACCOUNT != account:
+            # The proofs found no account in the policy's IAM ARNs, but its other ARNs name
+            # one: search there (without the proof's shared answers), not in a placeholder.
+            space = CandidateSpace(policy, project, account=account)
+            search = PathSearch(space, proof.evaluate, (policy,), self.table)
         found = [f for f in search.open_paths() if not _covered(f, proof)]
         return list(self.findings(proof, found))
 
