@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NEW = "new"  # a resource the path creates: any name will do
 ANY = "*"  # an action with no resource-level permissions
@@ -104,9 +105,15 @@ def build_table(data: dict[str, Any]) -> Table:
     return Table(paths, blind)
 
 
+def _read(name: str) -> str:
+    # Imported here: importlib.resources costs start-up that most runs never need.
+    from importlib import resources
+
+    return resources.files("iamgate.escalation").joinpath(name).read_text(encoding="utf-8")
+
+
 def schema() -> dict[str, Any]:
-    text = resources.files("iamgate.escalation").joinpath("paths.schema.json").read_text()
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(_read("paths.schema.json"))  # type: ignore[no-any-return]
 
 
 def schema_errors(data: Any) -> list[str]:
@@ -135,5 +142,4 @@ def load_table(path: Path) -> Table:
 @cache
 def default_table() -> Table:
     """The shipped table (validated by the test suite, so read without jsonschema here)."""
-    text = resources.files("iamgate.escalation").joinpath("paths.json").read_text()
-    return build_table(json.loads(text))
+    return build_table(json.loads(_read("paths.json")))

@@ -14,7 +14,6 @@ from iamgate.delegation import (
     proof_for,
     statement_label,
 )
-from iamgate.escalation import PathSearch, judged_account, may_open
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
@@ -60,6 +59,9 @@ class EscalationPathRule(Rule):
     table: ClassVar[Table | None] = None  # None: the shipped table
 
     def check(self, policy: Policy, project: Project) -> list[Finding]:
+        # Imported on first use: the table's modules stay out of every command's start-up.
+        from iamgate.escalation import PathSearch, judged_account, may_open
+
         if policy.kind not in self.kinds or not may_open((policy,), self.table):
             return []  # no row has all its actions named: no proof built
         proof = proof_for(policy, project)
