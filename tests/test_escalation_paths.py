@@ -657,3 +657,10 @@ def test_a_policy_is_judged_in_the_account_its_arns_name() -> None:
     )
     assert ig408(policy(allow(actions, functions + "service-*"))) == []
     assert "lambda-004" in opened(policy(allow(actions, functions + "*")))
+
+
+def test_the_rules_own_example_is_flagged_and_its_fix_is_not() -> None:
+    example = all_rules()["IG408"].example
+    assert example is not None
+    assert ig408(policy(json.loads(example.bad)))
+    assert ig408(policy(json.loads(example.good))) == []
