@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from iamgate.catalog import get_catalog
-from iamgate.config import Config
+from iamgate.config import Config, parse_config
+from iamgate.document import load
 from iamgate.escalation import (
     NEW,
     PolicySet,
@@ -33,7 +34,7 @@ from iamgate.escalation import (
 )
 from iamgate.evaluator import Request, evaluate
 from iamgate.findings import Finding
-from iamgate.model import Policy, policy_from_data
+from iamgate.model import Policy, build_policy, policy_from_data
 from iamgate.project import Project
 from iamgate.rules import all_rules
 from iamgate.rules.escalation_paths import EscalationPathRule
@@ -664,3 +665,22 @@ def test_the_rules_own_example_is_flagged_and_its_fix_is_not() -> None:
     assert example is not None
     assert ig408(policy(json.loads(example.bad)))
     assert ig408(policy(json.loads(example.good))) == []
+
+
+def test_paths_are_judged_in_the_account_the_policy_is_deployed_to(tmp_path: Path) -> None:
+    (tmp_path / "iamgate.yaml").write_text(
+        "deploy:\n  targets:\n    - name: dev\n      ous: [Workloads/Dev]\n"
+        "      policies: [policies/*.json]\n"
+        'organization:\n  ous:\n    Workloads/Dev:\n      accounts: ["111111111111"]\n'
+    )
+    config = parse_config(tmp_path / "iamgate.yaml")
+    project = Project(config.root, config)
+    path = tmp_path / "policies" / "Team.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [allow("sts:AssumeRole")]}))
+    pf = project.file(path)
+    pf.policy = build_policy(load(path, pf.display), pf.name, "identity")
+    (finding,) = ig408(pf.policy, project)
+    assert finding.counterexample["resource"] == "arn:aws:iam::111111111111:role/AdminRole"  # type: ignore[index]
+    (found,) = open_paths(PolicySet((pf.policy,)), project)
+    assert found.request.resource == "arn:aws:iam::111111111111:role/AdminRole"

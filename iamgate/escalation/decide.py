@@ -30,6 +30,7 @@ from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, names_action
 from iamgate.escalation.prefilter import may_open, named_actions
 from iamgate.escalation.results import PathFinding, PolicySet, Step
 from iamgate.escalation.table import ANY, NEW, EscalationPath, PathAction, Table, default_table
+from iamgate.organization import PLACEHOLDER_ACCOUNT
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo, ResourceType
@@ -42,19 +43,23 @@ Decide = Callable[["Request"], "Decision"]
 Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], tuple], "Decision"]
 
 
-def judged_account(identity: Sequence[Policy], account: str | None = None) -> str | None:
-    """The account the paths are judged in, chosen here alone: the one given, else the
-    account the policies' ARNs name most (any service: a Lambda-only policy written for
-    210987654321 is judged there), else None, the delegation proofs' own choice.
-    (Until the project names each policy's accounts: Project.accounts_for.)"""
-    if account:
+def judged_account(identity: Sequence[Policy], project: Project, account: str | None = None) -> str:
+    """The account the paths are judged in, chosen here alone: the one given, else the first
+    the project judges the policy in (Project.accounts_for: its deploy targets, else the
+    accounts its IAM ARNs name). Where that is only the placeholder, the account the
+    policies' other ARNs name most: a Lambda-only policy written for 210987654321 is
+    judged there, where its functions are."""
+    if not account:
+        placements = project.accounts_for_policy(identity[0])
+        account = (placements[0].account if placements else None) or PLACEHOLDER_ACCOUNT
+    if account != PLACEHOLDER_ACCOUNT:
         return account
     counts: Counter[str] = Counter()
     for policy in identity:
         for statement in policy.statements:
             for text in (*(statement.resource or ()), *(statement.not_resource or ())):
                 counts.update(_ACCOUNT.findall(text))
-    return counts.most_common(1)[0][0] if counts else None
+    return counts.most_common(1)[0][0] if counts else account
 
 
 _ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
@@ -69,7 +74,7 @@ def open_paths(
     """Every path of ``table`` (default: the shipped one) that ``policies`` leave open."""
     if not policies.identity or not may_open(policies.identity, table):
         return []
-    judged = judged_account(policies.identity, account)
+    judged = judged_account(policies.identity, project, account)
     space = CandidateSpace(_reading(policies), project, account=judged)
     return list(PathSearch(space, policies.evaluate, policies.identity, table).open_paths())
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from iamgate.delegation import (
-    DEFAULT_ACCOUNT,
     CandidateSpace,
     ProofRule,
     describe_request,
+    judged_accounts,
     listing,
     proof_for,
     statement_label,
@@ -18,7 +18,7 @@ from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof
-    from iamgate.escalation import PathFinding, Table
+    from iamgate.escalation import PathFinding, PathSearch, Table
     from iamgate.findings import Finding
     from iamgate.model import Policy
     from iamgate.project import Project
@@ -59,23 +59,37 @@ class EscalationPathRule(Rule):
     table: ClassVar[Table | None] = None  # None: the shipped table
 
     def check(self, policy: Policy, project: Project) -> list[Finding]:
+        """The open paths in the first account, of those the policy is judged in, that has
+        any (as the proofs do: an escape in an account it is deployed to comes first)."""
         # Imported on first use: the table's modules stay out of every command's start-up.
-        from iamgate.escalation import PathSearch, judged_account, may_open
+        from iamgate.escalation import may_open
 
         if policy.kind not in self.kinds or not may_open((policy,), self.table):
             return []  # no row has all its actions named: no proof built
-        proof = proof_for(policy, project)
-        search = PathSearch(proof, proof.evaluate, (policy,), self.table, proof.shared_decision)
-        account = judged_account((policy,))
-        if account is not None and proof.account == DEFAULT_ACCOUNT != account:
-            # The proofs found no account in the policy's IAM ARNs, but its other ARNs name
-            # one: search there (without the proof's shared answers), not in a placeholder.
-            space = CandidateSpace(policy, project, account=account)
-            search = PathSearch(space, proof.evaluate, (policy,), self.table)
-        found = [f for f in search.open_paths() if not _covered(f, proof)]
-        return list(self.findings(proof, found))
+        accounts = judged_accounts(policy, project)
+        for account in accounts:
+            proof = proof_for(policy, project, account)
+            found = [f for f in self._search(proof).open_paths() if not _covered(f, proof)]
+            if found:
+                where = f" (in account {account})" if len(accounts) > 1 else ""
+                return list(self.findings(proof, found, where))
+        return []
 
-    def findings(self, proof: Proof, found: Sequence[PathFinding]) -> Iterator[Finding]:
+    def _search(self, proof: Proof) -> PathSearch:
+        from iamgate.escalation import PathSearch, judged_account
+
+        policy = proof.policy
+        account = judged_account((policy,), proof.project, proof.account)
+        if account != proof.account:
+            # The proof stands in a placeholder account, but the policy's ARNs of other
+            # services name one: search there (without the proof's shared answers).
+            space = CandidateSpace(policy, proof.project, account)
+            return PathSearch(space, proof.evaluate, (policy,), self.table)
+        return PathSearch(proof, proof.evaluate, (policy,), self.table, proof.shared_decision)
+
+    def findings(
+        self, proof: Proof, found: Sequence[PathFinding], where: str = ""
+    ) -> Iterator[Finding]:
         groups: dict[tuple[int, ...], list[PathFinding]] = {}
         for item in found:
             key = tuple(s.index for _, s in item.start.decision.statements)
@@ -85,19 +99,21 @@ class EscalationPathRule(Rule):
             yield self.finding(
                 proof.policy,
                 _location(first),
-                _message(first, group[1:], proof),
+                _message(first, group[1:], proof, where),
                 key=True,
                 counterexample=first.counterexample,
                 statements=first.statements,
             )
 
 
-def _message(first: PathFinding, others: Sequence[PathFinding], proof: Proof) -> str:
+def _message(
+    first: PathFinding, others: Sequence[PathFinding], proof: Proof, where: str = ""
+) -> str:
     start = first.start
     allowing = [s for _, s in start.decision.statements]
     text = (
         f"escalation path {first.path.id} ({first.path.name}) is open: "
-        f"{describe_request(start.request, proof)} is allowed by "
+        f"{describe_request(start.request, proof)}{where} is allowed by "
         f"{statement_label(proof.policy, allowing)}"
     )
     rest = [s for s in first.steps if s is not start]
