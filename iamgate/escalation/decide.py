@@ -119,8 +119,14 @@ class PathSearch:
         self._steps: dict[PathAction, Step | None] = {}
         self._conditions: dict[int, tuple[Condition, AnyCondition]] = {}
 
-    def open_paths(self) -> Iterator[PathFinding]:
+    def open_paths(
+        self, skip: Callable[[EscalationPath], bool] | None = None
+    ) -> Iterator[PathFinding]:
+        """Every open path; ``skip`` leaves out rows before they are searched (a rule whose
+        findings another rule already makes)."""
         for path in self.table.paths:
+            if skip is not None and path.lower_names <= self._named_actions and skip(path):
+                continue
             found = self.decide_path(path)
             if found is not None:
                 yield found

@@ -18,7 +18,7 @@ from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof
-    from iamgate.escalation import PathFinding, PathSearch, Table
+    from iamgate.escalation import EscalationPath, PathFinding, PathSearch, Table
     from iamgate.findings import Finding
     from iamgate.model import Policy
     from iamgate.project import Project
@@ -69,7 +69,7 @@ class EscalationPathRule(Rule):
         accounts = judged_accounts(policy, project)
         for account in accounts:
             proof = proof_for(policy, project, account)
-            found = [f for f in self._search(proof).open_paths() if not _covered(f, proof)]
+            found = list(self._search(proof).open_paths(lambda p, proof=proof: _covered(p, proof)))
             if found:
                 where = f" (in account {account})" if len(accounts) > 1 else ""
                 return list(self.findings(proof, found, where))
@@ -140,16 +140,17 @@ def _level(rule: Rule, proof: Proof) -> int:
     return _RANK.get(rules.get(rule.id) or rules.get(rule.name) or rule.severity, 2)
 
 
-def _covered(finding: PathFinding, proof: Proof) -> bool:
+def _covered(path: EscalationPath, proof: Proof) -> bool:
     """Does an older rule that covers this row report one of its actions here, at least as
-    severely as IG408 would? (IG407 reports a rewritten function as a warning; the path it
-    opens is still an error here.)"""
+    severely as IG408 would? Then the row is not searched: its request is that rule's
+    finding. (IG407 reports a rewritten function as a warning; the path it opens is still
+    an error here.)"""
     from iamgate.rules import all_rules
 
     rules = all_rules()
-    names = {n.lower() for n in finding.path.action_names}
+    names = path.lower_names
     own = _level(rules["IG408"], proof)
-    for rule_id in finding.path.covered_by:
+    for rule_id in path.covered_by:
         rule = rules.get(rule_id)
         if not isinstance(rule, ProofRule) or not rule.enabled(proof.config):
             continue
