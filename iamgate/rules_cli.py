@@ -2,7 +2,8 @@
 
 `--format markdown` prints the README's rule table, so the documentation is generated
 from the rules themselves and cannot drift from them (cfn-lint's habit); `--write FILE`
-replaces the table between the README's markers in place.
+replaces the table between the README's markers in place. The escalation table's paths,
+which IG408 decides, follow the rules in every format (data too: they are what IG408 checks).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from iamgate.escalation import EscalationPath, PathAction
     from iamgate.rules.base import Rule
+
+PATHS_RULE = "IG408"  # the rule that decides the escalation table's rows
 
 START_MARKER = "<!-- rules:start -->"
 END_MARKER = "<!-- rules:end -->"
@@ -78,9 +82,15 @@ def text(rules: list[Rule], colour: bool = False) -> str:
         # Padded before painting, so the columns line up with colour too.
         return paint(f"{rule.severity:<{sev_w}}", SEVERITY_STYLES[rule.severity], colour)
 
-    return "".join(
+    out = "".join(
         f"{r.id:<{id_w}}  {r.name:<{name_w}}  {severity(r)}  {r.summary}\n" for r in rules
     )
+    paths = _paths(rules)
+    if paths:
+        path_w = max(len(p.id) for p in paths)
+        out += f"\nescalation paths {PATHS_RULE} checks ({len(paths)}):\n"
+        out += "".join(f"  {p.id:<{path_w}}  {p.name}  {p.source}\n" for p in paths)
+    return out
 
 
 def markdown(rules: list[Rule]) -> str:
@@ -94,7 +104,60 @@ def markdown(rules: list[Rule]) -> str:
             example = f"{_code(rule.example.bad)} → {_code(rule.example.good)}"
         cells = [rule.id, f"`{rule.name}`", rule.severity, _cell(rule.summary), example]
         lines.append("| " + " | ".join(cells) + " |")
+    paths = _paths(rules)
+    if paths:
+        lines += [
+            "",
+            f"**Escalation paths** ({len(paths)}, checked by {PATHS_RULE}; the data is "
+            "`iamgate/escalation/paths.json`):",
+            "",
+            "| path | category | actions, each on what | existing resource | why | source |",
+            "|------|----------|------------------------|-------------------|-----|--------|",
+        ]
+        for path in paths:
+            acts = " + ".join(_action_cell(a) for a in path.actions)
+            cells = [path.id, path.category, acts, "yes" if path.existing else "no"]
+            cells += [_cell(path.why), path.source]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _blind(action: PathAction) -> bool:
+    """Is every resource the action acts on one whose ARN the prefix cannot scope?"""
+    from iamgate.catalog import get_catalog
+    from iamgate.escalation import default_table
+
+    info = get_catalog().lookup(action.action)
+    if info is None:
+        return False
+    blind = default_table().prefix_blind
+    pairs = {
+        (template.split(":")[2], rtype.name)
+        for rtype, _ in info.resource_types
+        if rtype.name in action.on
+        for template in rtype.arn_patterns
+    }
+    return bool(pairs) and pairs <= blind
+
+
+def _paths(rules: list[Rule]) -> tuple[EscalationPath, ...]:
+    if not any(r.id == PATHS_RULE for r in rules):
+        return ()
+    from iamgate.escalation import default_table
+
+    return default_table().paths
+
+
+def _action_cell(action: PathAction) -> str:
+    on = " or ".join(action.on)
+    where = "new" if on == "new" else "no resource" if on == "*" else on
+    if action.outside and on not in ("new", "*"):
+        where += ", any: no name to scope" if _blind(action) else " outside the prefix"
+    elif on not in ("new", "*"):
+        where += ", any"
+    for key, values in action.context:
+        where += f", {key} " + " or ".join(values)
+    return f"`{action.action}` ({_cell(where)})"
 
 
 def as_json(rules: list[Rule]) -> str:
@@ -102,7 +165,7 @@ def as_json(rules: list[Rule]) -> str:
 
     def describe(rule: Rule) -> dict[str, Any]:
         example = rule.example
-        return {
+        described: dict[str, Any] = {
             "id": rule.id,
             "name": rule.name,
             "severity": rule.severity,
@@ -115,6 +178,19 @@ def as_json(rules: list[Rule]) -> str:
             "stage": rule.stage,
             "security": is_security(rule),
         }
+        if rule.id == PATHS_RULE:
+            described["paths"] = [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "category": p.category,
+                    "existing": p.existing,
+                    "actions": [a.action for a in p.actions],
+                    "source": p.source,
+                }
+                for p in _paths(rules)
+            ]
+        return described
 
     return json.dumps([describe(r) for r in rules], indent=2) + "\n"
 

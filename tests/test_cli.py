@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from iamgate import __version__
+from iamgate.escalation import default_table
 from iamgate.project import POLICY_FOLDERS
 from iamgate.rules import all_rules
 from iamgate.rules_cli import END_MARKER, START_MARKER, markdown, table_in
@@ -250,9 +251,14 @@ def test_no_file_content_produces_a_traceback(
 def test_rules_lists_every_rule(tmp_path: Path, run_iamgate: RunIamgate) -> None:
     proc = clean(run_iamgate("rules", cwd=tmp_path))
     assert proc.returncode == 0
-    listed = [line.split()[0] for line in proc.stdout.splitlines()]
+    rules_part, _, paths_part = proc.stdout.partition("\n\n")
+    listed = [line.split()[0] for line in rules_part.splitlines()]
     assert listed == list(all_rules())
     assert {"IG001", "IG002", "IG003", "IG004", "IG005"} <= set(listed)
+    # Then every path of the escalation table that IG408 checks, with its source.
+    paths = [line.split()[0] for line in paths_part.splitlines()[1:]]
+    assert paths == [p.id for p in default_table().paths]
+    assert "sts-001" in paths and "https://pathfinding.cloud/paths/sts-001" in paths_part
 
 
 def test_rules_as_json_carry_their_documentation(tmp_path: Path, run_iamgate: RunIamgate) -> None:
@@ -267,12 +273,19 @@ def test_rules_as_json_carry_their_documentation(tmp_path: Path, run_iamgate: Ru
 
 def test_rules_as_markdown_is_a_table_row_per_rule(tmp_path: Path, run_iamgate: RunIamgate) -> None:
     proc = clean(run_iamgate("rules", "--format", "markdown", cwd=tmp_path))
-    rows = proc.stdout.splitlines()
+    rules_part, _, paths_part = proc.stdout.partition("\n\n")
+    rows = rules_part.splitlines()
     assert rows[0].startswith("| id | name | severity |")
     body = rows[2:]
     assert [row.split(" | ")[0].lstrip("| ") for row in body] == list(all_rules())
     # Every row has the same number of cells: no unescaped '|' leaked out of a summary or example.
     assert {len(re.split(r"(?<!\\)\|", row)) for row in rows} == {7}
+    # The escalation paths follow in a table of their own, one row per path.
+    path_rows = [r for r in paths_part.splitlines() if r.startswith("|")]
+    assert [r.split(" | ")[0].lstrip("| ") for r in path_rows[2:]] == [
+        p.id for p in default_table().paths
+    ]
+    assert {len(re.split(r"(?<!\\)\|", row)) for row in path_rows} == {8}
 
 
 def test_the_readme_rule_table_is_generated_from_the_rules() -> None:

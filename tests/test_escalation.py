@@ -206,6 +206,8 @@ def test_update_function_code_on_any_function_is_a_warning() -> None:
 
 
 # -- broad access that is not an escalation ---------------------------------------------------
+# (for IG401-IG407; the escalation table's IG408 does judge ec2:* on * an escalation, ec2-002,
+# and lambda:* on * one, lambda-003: see tests/test_escalation_paths.py)
 
 
 @pytest.mark.parametrize(

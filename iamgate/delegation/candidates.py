@@ -23,7 +23,7 @@ from iamgate.delegation.text import (
 )
 
 if TYPE_CHECKING:
-    from iamgate.catalog import ActionInfo
+    from iamgate.catalog import ActionInfo, ResourceType
     from iamgate.model import Policy
     from iamgate.project import Project
 
@@ -275,6 +275,15 @@ class CandidateSpace(PolicyFacts):
                 for arn in self._resources_of_type(rtype.name, template):
                     (inside if self.in_prefix(arn) else outside).append(arn)
         return _dedupe(outside + inside if outside_first else inside + outside)
+
+    def type_resources(self, rtype: ResourceType) -> list[str]:
+        """Candidate ARNs of one resource type: a prefixed name, an outsider, and each
+        Resource pattern of the policy made concrete (what ``resources`` lists per type)."""
+        return _dedupe(
+            arn
+            for template in rtype.arn_patterns
+            for arn in self._resources_of_type(rtype.name, template)
+        )
 
     def _resources_of_type(self, type_name: str, template: str) -> list[str]:
         key = (type_name, template)

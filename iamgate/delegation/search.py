@@ -63,6 +63,14 @@ class Proof(CandidateSpace):
             )
         return found
 
+    def shared_decision(
+        self, action: ActionInfo, resource: str, context: dict[str, tuple[str, ...]], ckey: tuple
+    ) -> Decision:
+        """The decision for a candidate request, shared by every action of its class and by
+        every rule that asks (the escalation table too). May differ from the action's own
+        decision: confirm an allowed answer with ``evaluate``."""
+        return self._decide(action, resource, context, ckey)
+
     def evaluate(self, request: Request) -> Decision:
         from iamgate.evaluator import evaluate
 

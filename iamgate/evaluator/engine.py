@@ -174,6 +174,13 @@ def statement_matches(statement: Statement, request: Request, version: str | Non
     return compiled_statement(statement, version).matches(request)
 
 
+def covers_resource(statement: Statement, request: Request, version: str | None) -> bool:
+    """Whether the statement's Resource/NotResource covers the request's resource, conditions
+    aside: a search skips a resource no Allow statement covers without trying contexts."""
+    compiled = compiled_statement(statement, version)
+    return compiled._resource_hit(request) is not compiled._not_resource
+
+
 def _scan(policy: Policy, request: Request, allows: list[Hit] | None, denies: list[Hit]) -> bool:
     """Collect matching statements; True when an Allow matches. ``allows`` None: stop
     looking at Allow statements after the first (only the layer's verdict is needed)."""

@@ -1,0 +1,312 @@
+"""Deciding each row of the escalation table for a set of policies, with the evaluator.
+
+A path is open when every action it needs is allowed on some resource it acts on:
+
+* a resource the path creates ("new") or an action without resource-level permissions
+  ("*"): any candidate resource will do, since the caller picks the name;
+* an existing resource: only one *outside* the delegation prefix. Prefixed compute can only
+  run as prefixed roles, and those carry the approved boundary, so taking it over gains
+  nothing. A resource type whose ARN carries no name the prefix can scope (an EC2
+  instance, a group) is always outside; an IAM principal whose request carries an
+  approved boundary (``iam:PermissionsBoundary``) is capped by it, so it does not count.
+
+The candidate resources and contexts are the delegation proofs' (CandidateSpace): a
+prefixed name, an outsider, every Resource pattern of the policies made concrete, every
+condition key they read with the values they name. Each request that opens a path is the
+evaluator's answer, kept as the finding's counterexample.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, names_action
+from iamgate.escalation.prefilter import may_open, named_actions
+from iamgate.escalation.results import PathFinding, PolicySet, Step
+from iamgate.escalation.table import ANY, NEW, EscalationPath, PathAction, Table, default_table
+from iamgate.organization import PLACEHOLDER_ACCOUNT
+
+if TYPE_CHECKING:
+    from iamgate.catalog import ActionInfo, ResourceType
+    from iamgate.evaluator import Decision, Request
+    from iamgate.evaluator.conditions import AnyCondition
+    from iamgate.model import Condition, Policy, Statement
+    from iamgate.project import Project
+
+Decide = Callable[["Request"], "Decision"]
+Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], tuple], "Decision"]
+
+
+def judged_account(identity: Sequence[Policy], project: Project, account: str | None = None) -> str:
+    """The account the paths are judged in, chosen here alone: the one given, else the first
+    the project judges the policy in (Project.accounts_for: its deploy targets, else the
+    accounts its IAM ARNs name). Where that is only the placeholder, the account the
+    policies' other ARNs name most: a Lambda-only policy written for 210987654321 is
+    judged there, where its functions are."""
+    if not account:
+        placements = project.accounts_for_policy(identity[0])
+        account = (placements[0].account if placements else None) or PLACEHOLDER_ACCOUNT
+    if account != PLACEHOLDER_ACCOUNT:
+        return account
+    counts: Counter[str] = Counter()
+    for policy in identity:
+        for statement in policy.statements:
+            for text in (*(statement.resource or ()), *(statement.not_resource or ())):
+                counts.update(_ACCOUNT.findall(text))
+    return counts.most_common(1)[0][0] if counts else account
+
+
+_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
+
+
+def open_paths(
+    policies: PolicySet,
+    project: Project,
+    account: str | None = None,
+    table: Table | None = None,
+) -> list[PathFinding]:
+    """Every path of ``table`` (default: the shipped one) that ``policies`` leave open."""
+    if not policies.identity or not may_open(policies.identity, table):
+        return []
+    judged = judged_account(policies.identity, project, account)
+    space = CandidateSpace(_reading(policies), project, account=judged)
+    return list(PathSearch(space, policies.evaluate, policies.identity, table).open_paths())
+
+
+def _reading(policies: PolicySet) -> Policy:
+    """One policy holding every statement of the set: what the candidate space reads for
+    condition keys, values and Resource patterns (the evaluator reads the real layers)."""
+    layers = [*policies.identity]
+    if policies.boundary is not None:
+        layers.append(policies.boundary)
+    layers += [p for level in policies.scps for p in level]
+    if len(layers) == 1:
+        return layers[0]
+    statements = [s for p in layers for s in p.statements]
+    first = policies.identity[0]
+    version = "2012-10-17" if any(p.version == "2012-10-17" for p in layers) else first.version
+    return replace(
+        first,
+        version=version,
+        statements=tuple(replace(s, index=i) for i, s in enumerate(statements)),
+    )
+
+
+class PathSearch:
+    """Rows decided against one candidate space; each action's answer found once and
+    shared by every row that needs it (PassRole to lambda serves four rows)."""
+
+    def __init__(
+        self,
+        space: CandidateSpace,
+        decide: Decide,
+        identity: Sequence[Policy],
+        table: Table | None = None,
+        shared: Shared | None = None,
+    ) -> None:
+        self.space = space
+        self.decide = decide
+        self.shared = shared  # a proof's memo, shared with the rules that asked before
+        self.identity = tuple(identity)
+        self.table = table or default_table()
+        self._memo: dict[tuple[object, ...], Decision] = {}
+        self._steps: dict[PathAction, Step | None] = {}
+        self._conditions: dict[int, tuple[Condition, AnyCondition]] = {}
+
+    def open_paths(
+        self, skip: Callable[[EscalationPath], bool] | None = None
+    ) -> Iterator[PathFinding]:
+        """Every open path; ``skip`` leaves out rows before they are searched (a rule whose
+        findings another rule already makes)."""
+        for path in self.table.paths:
+            if skip is not None and path.lower_names <= self._named_actions and skip(path):
+                continue
+            found = self.decide_path(path)
+            if found is not None:
+                yield found
+
+    def named(self, action: str) -> bool:
+        """Does some Allow statement of an identity policy name ``action``? A boundary or an
+        SCP only takes away, so a path needs every action named here."""
+        return action.lower() in self._named_actions
+
+    @cached_property
+    def _named_actions(self) -> frozenset[str]:
+        return named_actions(self.identity, self.table)
+
+    def allows_naming(self, lower: str) -> list[tuple[Policy, Statement]]:
+        """The identity Allow statements that name ``lower`` (a lower-case action)."""
+        return [
+            (p, s)
+            for p in self.identity
+            for s in p.statements
+            if s.allows and names_action(s, lower)
+        ]
+
+    def decide_path(self, path: EscalationPath) -> PathFinding | None:
+        if not path.lower_names <= self._named_actions:
+            return None  # the cheap prefilter: most policies name few of a row's actions
+        # The cheap steps first (a new resource: usually the first candidate): when one
+        # fails, the costlier search for an outside resource is never made.
+        found: dict[int, Step] = {}
+        for number in sorted(range(len(path.actions)), key=lambda i: path.actions[i].outside):
+            step = self.step(path.actions[number])
+            if step is None:
+                return None
+            found[number] = step
+        steps = tuple(found[i] for i in range(len(path.actions)))
+        return PathFinding(path, steps, self.identity[0])
+
+    def step(self, entry: PathAction) -> Step | None:
+        if entry in self._steps:
+            return self._steps[entry]
+        found = self._search(entry)
+        self._steps[entry] = found
+        return found
+
+    def _search(self, entry: PathAction) -> Step | None:
+        from iamgate.catalog import get_catalog
+        from iamgate.evaluator import Request
+
+        info = get_catalog().lookup(entry.action)
+        if info is None:
+            return None  # the table test proves every action is in the catalog
+        space = self.space
+        allows = self.allows_naming(info.full.lower())
+        resources = self.resources(entry, info)
+        for fixed in _alternatives(entry):
+            contexts = space.contexts(info, fixed)
+            for resource in resources:
+                if not self._may_apply(allows, info.full, resource, contexts[0][0]):
+                    continue
+                for context, ckey in contexts:
+                    if entry.outside and space.boundary_approved(context.get(BOUNDARY_KEY)):
+                        continue  # the target carries the approved boundary: capped by it
+                    shared = self.shared
+                    if shared is not None and not shared(info, resource, context, ckey).allowed:
+                        continue
+                    key = (info.full.lower(), resource, ckey)
+                    decision = self._memo.get(key)
+                    if decision is None:
+                        request = Request(info.full, resource, context)
+                        decision = self._memo[key] = self.decide(request)
+                    if decision.allowed:
+                        return Step(entry, Request(info.full, resource, context), decision)
+                    if self.shared is not None:
+                        # The class shortcut disagreed with the evaluator: ask this action alone.
+                        return PathSearch(space, self.decide, self.identity, self.table)._search(
+                            entry
+                        )
+        return None
+
+    def _may_apply(
+        self,
+        allows: list[tuple[Policy, Statement]],
+        action: str,
+        resource: str,
+        base: dict[str, tuple[str, ...]],
+    ) -> bool:
+        """Could some Allow statement apply to ``action`` on ``resource`` whatever the varied
+        keys hold? Its Resource must cover the resource, and its conditions on the keys the
+        row fixes (iam:PassedToService) must hold: those are the same in every context. A
+        cheap no spares one evaluation per context. Policy variables may read varied keys,
+        so a statement with one always may apply."""
+        from iamgate.evaluator import Request, covers_resource
+
+        bare = Request(action, resource)
+        fixed = {k.lower() for k in base} - self._base_keys
+        probe: Request | None = None
+        for policy, statement in allows:
+            if _reads_variables(statement):
+                return True
+            if not covers_resource(statement, bare, policy.version):
+                continue
+            tests = [c for c in statement.conditions if c.key.lower() in fixed]
+            if not tests:
+                return True
+            probe = probe or Request(action, resource, base)
+            if all(self._condition(c, policy).holds(probe) for c in tests):
+                return True
+        return False
+
+    def _condition(self, condition: Condition, policy: Policy) -> AnyCondition:
+        from iamgate.evaluator.conditions import compile_condition
+
+        found = self._conditions.get(id(condition))
+        if found is None or found[0] is not condition:
+            variables = policy.version == "2012-10-17"
+            found = self._conditions[id(condition)] = (
+                condition,
+                compile_condition(condition, variables),
+            )
+        return found[1]
+
+    @cached_property
+    def _base_keys(self) -> frozenset[str]:
+        return frozenset(k.lower() for k in self.space.base_context)
+
+    def resources(self, entry: PathAction, info: ActionInfo) -> list[str]:
+        if entry.on == (ANY,) or not info.resource_types:
+            return ["*"]
+        if entry.on == (NEW,):
+            # A resource the path creates: one of the types AWS always authorizes the action
+            # on (any one will do: the caller names it).
+            required = [t for t, needed in info.resource_types if needed]
+            types = required or [t for t, _ in info.resource_types]
+        else:
+            types = [t for t, _ in info.resource_types if t.name in entry.on]
+        found: list[str] = []
+        for rtype in types:
+            for arn in self.space.type_resources(rtype):
+                if entry.outside and self.inside(arn, rtype):
+                    continue
+                if entry.others_only and arn == self.space.caller_arn:
+                    continue
+                found.append(arn)
+        # Outsiders first: "AdminInstance" tells the reader more than "service-x" does.
+        prefix = self.space.prefix
+        return sorted(dict.fromkeys(found), key=lambda arn: inside_prefix(arn, prefix))
+
+    def inside(self, arn: str, rtype: ResourceType) -> bool:
+        """Is the resource the delegates' own? Its ARN names the prefix (by path or by name),
+        and its type is one a name can scope at all."""
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and (parts[2], rtype.name) in self.table.prefix_blind:
+            return False
+        return inside_prefix(arn, self.space.prefix)
+
+
+def inside_prefix(arn: str, prefix: str) -> bool:
+    """Does a name in the ARN's resource part (after the type) start with the prefix?
+    ``role/service-x``, ``role/service-x/AdminRole`` (a path the delegates own),
+    ``stack/service-x/1234``, ``function:service-x``."""
+    parts = arn.split(":", 5)
+    names = _SEPARATOR.split(parts[5] if len(parts) == 6 else arn)
+    return any(name.startswith(prefix) for name in (names[1:] or names))
+
+
+_SEPARATOR = re.compile(r"[/:]")
+
+
+def _reads_variables(statement: Statement) -> bool:
+    texts = (*(statement.resource or statement.not_resource or ()),)
+    texts += tuple(v for c in statement.conditions for v in c.values)
+    return any("${" in t for t in texts)
+
+
+def _alternatives(entry: PathAction) -> list[dict[str, tuple[str, ...]]]:
+    """Each combination of the values the row allows for its context keys (one value
+    per key: iam:PassedToService names one service)."""
+    if not entry.context:
+        return [{}]
+    keys = [k for k, _ in entry.context]
+    return [
+        {k: (v,) for k, v in zip(keys, combo, strict=True)}
+        for combo in itertools.product(*(values for _, values in entry.context))
+    ]
