@@ -1,0 +1,118 @@
+"""The ceiling proof: a role created under an approved boundary, with any policy attached.
+
+What such a role may do in one account is ``*`` ∩ boundary ∩ the SCP levels above the account.
+The ``*`` policy allows every request and denies none, so that is exactly the boundary read as
+the role's identity policy, with the SCPs applied: the boundary's statements stand as the
+principal's permissions and every identity-policy proof asks its questions of them. A finding
+then names the boundary statement that lets the request through, and
+``CeilingProof.confirmed`` asks the literal stack (any policy, the boundary as a boundary, the
+SCPs) once more before a request is reported.
+
+The principal is a role named with the delegation prefix in that account: it has no
+aws:username (roles have none, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-username),
+its aws:PrincipalArn is the role's ARN, and no user is its own.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from iamgate.delegation.policy_facts import DEFAULT_ACCOUNT
+from iamgate.delegation.search import Proof
+from iamgate.delegation.text import _dedupe
+
+if TYPE_CHECKING:
+    from iamgate.delegation.search import Violation
+    from iamgate.model import Policy
+    from iamgate.organization import Placement
+    from iamgate.project import PolicyFile, Project
+
+CEILING_ROLE = "ceiling"  # the role's name after the prefix: service-ceiling
+
+
+class CeilingProof(Proof):
+    """The proof of one boundary as the ceiling of the roles created under it, in one account."""
+
+    # Every invariant of a delegate holds for the roles it creates: they are judged as
+    # delegation policies whatever their boundary allows.
+    is_delegation = True  # type: ignore[assignment]
+
+    def __init__(self, boundary: Policy, project: Project, placement: Placement) -> None:
+        self.boundary = boundary
+        self.placement = placement
+        super().__init__(
+            replace(boundary, kind="identity"),
+            project,
+            account=placement.account or DEFAULT_ACCOUNT,
+            scps=placement.scps,
+        )
+
+    def principal_arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:role/{self.prefix}{CEILING_ROLE}"
+
+    def identity_context(self) -> dict[str, tuple[str, ...]]:
+        return {"aws:PrincipalAccount": (self.account,), "aws:PrincipalArn": (self.caller_arn,)}
+
+    @cached_property
+    def project_policies(self) -> tuple[str, ...]:
+        """The identity policies the project deploys, other than the delegates' own: the
+        delegation policy among them. Rewriting any of them rewrites someone's permissions."""
+        folder = self.project.root / "policies"
+        if not folder.is_dir():
+            return ()
+        names = (p.stem for p in sorted(folder.rglob("*.json")))
+        return tuple(n for n in _dedupe(names) if not n.startswith(self.prefix))
+
+    def protected_policies(self) -> dict[str, str]:
+        out = {arn: f"the approved boundary {arn.rsplit('/', 1)[-1]}" for arn in self.approved_arns}
+        for path in _dedupe((self.deploy_path, "/")):
+            for name in self.project_policies:
+                arn = f"arn:aws:iam::{self.account}:policy{path}{name}"
+                out.setdefault(arn, f"the project's policy {name} (a delegation policy or another)")
+        return out
+
+    def confirmed(self, violation: Violation) -> bool:
+        """Does AWS allow the request to a role with any policy, the boundary and the SCPs?"""
+        from iamgate.evaluator import evaluate
+        from iamgate.organization import allow_everything
+
+        decision = evaluate(
+            violation.request, (allow_everything(),), self.boundary, self.placement.scps
+        )
+        return decision.allowed
+
+
+def deployed_to(project: Project, file: PolicyFile) -> tuple[Placement, ...]:
+    """Stand-in for ``Project.accounts_for`` (the account model of issue 9): one placement per
+    account of the deploy targets whose globs match the file, else the root alone."""
+    from iamgate.config import ConfigError
+    from iamgate.organization import placement
+
+    config = project.config
+    found: dict[str, Placement] = {}
+    for target in config.deploy.targets:
+        if not any(fnmatch.fnmatch(file.display, glob) for glob in target.policies):
+            continue
+        accounts = list(target.accounts)
+        for ou in target.ous:
+            wanted = ou.strip("/").removeprefix("Root/")
+            accounts += [
+                a
+                for item in config.organization.ous
+                if item.path == wanted or item.path.startswith(wanted + "/")
+                for a in item.accounts
+            ]
+        for account in accounts:
+            if account in target.exclude or account in found:
+                continue
+            try:
+                found[account] = placement(config, account=account)
+            except ConfigError:
+                found[account] = replace(placement(config), account=account)
+        if not accounts:
+            for ou in target.ous:
+                found.setdefault(f"ou {ou}", placement(config, ou=ou))
+    return tuple(found.values()) or (placement(config),)
