@@ -161,6 +161,42 @@ def test_scps_that_deny_what_the_boundary_allows_make_the_ceiling_safe(project: 
     assert ceiling_findings(_scp_project(project, "Workloads")) == []
 
 
+def test_an_scp_exemption_the_delegate_can_name_its_role_into_is_an_escape(
+    project: Path,
+) -> None:
+    # The delegate names its role service-deployer: the exemption meant for a deploy role
+    # covers it, so the SCP denies it nothing.
+    _scp_project(project, "Workloads")
+    scp = json.loads(json.dumps(DENY_IAM_WRITES_SCP))
+    scp["Statement"][0]["Condition"] = {
+        "ArnNotLike": {
+            "aws:PrincipalArn": [
+                "arn:aws:iam::*:role/OrganizationAccountAccessRole",
+                "arn:aws:iam::*:role/service-deploy*",
+            ]
+        }
+    }
+    (project / "scps" / "DenyIamWritesToDelegates.json").write_text(json.dumps(scp, indent=2))
+    findings = ceiling_findings(project)
+    assert findings
+    for finding in findings:
+        (arn,) = finding.counterexample["context"]["aws:PrincipalArn"]
+        assert ":role/service-deploy" in arn
+        assert allowed_through_the_stack(project, finding, DEV)
+
+
+def test_an_scp_exemption_for_a_role_the_delegate_cannot_name_is_no_escape(
+    project: Path,
+) -> None:
+    _scp_project(project, "Workloads")
+    scp = json.loads(json.dumps(DENY_IAM_WRITES_SCP))
+    scp["Statement"][0]["Condition"] = {
+        "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}
+    }
+    (project / "scps" / "DenyIamWritesToDelegates.json").write_text(json.dumps(scp, indent=2))
+    assert ceiling_findings(project) == []
+
+
 def test_an_account_the_scps_do_not_cover_is_where_the_escape_is_named(project: Path) -> None:
     findings = ceiling_findings(_scp_project(project, "Workloads/Prod"))
     assert findings

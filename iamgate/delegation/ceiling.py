@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from iamgate.project import PolicyFile, Project
 
 CEILING_ROLE = "ceiling"  # the role's name after the prefix: service-ceiling
+PRINCIPAL_ARN = "aws:PrincipalArn"
 
 
 class CeilingProof(Proof):
@@ -54,7 +55,29 @@ class CeilingProof(Proof):
         return f"arn:aws:iam::{self.account}:role/{self.prefix}{CEILING_ROLE}"
 
     def identity_context(self) -> dict[str, tuple[str, ...]]:
-        return {"aws:PrincipalAccount": (self.account,), "aws:PrincipalArn": (self.caller_arn,)}
+        context = {"aws:PrincipalAccount": (self.account,)}
+        if not self._reads_principal_arn:
+            context[PRINCIPAL_ARN] = (self.caller_arn,)
+        return context
+
+    @cached_property
+    def _reads_principal_arn(self) -> bool:
+        """Does a condition (an SCP's exemption, most likely) read the role's ARN? Then it is
+        varied over every ARN the delegate could give a role (see key_options)."""
+        key = PRINCIPAL_ARN.lower()
+        return any(c.key.lower() == key for s in self.read_statements for c in s.conditions)
+
+    def key_options(self, key: str) -> list[tuple[str, ...] | None]:
+        """aws:PrincipalArn is always present and always a role the delegate can create: one
+        named with the prefix in this account, the conditions' patterns filled in where they
+        admit such a name (an SCP that exempts role/service-deploy* exempts a role the
+        delegate names service-deployx)."""
+        if key != PRINCIPAL_ARN.lower():
+            return super().key_options(key)
+        head = f"arn:aws:iam::{self.account}:role/"
+        named = (v for raw in self.values.get(key, ()) for v in self.fill_value(raw))
+        own = [v for v in named if v.startswith(head) and self.in_prefix(v)]
+        return [(arn,) for arn in _dedupe([self.caller_arn, *own])]
 
     @cached_property
     def project_policies(self) -> tuple[str, ...]:
