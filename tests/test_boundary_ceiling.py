@@ -313,3 +313,13 @@ def test_explain_does_not_mark_the_example_ceiling(project: Path, fmt: str) -> N
         assert ceiling["unsafe"] is False and ceiling["escapes"] == []
     else:
         assert "UNSAFE" not in report
+
+
+def test_an_scp_the_ceiling_needs_but_scps_lacks_is_a_configuration_error(
+    project: Path, run_iamgate
+) -> None:
+    (project / "scps" / "DenyBoundaryTampering.json").unlink()
+    done = run_iamgate("lint", "boundaries", cwd=project)
+    assert done.returncode == 2
+    assert "scps/DenyBoundaryTampering.json does not exist" in done.stderr
+    assert "Traceback" not in done.stderr

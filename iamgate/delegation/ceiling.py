@@ -111,7 +111,6 @@ class CeilingProof(Proof):
 def deployed_to(project: Project, file: PolicyFile) -> tuple[Placement, ...]:
     """Stand-in for ``Project.accounts_for`` (the account model of issue 9): one placement per
     account of the deploy targets whose globs match the file, else the root alone."""
-    from iamgate.config import ConfigError
     from iamgate.organization import placement
 
     config = project.config
@@ -128,12 +127,13 @@ def deployed_to(project: Project, file: PolicyFile) -> tuple[Placement, ...]:
                 if item.path == wanted or item.path.startswith(wanted + "/")
                 for a in item.accounts
             ]
+        placed = {a for item in config.organization.ous for a in item.accounts}
         for account in accounts:
             if account in target.exclude or account in found:
                 continue
-            try:
+            if account in placed:
                 found[account] = placement(config, account=account)
-            except ConfigError:
+            else:  # an account organization.ous does not place: the root's SCPs only
                 found[account] = replace(placement(config), account=account)
         if not accounts:
             for ou in target.ous:
