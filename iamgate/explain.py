@@ -216,8 +216,6 @@ def ceiling_escapes(boundary: Policy, project: Project, where: Placement) -> tup
     rules = all_rules()
     out = []
     for escape in escapes(boundary, project, (where,)):
-        if escape.finding.severity != "error":
-            continue
         rule = rules.get(escape.rule)
         name = f" {rule.name}" if rule else ""
         out.append(f"{escape.rule}{name}: {escape.finding.message}")

@@ -118,7 +118,7 @@ def clear_cache() -> None:
 
 
 def unsafe_boundaries(project: Project) -> dict[str, tuple[Escape, ...]]:
-    """Approved boundaries whose ceiling fails (an error), with their escapes."""
+    """Approved boundaries whose ceiling fails, with their escapes."""
     from iamgate.grammar import check as grammar_check
     from iamgate.model import build_policy
 
@@ -137,9 +137,8 @@ def unsafe_boundaries(project: Project) -> dict[str, tuple[Escape, ...]]:
                     continue  # the file's own lint says why
             policy = file.policy or build_policy(file.document, file.name, "boundary")
             cached = escapes(policy, project)
-        errors = tuple(e for e in cached if e.finding.severity == "error")
-        if errors:
-            out[file.name] = errors
+        if cached:
+            out[file.name] = cached
     return out
 
 
@@ -192,7 +191,12 @@ class UnsafeBoundaryCeiling(Rule):
                 f"breaks {escape.rule} {rule} in {where}{more}: {escape.finding.message}; any "
                 "policy ∩ this boundary ∩ the SCPs above that account allow the request"
             )
-            out.append(replace(escape.finding, rule=self.id, message=message))
+            # An error whatever the identity rule's own severity: a boundary is the reviewed
+            # ceiling, and any way past it is a defect of the boundary (IG407 is a warning on
+            # a delegation policy only because whose functions exist is not in the repository).
+            out.append(
+                replace(escape.finding, rule=self.id, severity=self.severity, message=message)
+            )
         return out
 
     def _check_delegation(self, policy: Policy, project: Project) -> list[Finding]:
