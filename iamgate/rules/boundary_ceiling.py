@@ -1,7 +1,7 @@
 """IG503 unsafe-boundary-ceiling: the roles created under an approved boundary are delegates too.
 
-For every approved boundary and every account it is deployed to, every security proof of the
-identity families (IG3xx, IG4xx: whatever ProofRule judges identity policies, so a rule added
+For every approved boundary and every account it is deployed to, every security check of the
+identity families (IG3xx, IG4xx: each rule answers ``Rule.judge`` on a proof, so a rule added
 later is run here as well) is run on a CeilingProof: a role with any policy attached, limited
 by the boundary and by the SCPs on the account's OU path. Each violation is a finding on the
 boundary file, at the boundary statement that lets it through, with the request AWS would
@@ -21,7 +21,6 @@ from iamgate.delegation import (
     BOUNDARIES_DOC,
     BOUNDARY,
     BOUNDARY_KEY,
-    ProofRule,
     boundary_condition_actions,
     describe_request,
     proof_for,
@@ -47,15 +46,16 @@ class Escape:
     where: tuple[str, ...]  # "account 111111111111 (Root › Workloads › Workloads/Dev)"
 
 
-def ceiling_rules() -> list[ProofRule]:
-    """Every security proof of the identity families, whatever its own setting: turning a rule
-    off for delegation policies must not open the ceiling (IG503's setting governs it)."""
+def ceiling_rules() -> list[Rule]:
+    """Every security check of the identity families (each answers ``judge`` on a proof, or
+    None), whatever its own setting: turning a rule off for delegation policies must not open
+    the ceiling (IG503's setting governs it)."""
     from iamgate.rules import all_rules
 
     return [
         rule
         for rule in all_rules().values()
-        if isinstance(rule, ProofRule) and "identity" in rule.kinds and "security" in rule.tags
+        if "identity" in rule.kinds and "security" in rule.tags and rule.id != "IG503"
     ]
 
 
@@ -83,14 +83,7 @@ def _escapes(
     for where in placements:
         proof = CeilingProof(boundary, project, where)
         for rule in rules:
-            if not rule.applies(proof):
-                continue
-            violations = [
-                v
-                for v in proof.violations(rule)
-                if not proof.reported_elsewhere(rule, v) and proof.confirmed(v)
-            ]
-            for finding in rule.findings(proof, violations):
+            for finding in rule.judge(proof) or ():
                 key = (rule.id, finding.line, finding.column)
                 known = found.get(key)
                 if known is None:
