@@ -19,17 +19,18 @@ from typing import Any, ClassVar
 import pytest
 
 from iamgate.config import load_config
-from iamgate.delegation import ProofRule, Violation, lookup
+from iamgate.delegation import ProofRule, Violation, lookup, proof_for
 from iamgate.document import load
 from iamgate.evaluator import Request, evaluate
 from iamgate.explain import explain
 from iamgate.explain_render import render
 from iamgate.findings import Finding
 from iamgate.lint import lint_paths
-from iamgate.model import build_policy
+from iamgate.model import Policy, build_policy
 from iamgate.organization import allow_everything, placement
 from iamgate.project import Project
 from iamgate.rules import all_rules
+from iamgate.rules.base import Rule
 from iamgate.rules.boundary_ceiling import escapes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ceiling"
@@ -289,6 +290,49 @@ def test_a_security_rule_added_later_also_judges_the_ceiling(
     findings = ceiling_findings(project)
     assert [f for f in findings if "breaks IG999 " in f.message]
     assert all("s3:DeleteBucket" in f.message for f in findings)
+
+
+class _DeletesBucketsOnItsOwn(Rule):
+    """A security check of the identity families that builds its own proof (no ``judge``)."""
+
+    id = "IG998"
+    name = "deletes-buckets-on-its-own"
+    summary = "Allows s3:DeleteBucket"
+    kinds = ("identity",)
+    tags: ClassVar[tuple[str, ...]] = ("security", "escalation")
+
+    def check(self, policy: Policy, project: Project) -> list[Finding]:
+        proof = proof_for(policy, project)
+        found = proof.search(lookup("s3:DeleteBucket"), lambda _: True)
+        return [
+            self.finding(
+                policy,
+                v.statements[0].path,
+                "s3:DeleteBucket is allowed",
+                counterexample=v.request.to_dict(),
+                statements=v.statements,
+            )
+            for v in found
+        ]
+
+
+def test_a_check_that_builds_its_own_proof_also_judges_the_ceiling(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(all_rules(), "IG998", _DeletesBucketsOnItsOwn())
+    assert [f for f in ceiling_findings(project) if "breaks IG998 " in f.message]
+
+
+def test_a_request_of_such_a_check_that_an_scp_denies_is_no_escape(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(all_rules(), "IG998", _DeletesBucketsOnItsOwn())
+    deny = {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}
+    scp = project / "scps" / "DenyLeaveOrganization.json"
+    data = json.loads(scp.read_text())
+    data["Statement"].append(deny)
+    scp.write_text(json.dumps(data, indent=2))
+    assert [f for f in ceiling_findings(project) if "IG998" in f.message] == []
 
 
 # -- explain ----------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ its aws:PrincipalArn is the role's ARN, and no user is its own.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from iamgate.delegation.policy_facts import DEFAULT_ACCOUNT
 from iamgate.delegation.search import Proof
@@ -26,6 +27,7 @@ from iamgate.delegation.text import _dedupe
 
 if TYPE_CHECKING:
     from iamgate.delegation.search import Violation
+    from iamgate.evaluator import Request
     from iamgate.model import Policy
     from iamgate.organization import Placement
     from iamgate.project import PolicyFile, Project
@@ -99,12 +101,28 @@ class CeilingProof(Proof):
 
     def confirmed(self, violation: Violation) -> bool:
         """Does AWS allow the request to a role with any policy, the boundary and the SCPs?"""
+        return self._allowed(violation.request)
+
+    def stands(self, counterexample: Mapping[str, Any]) -> bool:
+        """Does a finding's request (as a finding carries it) stand for this role? Asked as
+        the role makes it: its own ARN and account, no aws:username."""
+        from iamgate.evaluator import Request
+
+        context = {
+            key: tuple(values)
+            for key, values in counterexample.get("context", {}).items()
+            if key.lower() not in ("aws:username", "aws:principalarn", "aws:principalaccount")
+        }
+        context.update(self.identity_context())
+        context.setdefault(PRINCIPAL_ARN, (self.caller_arn,))
+        request = Request(counterexample["action"], counterexample["resource"], context)
+        return self._allowed(request)
+
+    def _allowed(self, request: Request) -> bool:
         from iamgate.evaluator import evaluate
         from iamgate.organization import allow_everything
 
-        decision = evaluate(
-            violation.request, (allow_everything(),), self.boundary, self.placement.scps
-        )
+        decision = evaluate(request, (allow_everything(),), self.boundary, self.placement.scps)
         return decision.allowed
 
 

@@ -83,7 +83,7 @@ def _escapes(
     for where in placements:
         proof = CeilingProof(boundary, project, where)
         for rule in rules:
-            for finding in rule.judge(proof) or ():
+            for finding in _judged(rule, proof, project):
                 key = (rule.id, finding.line, finding.column)
                 known = found.get(key)
                 if known is None:
@@ -91,6 +91,22 @@ def _escapes(
                 elif where.label not in known.where:
                     found[key] = replace(known, where=(*known.where, where.label))
     return tuple(sorted(found.values(), key=lambda e: (e.finding.line, e.finding.column, e.rule)))
+
+
+def _judged(rule: Rule, proof: CeilingProof, project: Project) -> list[Finding]:
+    """The rule's findings on the ceiling. A check that is not decided on a proof (no
+    ``judge``) is asked of the boundary as the role's identity policy, and a finding is kept
+    unless the request it names is one the SCPs (or the boundary, read as a boundary) deny."""
+    found = rule.judge(proof)
+    if found is not None:
+        return found
+    if rule.stage != "rules":
+        return []  # repository rules judge files, not what a role may do
+    return [
+        f
+        for f in rule.check(proof.policy, project)
+        if f.counterexample is None or proof.stands(f.counterexample)
+    ]
 
 
 _CACHE: dict[int, tuple[Project, dict[str, tuple[Escape, ...]]]] = {}
