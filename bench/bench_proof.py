@@ -75,7 +75,6 @@ def main() -> int:
 def ceilings(project: object, runs: int) -> None:
     """IG503's proof of each boundary as a ceiling, every account it is deployed to: paid once
     per boundary and lint run (cached), so apart from the per-policy figures above."""
-    from iamgate.delegation.ceiling import deployed_to
     from iamgate.document import load
     from iamgate.model import build_policy
     from iamgate.rules import boundary_ceiling
@@ -83,7 +82,7 @@ def ceilings(project: object, runs: int) -> None:
     cases = [ROOT / "boundaries" / "S3AccessBoundary.json", *sorted(CEILING_BAD.glob("*.json"))]
     print(f"{'ceiling (boundary x accounts)':48} {'median ms':>10} {'p90 ms':>8} {'escapes':>9}")
     file = next(f for f in project.boundary_files if f.name == "S3AccessBoundary")  # type: ignore[attr-defined]
-    accounts = len(deployed_to(project, file))  # type: ignore[arg-type]
+    accounts = len(project.accounts_for(file))  # type: ignore[attr-defined]
     for path in cases:
         samples = []
         found = 0

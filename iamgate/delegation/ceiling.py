@@ -15,7 +15,6 @@ its aws:PrincipalArn is the role's ARN, and no user is its own.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from iamgate.evaluator import Request
     from iamgate.model import Policy
     from iamgate.organization import Placement
-    from iamgate.project import PolicyFile, Project
+    from iamgate.project import Project
 
 CEILING_ROLE = "ceiling"  # the role's name after the prefix: service-ceiling
 PRINCIPAL_ARN = "aws:PrincipalArn"
@@ -124,36 +123,3 @@ class CeilingProof(Proof):
 
         decision = evaluate(request, (allow_everything(),), self.boundary, self.placement.scps)
         return decision.allowed
-
-
-def deployed_to(project: Project, file: PolicyFile) -> tuple[Placement, ...]:
-    """Stand-in for ``Project.accounts_for`` (the account model of issue 9): one placement per
-    account of the deploy targets whose globs match the file, else the root alone."""
-    from iamgate.organization import placement
-
-    config = project.config
-    found: dict[str, Placement] = {}
-    for target in config.deploy.targets:
-        if not any(fnmatch.fnmatch(file.display, glob) for glob in target.policies):
-            continue
-        accounts = list(target.accounts)
-        for ou in target.ous:
-            wanted = ou.strip("/").removeprefix("Root/")
-            accounts += [
-                a
-                for item in config.organization.ous
-                if item.path == wanted or item.path.startswith(wanted + "/")
-                for a in item.accounts
-            ]
-        placed = {a for item in config.organization.ous for a in item.accounts}
-        for account in accounts:
-            if account in target.exclude or account in found:
-                continue
-            if account in placed:
-                found[account] = placement(config, account=account)
-            else:  # an account organization.ous does not place: the root's SCPs only
-                found[account] = replace(placement(config), account=account)
-        if not accounts:
-            for ou in target.ous:
-                found.setdefault(f"ou {ou}", placement(config, ou=ou))
-    return tuple(found.values()) or (placement(config),)

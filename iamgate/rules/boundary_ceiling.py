@@ -26,7 +26,7 @@ from iamgate.delegation import (
     proof_for,
     statement_label,
 )
-from iamgate.delegation.ceiling import CeilingProof, deployed_to
+from iamgate.delegation.ceiling import CeilingProof
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
@@ -68,8 +68,7 @@ def escapes(
         cached = _cache(project).get(boundary.name)
         if cached is not None:
             return cached
-        file = next((f for f in project.boundary_files if f.name == boundary.name), None)
-        found = _escapes(boundary, project, deployed_to(project, file) if file else ())
+        found = _escapes(boundary, project, project.accounts_for_policy(boundary))
         _cache(project)[boundary.name] = found
         return found
     return _escapes(boundary, project, placements)
