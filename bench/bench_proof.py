@@ -26,6 +26,7 @@ CASES = [
     BAD / "IG304-createpolicy-any-name.json",
     BAD / "IG406-passrole-any-role-with-lambda.json",
 ]
+CEILING_BAD = ROOT / "tests" / "fixtures" / "ceiling" / "bad"
 SECURITY = ("IG3", "IG4", "IG5")
 
 
@@ -67,7 +68,34 @@ def main() -> int:
         p90 = samples[int(len(samples) * 0.9) - 1]
         median = statistics.median(samples)
         print(f"{path.stem:48} {median:10.2f} {p90:8.2f} {findings:9d} {asked:12d}")
+    ceilings(project, max(1, args.runs // 10))
     return 0
+
+
+def ceilings(project: object, runs: int) -> None:
+    """IG503's proof of each boundary as a ceiling, every account it is deployed to: paid once
+    per boundary and lint run (cached), so apart from the per-policy figures above."""
+    from iamgate.document import load
+    from iamgate.model import build_policy
+    from iamgate.rules import boundary_ceiling
+
+    cases = [ROOT / "boundaries" / "S3AccessBoundary.json", *sorted(CEILING_BAD.glob("*.json"))]
+    print(f"{'ceiling (boundary x accounts)':48} {'median ms':>10} {'p90 ms':>8} {'escapes':>9}")
+    file = next(f for f in project.boundary_files if f.name == "S3AccessBoundary")  # type: ignore[attr-defined]
+    accounts = len(project.accounts_for(file))  # type: ignore[attr-defined]
+    for path in cases:
+        samples = []
+        found = 0
+        for _ in range(runs):
+            boundary = build_policy(load(path, path.name), "S3AccessBoundary", "boundary")
+            boundary_ceiling.clear_cache()
+            start = time.perf_counter()
+            found = len(boundary_ceiling.escapes(boundary, project))  # type: ignore[arg-type]
+            samples.append((time.perf_counter() - start) * 1000)
+        samples.sort()
+        p90 = samples[max(0, int(len(samples) * 0.9) - 1)]
+        label = f"{path.stem} x {accounts}"
+        print(f"{label:48} {statistics.median(samples):10.2f} {p90:8.2f} {found:9d}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ pre-commit hands a hook only the files being committed, and never the deleted on
 policy is judged with its project's configuration and boundaries anyway (the engine reads
 them from disk), but a commit that changes or deletes a boundary, or the configuration,
 can break policies it does not touch: a delegation policy that names a boundary the commit
-removes. So a commit that touches a boundary re-checks every identity policy of that
-project, and one that touches iamgate.yaml every policy. Git tells us about deletions: the
+removes, or an SCP change that opens a boundary's ceiling (IG503). So a commit that touches a
+boundary or an SCP re-checks every identity policy and boundary of that project, and one that
+touches iamgate.yaml every policy. Git tells us about deletions: the
 staged changes, or the range pre-commit was given (--from-ref/--to-ref).
 """
 
@@ -51,7 +52,9 @@ class Scope:
         every = expand_paths([], self.root)
         if self.config_changed:
             return every
-        return [p for p in every if kind_of(p, self.root) == "identity"]
+        # Boundaries too: a boundary's ceiling is judged with the SCPs and the other approved
+        # boundaries (IG503).
+        return [p for p in every if kind_of(p, self.root) in ("identity", "boundary")]
 
 
 def _git(args: Sequence[str], cwd: Path) -> str | None:
@@ -124,6 +127,19 @@ def _is_boundary(path: Path, root: Path) -> bool:
     return path.suffix == ".json" and "boundaries" in parts[:-1]
 
 
+def _is_scp(path: Path, root: Path) -> bool:
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    return path.suffix == ".json" and len(parts) > 1 and parts[0] == "scps"
+
+
+def _widens(path: Path, root: Path) -> bool:
+    """Does a change to this file call for re-checking policies the commit does not touch?"""
+    return _is_boundary(path, root) or _is_scp(path, root)
+
+
 def _absolute(path: Path, cwd: Path) -> Path:
     # Not resolve(): a deleted file or a symlinked folder must keep the path git reported.
     return Path(os.path.normpath(path if path.is_absolute() else cwd / path))
@@ -167,12 +183,12 @@ def plan(
         absolute = _absolute(path, cwd)
         scope = projects.scope(projects.config_of(absolute))
         scope.files.append(path)
-        if _is_boundary(absolute, scope.root):
+        if _widens(absolute, scope.root):
             scope.reasons[_shown(absolute, cwd)] = "changed"
     for change in changes:
         config_file = projects.config_of(change.path)
         root = config_file.parent if config_file is not None else cwd
-        if change.path == config_file or _is_boundary(change.path, root):
+        if change.path == config_file or _widens(change.path, root):
             scope = projects.scope(config_file)
             # Git's word wins over "changed": a committed boundary is also a staged change.
             scope.reasons[_shown(change.path, cwd)] = STATUS_WORDS.get(change.status, "changed")

@@ -106,7 +106,7 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
         policies = scope.policies_to_recheck()
         if not paths and not policies:
             return 0  # a project with no policy: nothing relies on what changed
-        kind = "" if scope.config_changed else "identity "
+        kind = "" if scope.config_changed else "identity and boundary "
         print(
             f"iamgate: {scope.describe()}: re-checking the {len(policies)} {kind}"
             f"{'policy' if len(policies) == 1 else 'policies'} of the project"

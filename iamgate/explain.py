@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from iamgate.explain_model import Explanation
     from iamgate.model import Policy
     from iamgate.organization import Placement
+    from iamgate.project import Project
 
 FORMATS = ("text", "markdown", "json", "html")
 # In a terminal: what the delegate can do green, what escapes a boundary bold red, what is
@@ -174,7 +176,10 @@ def explain(
         if boundary is not None:
             loaded_boundaries.append(boundary)
         stack = Stack([allow_everything()], ANY_POLICY, boundary, where)
-        ceilings.append(compute_ceiling(stack, scenario.account, role_arn))
+        ceiling = compute_ceiling(stack, scenario.account, role_arn)
+        if boundary is not None and boundary.name in project.approved_boundaries:
+            ceiling = replace(ceiling, escapes=ceiling_escapes(boundary, project, where))
+        ceilings.append(ceiling)
     if not allowed_boundaries:
         notes.append(
             f"{policy.name} does not let the delegate create roles, so no role ceiling applies"
@@ -189,6 +194,11 @@ def explain(
         notes.append(account_note)
     if where.ou is None:
         notes.append("the account is in no OU of organization.ous: only the root's SCPs apply")
+    if any(c.unsafe for c in ceilings):
+        notes.append(
+            "an UNSAFE ceiling: a role created under that boundary can escalate "
+            "(run iamgate lint for IG503's findings)"
+        )
     return Explanation(
         policy=policy.name,
         file=policy.file,
@@ -208,3 +218,18 @@ def explain(
             (b.name, b.document.text if b.document else "") for b in loaded_boundaries
         ),
     )
+
+
+def ceiling_escapes(boundary: Policy, project: Project, where: Placement) -> tuple[str, ...]:
+    """Why a role created under ``boundary`` in ``where`` can escalate (IG503's proof), one
+    line per escape: the rule it breaks and the request that does it."""
+    from iamgate.rules import all_rules
+    from iamgate.rules.boundary_ceiling import escapes
+
+    rules = all_rules()
+    out = []
+    for escape in escapes(boundary, project, (where,)):
+        rule = rules.get(escape.rule)
+        name = f" {rule.name}" if rule else ""
+        out.append(f"{escape.rule}{name}: {escape.finding.message}")
+    return tuple(out)

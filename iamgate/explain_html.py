@@ -17,6 +17,7 @@ from iamgate.explain_render import (
     limits,
     scp_summary,
     service_name,
+    unsafe_title,
 )
 
 CELL_W, CELL_H, GAP = 40, 26, 3
@@ -40,6 +41,8 @@ h2{font-size:18px;margin:32px 0 10px;border-bottom:1px solid #d0d7de;padding-bot
 .verdict{background:#e8f5e9;border-left:6px solid #2e7d32;padding:12px 16px;font-size:17px;
  font-weight:600;margin:12px 0}
 .verdict.bad{background:#fdecea;border-color:#c62828}
+.unsafe p{margin:0 0 6px}
+.unsafe ul{margin:0;padding-left:20px;font-size:13.5px;font-weight:400}
 .picture{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px;overflow-x:auto}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top;font-size:14px}
@@ -71,7 +74,11 @@ def as_html(explanation: Explanation) -> str:
     for note in explanation.notes:
         body.append(f'<p class="note">{escape(note)}</p>')
     for ceiling in explanation.ceilings:
-        bad = " bad" if ceiling.boundary is None else ""
+        if ceiling.unsafe:
+            body.append(f'<div class="verdict bad unsafe"><p>{escape(unsafe_title(ceiling))}</p>')
+            body.append("<ul>" + "".join(f"<li>{escape(e)}</li>" for e in ceiling.escapes))
+            body.append("</ul></div>")
+        bad = " bad" if ceiling.boundary is None or ceiling.unsafe else ""
         body.append(f'<p class="verdict{bad}">{escape(ceiling.headline)}</p>')
     for ceiling in explanation.ceilings:
         body += _ceiling_section(ceiling)

@@ -185,11 +185,19 @@ class Ceiling:
     other_services: str  # one sentence about every service no policy names
     services: tuple[str, ...]  # rows of the picture, OTHER_SERVICES last
     layers: tuple[Layer, ...]  # identity, boundary, scps, ceiling
+    # Why the ceiling is UNSAFE (IG503): each escape's rule and the request that breaks it.
+    escapes: tuple[str, ...] = ()
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.escapes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "boundary": self.boundary,
             "boundary_file": self.boundary_file,
+            "unsafe": self.unsafe,
+            "escapes": list(self.escapes),
             "headline": self.headline,
             "reach": [r.to_dict() for r in self.reach],
             "other_services": self.other_services,

@@ -147,6 +147,9 @@ def as_text(explanation: Explanation) -> str:
         out.extend(f"      {line}" for line in grant_lines(grant))
     for ceiling in explanation.ceilings:
         out += ["", f"Ceiling of every role the delegate creates ({_boundary_label(ceiling)})"]
+        if ceiling.unsafe:
+            out.append(f"  {unsafe_title(ceiling)}")
+            out.extend(f"    ! {escape}" for escape in ceiling.escapes)
         out.append(f"  {ceiling.headline}")
         out.append("")
         out.extend(f"  {row}" for row in _text_table(ceiling))
@@ -160,6 +163,14 @@ def as_text(explanation: Explanation) -> str:
         out.append("")
         out.extend(f"note: {note}" for note in explanation.notes)
     return "\n".join(out) + "\n"
+
+
+def unsafe_title(ceiling: Ceiling) -> str:
+    count = len(ceiling.escapes)
+    return (
+        f"UNSAFE: a role created under the boundary {ceiling.boundary} can escalate "
+        f"({count} escape{'s' if count > 1 else ''}, IG503)"
+    )
 
 
 def _boundary_label(ceiling: Ceiling) -> str:
@@ -192,6 +203,10 @@ def as_markdown(explanation: Explanation) -> str:
         "",
     ]
     for ceiling in explanation.ceilings:
+        if ceiling.unsafe:
+            out += [f"> ⛔ **{unsafe_title(ceiling)}**", ">"]
+            out += [f"> - {escape}" for escape in ceiling.escapes]
+            out.append(">")
         out += [f"> **{ceiling.headline}**", ""]
     out += ["### What the delegate can do in IAM", ""]
     if not explanation.grants:

@@ -64,9 +64,17 @@ def proof(p: Policy) -> Proof:
         [allow("iam:CreateRole", condition={"StringEquals": {BOUNDARY_KEY: APPROVED_VAR}})],
         [allow("iam:CreatePolicy", "arn:aws:iam::*:policy/service-*")],
         [allow("iam:Update*", "arn:aws:iam::*:role/x")],
-        [allow("iam:*", condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}})],
+        # IAM requests always carry us-east-1, so this condition is met by every one of them.
+        [allow("iam:*", condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}})],
+        [allow("iam:*", condition={"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}})],
     ],
-    ids=["create-role-with-boundary", "create-policy", "update-role", "conditioned-on-region"],
+    ids=[
+        "create-role-with-boundary",
+        "create-policy",
+        "update-role",
+        "conditioned-on-us-east-1",
+        "conditioned-on-not-another-region",
+    ],
 )
 def test_policies_that_create_or_change_principals_or_policies_are_delegation_policies(
     statements: list[dict[str, Any]],
@@ -82,6 +90,10 @@ def test_policies_that_create_or_change_principals_or_policies_are_delegation_po
         [allow("iam:PassRole")],  # passing a role changes no principal (IG406 judges it)
         [allow("iam:CreateServiceLinkedRole")],  # its permissions are AWS's
         [allow("iam:TagRole")],  # tagging, not "Permissions management" or "Write"
+        # IAM is global: its requests carry aws:RequestedRegion us-east-1, never eu-west-1.
+        [allow("iam:*", condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}})],
+        [allow("iam:*", condition={"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}})],
+        [allow("iam:*", condition={"Null": {"aws:RequestedRegion": "true"}})],
         [allow("iam:CreateRole"), {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}],
         [
             allow("iam:CreateRole", condition={"StringEquals": {BOUNDARY_KEY: APPROVED_VAR}}),
@@ -99,6 +111,9 @@ def test_policies_that_create_or_change_principals_or_policies_are_delegation_po
         "passrole",
         "service-linked",
         "tagging",
+        "iam-in-another-region",
+        "iam-outside-us-east-1",
+        "iam-without-a-region",
         "denied",
         "never-satisfiable",
     ],

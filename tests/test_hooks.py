@@ -180,11 +180,25 @@ def test_a_config_change_rechecks_every_policy_a_boundary_change_the_identity_on
     (tmp_path / "scps").mkdir()
     (tmp_path / "scps" / "Guardrail.json").write_text(template("S3AccessBoundary.json"))
     [boundary] = plan([], [Change("D", tmp_path / "boundaries/Gone.json")], tmp_path)
-    assert [p.name for p in boundary.policies_to_recheck()] == ["DelegatePermissions.json"]
+    assert sorted(p.name for p in boundary.policies_to_recheck()) == [
+        "DelegatePermissions.json",
+        "S3AccessBoundary.json",
+    ]
     [config] = plan([], [Change("M", tmp_path / "iamgate.yaml")], tmp_path)
     assert sorted(p.name for p in config.policies_to_recheck()) == [
         "DelegatePermissions.json",
         "Guardrail.json",
+        "S3AccessBoundary.json",
+    ]
+
+
+def test_an_scp_change_rechecks_the_boundaries_whose_ceiling_it_bounds(tmp_path: Path) -> None:
+    # IG503 judges each boundary with the SCPs above it: loosening an SCP can open a ceiling.
+    write_project(tmp_path)
+    [scope] = plan([Path("scps/Guardrail.json")], [], tmp_path)
+    assert scope.reasons == {"scps/Guardrail.json": "changed"}
+    assert sorted(p.name for p in scope.policies_to_recheck()) == [
+        "DelegatePermissions.json",
         "S3AccessBoundary.json",
     ]
 
@@ -270,8 +284,8 @@ def test_a_deleted_boundary_rechecks_policies_the_commit_does_not_touch(
     assert lint_hook.main([]) == 1
     out = capsys.readouterr().out
     assert (
-        "iamgate: boundaries/S3AccessBoundary.json deleted: re-checking the 2 identity "
-        "policies of the project" in out
+        "iamgate: boundaries/S3AccessBoundary.json deleted: re-checking the 2 identity and "
+        "boundary policies of the project" in out
     )
     assert "policies/broken.json:3:1: error IG001" in out
 

@@ -232,7 +232,7 @@ def test_deleting_the_approved_boundary_is_refused_for_the_policy_that_names_it(
     before = consumer.head()
     done = consumer.commit("drop the boundary")
     assert done.returncode != 0
-    assert f"{BOUNDARY} deleted: re-checking the 1 identity policy" in done.stdout
+    assert f"{BOUNDARY} deleted: re-checking the 1 identity and boundary policy" in done.stdout
     line, _ = _located(done.stdout, DELEGATION, "IG502")
     assert line == _line_of(consumer.file(DELEGATION), "policy/S3AccessBoundary")
     assert consumer.head() == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -54,6 +54,12 @@ _POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|[a-z][a-z-]*):policy/(.+/)?[^
 # that admits only such values fails closed (IG502 warns), it is no escape.
 # An action the catalog does not know: the evaluator lets it carry every condition key.
 _PROBE_ACTION = "iamgate:probe"
+# IAM is a global service with one endpoint, in us-east-1: every IAM request carries
+# aws:RequestedRegion us-east-1 and never another value ("all requests to these services are
+# made to the us-east-1 Region",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_aws_deny-requested-region.html).
+REQUESTED_REGION = "aws:RequestedRegion"
+_GLOBAL_REGION = {"iam": "us-east-1"}
 
 
 def aws_owned(namespace: str) -> bool:
@@ -81,8 +87,15 @@ Unsafe = Callable[[Candidate], bool]
 class CandidateSpace(PolicyFacts):
     """The values and requests a policy makes worth asking about, each list built once."""
 
-    def __init__(self, policy: Policy, project: Project, account: str | None = None) -> None:
-        super().__init__(policy, project, account)
+    def __init__(
+        self,
+        policy: Policy,
+        project: Project,
+        account: str | None = None,
+        *,
+        scps: Sequence[Sequence[Policy]] = (),
+    ) -> None:
+        super().__init__(policy, project, account, scps=scps)
         self._signatures: dict[str, tuple[frozenset[int], tuple[str, ...]]] = {}
         self._classes: dict[str, int] = {}  # action -> number of its signature
         self._resource_lists: dict[tuple[str, bool], list[str]] = {}
@@ -191,7 +204,7 @@ class CandidateSpace(PolicyFacts):
 
             tests = [
                 compile_condition(condition, self.variables)
-                for statement in self.policy.statements
+                for statement in self.read_statements
                 for condition in statement.conditions
                 if condition.key.lower() == key
             ]
@@ -222,7 +235,7 @@ class CandidateSpace(PolicyFacts):
             }
 
         entangled = variables(self._texts())
-        for statement in self.policy.statements:
+        for statement in self.read_statements:
             for condition in statement.conditions:
                 if variables(condition.values) & set(self.values):
                     entangled.add(condition.key.lower())
@@ -236,7 +249,10 @@ class CandidateSpace(PolicyFacts):
         full = action.full.lower()
         found = self._signatures.get(full)
         if found is None:
-            named = frozenset(s.index for s in self.policy.statements if names_action(s, full))
+            # Positions in read_statements: the policy's statements, then the SCPs'.
+            named = frozenset(
+                i for i, s in enumerate(self.read_statements) if names_action(s, full)
+            )
             keys = tuple(k for k in self.varied_keys if _supports(full, k))
             found = self._signatures[full] = (named, keys)
         return found
@@ -256,7 +272,8 @@ class CandidateSpace(PolicyFacts):
 
     def named_by_allow(self, action: ActionInfo) -> bool:
         named, _ = self.signature(action)
-        return any(self.policy.statements[i].allows for i in named)
+        own = self.policy.statements
+        return any(i < len(own) and own[i].allows for i in named)
 
     def resources(self, action: ActionInfo, *, outside_first: bool = False) -> list[str]:
         key = (action.full, outside_first)
@@ -295,7 +312,7 @@ class CandidateSpace(PolicyFacts):
             arns = [fill_template(template, self.account, name) for name in names]
             shape = _template_regex(template)
             head = fill_template(template, self.account, "").split(":", 5)[:5]
-            for statement in self.policy.statements:
+            for statement in self.read_statements:
                 for literal in (*(statement.resource or ()), *(statement.not_resource or ())):
                     arns.extend(a for a in self._concrete(literal, head) if shape.fullmatch(a))
             found = self._type_resources[key] = _dedupe(arns)
@@ -326,6 +343,9 @@ class CandidateSpace(PolicyFacts):
         """(context, hashable key) pairs: the key absent first, then each value."""
         _, keys = self.signature(action)
         fixed = fixed or {}
+        region = _GLOBAL_REGION.get(action.service.lower())
+        if region is not None and REQUESTED_REGION.lower() in keys:
+            fixed = {**fixed, REQUESTED_REGION: (region,)}
         fixed_lower = {k.lower() for k in fixed}
         keys = tuple(k for k in keys if k not in fixed_lower)
         cache_key = (keys, tuple(sorted(fixed.items())))

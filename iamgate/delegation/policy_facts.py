@@ -7,7 +7,7 @@ manages, the approved boundaries and the delegation prefix: the base of the sear
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from iamgate.organization import PLACEHOLDER_ACCOUNT, literal_accounts
 
 if TYPE_CHECKING:
     from iamgate.config import Config
-    from iamgate.model import Policy
+    from iamgate.model import Policy, Statement
     from iamgate.project import Project
 
 DEFAULT_ACCOUNT = PLACEHOLDER_ACCOUNT
@@ -34,11 +34,22 @@ def principal_account(policy: Policy) -> str:
 
 
 class PolicyFacts:
-    """One policy and its project's delegation settings, read once for every question."""
+    """One policy and its project's delegation settings, read once for every question.
 
-    def __init__(self, policy: Policy, project: Project, account: str | None = None) -> None:
-        """``account``: the account the policy is judged in (``Project.accounts_for``); by
-        default the first one the project deploys it to."""
+    ``account`` is the account the principal lives in (``Project.accounts_for``; by default
+    the first one the project deploys it to); ``scps`` the SCP levels above it, root first. SCP
+    statements are read with the policy's own (their condition keys, values and resources are
+    varied too), since a request they tell apart may get another decision.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        project: Project,
+        account: str | None = None,
+        *,
+        scps: Sequence[Sequence[Policy]] = (),
+    ) -> None:
         self.policy = policy
         self.project = project
         self.config: Config = project.config
@@ -47,12 +58,31 @@ class PolicyFacts:
         self.deploy_path = project.config.deploy.path or "/"
         self.variables = policy.version == VARIABLES_VERSION
         self.account = account or project.accounts_for_policy(policy)[0].account or DEFAULT_ACCOUNT
+        self.scps = tuple(tuple(level) for level in scps)
         # Another account's ARNs: what a wildcard in an account field also admits. IAM acts on
         # the caller's own account only, and attaches as a boundary only a managed policy of
         # that account or of AWS, so requests naming it are no escape (they fail).
         self.foreign = next(a for a in _FOREIGN_ACCOUNTS if a != self.account)
-        self.caller_arn = f"arn:aws:iam::{self.account}:user/{CALLER}"
+        self.caller_arn = self.principal_arn()
         self._scan_conditions()
+
+    def principal_arn(self) -> str:
+        """The principal whose requests are searched: the delegate, an IAM user."""
+        return f"arn:aws:iam::{self.account}:user/{CALLER}"
+
+    def identity_context(self) -> dict[str, tuple[str, ...]]:
+        """Who the principal is: fixed in every request, never varied."""
+        return {"aws:PrincipalAccount": (self.account,), "aws:username": (CALLER,)}
+
+    @cached_property
+    def read_statements(self) -> tuple[Statement, ...]:
+        """Every statement a decision reads: the policy's, then the SCPs' (AWS's default
+        FullAWSAccess, the same for every request, tells nothing apart and is left out)."""
+        from iamgate.organization import full_aws_access
+
+        default = full_aws_access()
+        extra = (s for level in self.scps for p in level if p is not default for s in p.statements)
+        return (*self.policy.statements, *extra)
 
     # -- what the policy says ---------------------------------------------------------
 
@@ -61,8 +91,9 @@ class PolicyFacts:
         self.spelling: dict[str, str] = {BOUNDARY: BOUNDARY_KEY}
         self.values: dict[str, list[str]] = {}
         self.set_keys: set[str] = set()
-        identity = {k.lower() for k in _IDENTITY_KEYS}
-        for statement in self.policy.statements:
+        self.base_context: dict[str, tuple[str, ...]] = self.identity_context()
+        identity = {k.lower() for k in (*_IDENTITY_KEYS, *self.base_context)}
+        for statement in self.read_statements:
             for condition in statement.conditions:
                 key = condition.key.lower()
                 if key in identity:
@@ -81,10 +112,6 @@ class PolicyFacts:
         # The boundary key is always varied: every proof about it needs the adversarial values.
         self.values.setdefault(BOUNDARY, [])
         self.varied_keys: tuple[str, ...] = tuple(self.values)
-        self.base_context: dict[str, tuple[str, ...]] = {
-            "aws:PrincipalAccount": (self.account,),
-            "aws:username": (CALLER,),
-        }
         for text in self._texts():
             for match in _VARIABLE.finditer(text):
                 key = match.group(1).partition(",")[0].strip()
@@ -94,10 +121,10 @@ class PolicyFacts:
                         key, ("x",)
                     )  # some value for ${aws:PrincipalTag/team}
         self._lower_base = {k.lower(): v for k, v in self.base_context.items()}
-        self.has_not_resource = any(s.not_resource is not None for s in self.policy.statements)
+        self.has_not_resource = any(s.not_resource is not None for s in self.read_statements)
 
     def _texts(self) -> Iterator[str]:
-        for statement in self.policy.statements:
+        for statement in self.read_statements:
             yield from statement.resource or ()
             yield from statement.not_resource or ()
             for condition in statement.conditions:

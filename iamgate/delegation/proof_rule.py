@@ -72,16 +72,23 @@ class ProofRule(Rule, ABC):
             return []
         accounts = judged_accounts(policy, project)
         for account in accounts:
-            proof = proof_for(policy, project, account)
-            if not self.applies(proof):
-                continue
-            violations = [
-                v for v in proof.violations(self) if not proof.reported_elsewhere(self, v)
-            ]
-            if violations:
-                where = f" (in account {account})" if len(accounts) > 1 else ""
-                return list(self.findings(proof, violations, where))
+            where = f" (in account {account})" if len(accounts) > 1 else ""
+            found = self.judge(proof_for(policy, project, account), where)
+            if found:
+                return found
         return []
+
+    def judge(self, proof: Proof, where: str = "") -> list[Finding]:
+        """The findings on one proof: a delegation policy's in one account, or a boundary's
+        ceiling (IG503). ``where`` names the account in the message when there are several."""
+        if not self.applies(proof):
+            return []
+        violations = [
+            v
+            for v in proof.violations(self)
+            if not proof.reported_elsewhere(self, v) and proof.confirmed(v)
+        ]
+        return list(self.findings(proof, violations, where))
 
     def findings(
         self, proof: Proof, violations: Sequence[Violation], where: str = ""

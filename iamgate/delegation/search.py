@@ -43,8 +43,15 @@ class Proof(CandidateSpace):
     rules that defer to one another can compare answers without asking twice.
     """
 
-    def __init__(self, policy: Policy, project: Project, account: str | None = None) -> None:
-        super().__init__(policy, project, account)
+    def __init__(
+        self,
+        policy: Policy,
+        project: Project,
+        account: str | None = None,
+        *,
+        scps: Sequence[Sequence[Policy]] = (),
+    ) -> None:
+        super().__init__(policy, project, account, scps=scps)
         self._memo: dict[tuple[object, ...], Decision] = {}
         self._violations: dict[str, list[Violation]] = {}
 
@@ -59,7 +66,7 @@ class Proof(CandidateSpace):
             from iamgate.evaluator import Request, evaluate
 
             found = self._memo[key] = evaluate(
-                Request(action.full, resource, context), (self.policy,)
+                Request(action.full, resource, context), (self.policy,), None, self.scps
             )
         return found
 
@@ -74,7 +81,7 @@ class Proof(CandidateSpace):
     def evaluate(self, request: Request) -> Decision:
         from iamgate.evaluator import evaluate
 
-        return evaluate(request, (self.policy,))
+        return evaluate(request, (self.policy,), None, self.scps)
 
     def first_violation(
         self,
@@ -138,6 +145,11 @@ class Proof(CandidateSpace):
             if violation is not None:
                 found.append(violation)
         return found
+
+    def confirmed(self, violation: Violation) -> bool:
+        """Does the request stand when asked as the finding will say? (A proof that reads its
+        policy as something else, the ceiling's, asks the literal policies again.)"""
+        return True
 
     def may_allow(self, services: tuple[str, ...]) -> bool:
         """Can some Allow statement name an action of one of ``services``? Decided on the

@@ -10,6 +10,7 @@ from iamgate.document import JsonPath
 from iamgate.findings import Finding, Severity, StatementRef
 
 if TYPE_CHECKING:
+    from iamgate.delegation import Proof
     from iamgate.model import Policy, PolicyKind, Statement
     from iamgate.project import Project
 
@@ -48,6 +49,12 @@ class Rule:
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         return ()
+
+    def judge(self, proof: Proof) -> list[Finding] | None:
+        """The findings on a proof built elsewhere: IG503 builds one for each boundary's
+        ceiling and asks every security rule of the identity families. A rule decided on a
+        Proof (ProofRule, the escalation table) answers; None: not decided on a proof."""
+        return None
 
     def finding(
         self,
