@@ -145,6 +145,7 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
         "aws:PrincipalArn": (role_arn,),
         "aws:PrincipalAccount": (account,),
         "aws:PrincipalOrgID": (ORGANIZATION,),
+        "aws:PrincipalIsAWSService": ("false",),
         "aws:ResourceOrgID": (ORGANIZATION,),
     }
     policies = stack.policies()
@@ -194,8 +195,25 @@ def _ask_all(
         for labels, context in contexts(base, keys):
             request = Request(action.full, probe.arn, context)
             for kind in stack.kinds:
-                _record(out[kind], stack.ask(kind, request), probe, labels, kind)
+                decision = stack.ask(kind, request)
+                _record(out[kind], decision, probe, labels, kind)
+                if kind == "scps" and decision is not None and decision.allowed:
+                    out[kind].allowed_by.update(_scp_allows(stack, request))
     return out
+
+
+def _scp_allows(stack: Stack, request: Request) -> set[Source]:
+    """The Allow statements of attached SCPs that let ``request`` through: since September
+    2025 an SCP Allow may name resources and conditions, so it can be the limit a reader
+    needs to see (FullAWSAccess, AWS's allow-all, never is)."""
+    from iamgate.evaluator import statement_matches
+
+    return {
+        source_of(policy, statement)
+        for _, policy in stack.placement.attached()
+        for statement in policy.statements
+        if statement.allows and statement_matches(statement, request, policy.version)
+    }
 
 
 def _record(
@@ -283,7 +301,7 @@ def _cell(kind: str, stack: Stack, service: str, level: str, members: list[_Row]
         elif tally.allowed:
             # What let it through is what limits it: the boundary's (or the policies') Allows.
             limiter = row.tallies["boundary" if stack.boundary else "identity"]
-            allowed_by |= limiter.allowed_by
+            allowed_by |= limiter.allowed_by | row.tallies["scps"].allowed_by
         elif not tally.denied_by:
             not_allowed_by |= _silent_layers(stack, row)
     return Cell(
@@ -354,7 +372,7 @@ def _reach(service: str, rows: list[_Row]) -> ServiceReach:
             resources |= tally.resources
             if not tally.unconditional:
                 conditions |= tally.conditions
-            allowed_by |= row.tallies["boundary"].allowed_by
+            allowed_by |= row.tallies["boundary"].allowed_by | row.tallies["scps"].allowed_by
     names = {row.action.full for row in allowed}
     applicable = [row.action.full for row in rows if row.applicable]
     if not allowed:

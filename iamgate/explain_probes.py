@@ -37,6 +37,7 @@ IDENTITY_KEYS = frozenset(
         "aws:userid",
         "aws:username",
         "aws:principalorgid",  # the role is in the organization
+        "aws:principalisawsservice",  # and is no AWS service principal
         "aws:resourceorgid",  # and so are the account's resources
     }
 )
