@@ -137,3 +137,16 @@ def test_the_rcp_rules_are_security_rules() -> None:
     rcp = [r for r in all_rules().values() if r.id.startswith("IG7")]
     assert len(rcp) == 7
     assert all(r.security and r.kinds == ("rcp",) and r.source for r in rcp)
+
+
+def test_the_pre_commit_hooks_take_rcp_files() -> None:
+    import re
+
+    from ruamel.yaml import YAML
+
+    repo = Path(__file__).resolve().parent.parent
+    yaml = YAML(typ="safe")
+    hooks = yaml.load((repo / ".pre-commit-hooks.yaml").read_text())
+    local = yaml.load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    for hook in [*hooks, *(h for h in local if h["id"].startswith("iamgate"))]:
+        assert re.search(hook["files"], "rcps/DenyAssumeRoleFromOutsideOrg.json"), hook["id"]
