@@ -42,17 +42,30 @@ _IAM_ACCOUNT = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):")
 
 @dataclass(frozen=True)
 class OrgPolicyType:
-    """What tells one kind of organization authorization policy from another, offline."""
+    """What tells one kind of organization authorization policy from another: all the
+    offline placement here and the pipeline's Organizations flow need to know of it."""
 
-    kind: PolicyKind  # "scp" | "rcp"
+    kind: PolicyKind  # "scp" | "rcp": the grammar kind, and with it the rules (IG6xx | IG7xx)
     folder: str  # also the key under deploy and organization.ous: "scps" | "rcps"
     label: str  # "SCP" | "RCP"
     full_access: str  # AWS's managed allow-all, attached everywhere by default
     detachable: bool  # FullAWSAccess may be detached; RCPFullAWSAccess may not
+    policy_type: str  # the Organizations policy type
+    full_access_id: str  # the same id in every organization
+    max_characters: int  # AWS Organizations quota "Maximum size of a policy document"
+    side: str  # where it applies in evaluation: "principal" (caller's account) | "resource"
 
 
-SCP_TYPE = OrgPolicyType("scp", "scps", "SCP", "FullAWSAccess", detachable=True)
-RCP_TYPE = OrgPolicyType("rcp", "rcps", "RCP", "RCPFullAWSAccess", detachable=False)
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html:
+# 5,120 characters for an SCP and for an RCP.
+SCP_TYPE = OrgPolicyType(
+    "scp", "scps", "SCP", "FullAWSAccess", True,
+    "SERVICE_CONTROL_POLICY", "p-FullAWSAccess", 5120, "principal",
+)  # fmt: skip
+RCP_TYPE = OrgPolicyType(
+    "rcp", "rcps", "RCP", "RCPFullAWSAccess", False,
+    "RESOURCE_CONTROL_POLICY", "p-RCPFullAWSAccess", 5120, "resource",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from iamgate.config import Config, ConfigError
+from iamgate.organization import SCP_TYPE as SCP
 
 from .desired import policy_size
 
-SCP_FOLDER = "scps"
+SCP_FOLDER = SCP.folder
 # AWS Organizations quota "Maximum size of a policy document": 5,120 characters for an SCP.
 # https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
-SCP_LIMIT = 5120
+SCP_LIMIT = SCP.max_characters
 
 
 @dataclass(frozen=True)

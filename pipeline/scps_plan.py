@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from iamgate.organization import SCP_TYPE as SCP
+
 from .compare import addition, same_document, unified_diff
 from .scps_desired import DesiredScp
 from .scps_live import FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, LiveScp
@@ -37,7 +39,7 @@ _ORDER = {
     "detach": 5,
     "delete": 6,
 }
-SCP_TYPE_NAME = "SERVICE_CONTROL_POLICY"
+SCP_TYPE_NAME = SCP.policy_type
 
 
 @dataclass(frozen=True)
