@@ -65,9 +65,10 @@ class Target:
 
 @dataclass(frozen=True)
 class ScpAttachment:
-    """deploy.scps: one SCP of scps/ and where it is attached (organization-level, planned once)."""
+    """deploy.scps (or deploy.rcps): one organization policy of scps/ (rcps/) and where it is
+    attached (organization-level, planned once)."""
 
-    policy: str  # the file name in scps/ without .json: the SCP's name in Organizations
+    policy: str  # the file name in scps/ (rcps/) without .json: its name in Organizations
     ous: tuple[str, ...] = ()  # OU paths below the root, ou- ids, or "Root"
     accounts: tuple[str, ...] = ()
     line: int = 0
@@ -81,6 +82,7 @@ class DeployConfig:
     prune: bool = False  # apply (and plan) delete iamgate's policies that left the repository
     targets: tuple[Target, ...] = ()
     scps: tuple[ScpAttachment, ...] = ()
+    rcps: tuple[ScpAttachment, ...] = ()  # RCPFullAWSAccess stays attached everywhere
     # OU paths, ou- ids, "Root" or account ids where AWS's FullAWSAccess may be detached.
     detach_full_aws_access: tuple[str, ...] = ()
 
@@ -93,6 +95,7 @@ class OuConfig:
     scps: tuple[str, ...] = ()  # names of SCPs in scps/ attached here (FullAWSAccess implied)
     accounts: tuple[str, ...] = ()  # account ids directly in this OU
     line: int = 0
+    rcps: tuple[str, ...] = ()  # names of RCPs in rcps/ attached here (RCPFullAWSAccess implied)
 
 
 @dataclass(frozen=True)
@@ -324,6 +327,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             prune=deploy.get("prune", DeployConfig.prune),
             targets=targets,
             scps=_scp_attachments(deploy, data, path),
+            rcps=_scp_attachments(deploy, data, path, "rcps", "RCP"),
             detach_full_aws_access=tuple(deploy.get("detach-full-aws-access", ())),
         ),
         raw=plain,
@@ -420,19 +424,22 @@ def _organization(section: dict[str, Any], data: Any, path: Path) -> Organizatio
                 )
             seen[account] = ou_path
         scps, accounts = tuple(item.get("scps", ())), tuple(item.get("accounts", ()))
-        ous.append(OuConfig(ou_path, scps, accounts, line))
+        ous.append(OuConfig(ou_path, scps, accounts, line, tuple(item.get("rcps", ()))))
     return OrganizationConfig(tuple(ous))
 
 
-def _scp_attachments(deploy: dict[str, Any], data: Any, path: Path) -> tuple[ScpAttachment, ...]:
-    """deploy.scps: one entry per SCP, so all of its attachments are read in one place."""
+def _scp_attachments(
+    deploy: dict[str, Any], data: Any, path: Path, key: str = "scps", label: str = "SCP"
+) -> tuple[ScpAttachment, ...]:
+    """deploy.scps (deploy.rcps): one entry per policy, so all of its attachments are read in
+    one place."""
     out: list[ScpAttachment] = []
     seen: set[str] = set()
-    for i, item in enumerate(deploy.get("scps", [])):
-        line = _line_of(data, ["deploy", "scps", i]) or 0
+    for i, item in enumerate(deploy.get(key, [])):
+        line = _line_of(data, ["deploy", key, i]) or 0
         if item["policy"] in seen:
             raise ConfigError(
-                f"deploy.scps: the SCP '{item['policy']}' is listed twice; give it one entry "
+                f"deploy.{key}: the {label} '{item['policy']}' is listed twice; give it one entry "
                 "with all its OUs and accounts",
                 path,
                 line,

@@ -6,8 +6,9 @@
 Two answers, both computed by the evaluator (no AWS call): what the delegate can do in IAM,
 grouped; and the ceiling of every role the delegate can create in that account or OU —
 any policy ∩ the boundary the delegate must set ∩ the SCPs on the OU path
-(``organization.ous`` in iamgate.yaml, ``scps/``). Exit status 0, or 2 for a usage error or a
-policy that does not load.
+(``organization.ous`` in iamgate.yaml, ``scps/``) ∩ the RCPs on it for the account's own
+resources (``rcps/``) — with what those RCPs deny on the account's resources, to whom.
+Exit status 0, or 2 for a usage error or a policy that does not load.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def explain(
         role_boundaries,
     )
     from iamgate.explain_model import Explanation, ScpRef
+    from iamgate.explain_rcps import resource_limits
     from iamgate.organization import PLACEHOLDER_ACCOUNT, allow_everything, load_policy
     from iamgate.project import Project, kind_of
     from iamgate.rules.scp_rules import managed_policy_names
@@ -199,6 +201,13 @@ def explain(
             "an UNSAFE ceiling: a role created under that boundary can escalate "
             "(run iamgate lint for IG503's findings)"
         )
+    limits = resource_limits(where, scenario.account)
+    if where.attached_rcps():
+        notes.append(
+            "RCPs limit requests to this account's resources, whoever makes them; the role "
+            "ceiling applies them to the account's own resources, for the services RCPs "
+            "support. RCPs do not restrict resources in the management account"
+        )
     return Explanation(
         policy=policy.name,
         file=policy.file,
@@ -217,6 +226,11 @@ def explain(
         boundary_texts=tuple(
             (b.name, b.document.text if b.document else "") for b in loaded_boundaries
         ),
+        rcps=tuple(
+            ScpRef(level, p.name, p.file, p.document.text if p.document else "")
+            for level, p in where.attached_rcps()
+        ),
+        resource_limits=limits,
     )
 
 

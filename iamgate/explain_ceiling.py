@@ -1,4 +1,6 @@
-"""The ceiling of a role the delegate creates: any policy ∩ its boundary ∩ the SCPs above it.
+"""The ceiling of a role the delegate creates: any policy ∩ its boundary ∩ the SCPs above it
+∩ the RCPs above the account, for requests to the account's own resources (RCPs are placed by
+the resource's account; resources of other accounts are asked without RCPs).
 
 Each layer is asked on its own (what the boundary alone allows, what the SCPs alone allow) and
 all together (the ceiling), for every action of every service some statement names, on the
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from iamgate.model import Policy
     from iamgate.organization import Placement
 
-LAYER_KINDS = ("identity", "boundary", "scps", "ceiling")
+LAYER_KINDS = ("identity", "boundary", "scps", "rcps", "ceiling")
 ANY_POLICY = "Any policy attached"
 MAX_LISTED_ACTIONS = 6  # a reach of more actions than this is told by count
 
@@ -80,6 +82,13 @@ class Stack:
     boundary: Policy | None
     placement: Placement
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The layers asked: the RCP layer only where some RCP is attached on the path."""
+        if self.placement.rcps:
+            return LAYER_KINDS
+        return tuple(kind for kind in LAYER_KINDS if kind != "rcps")
+
     def ask(self, kind: str, request: Request) -> Decision | None:
         from iamgate.evaluator import evaluate
         from iamgate.organization import allow_everything
@@ -90,11 +99,21 @@ class Stack:
             return evaluate(request, [self.boundary]) if self.boundary is not None else None
         if kind == "scps":
             return evaluate(request, [allow_everything()], None, self.placement.scps)
-        return evaluate(request, self.identity, self.boundary, self.placement.scps)
+        if kind == "rcps":
+            return evaluate(request, [allow_everything()], None, (), self._rcps(request))
+        scps = self.placement.scps
+        return evaluate(request, self.identity, self.boundary, scps, self._rcps(request))
+
+    def _rcps(self, request: Request) -> list[list[Policy]]:
+        from iamgate.evaluator.rcp_scope import resource_account
+
+        own = self.placement.account
+        return self.placement.rcps if resource_account(request, own) == own else []
 
     def policies(self) -> list[Policy]:
         scps = [p for level in self.placement.levels for p in level.attached]
-        return [*self.identity, *([self.boundary] if self.boundary else []), *scps]
+        rcps = [p for _, p in self.placement.attached_rcps()]
+        return [*self.identity, *([self.boundary] if self.boundary else []), *scps, *rcps]
 
 
 def named_services(policies: Iterable[Policy], catalog: Catalog) -> list[str]:
@@ -119,7 +138,16 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
     from iamgate.catalog import get_catalog
 
     catalog = get_catalog()
-    base = {"aws:PrincipalArn": (role_arn,), "aws:PrincipalAccount": (account,)}
+    from iamgate.explain_rcps import ORGANIZATION
+
+    # The role is in the organization, and so are the account's resources.
+    base = {
+        "aws:PrincipalArn": (role_arn,),
+        "aws:PrincipalAccount": (account,),
+        "aws:PrincipalOrgID": (ORGANIZATION,),
+        "aws:PrincipalIsAWSService": ("false",),
+        "aws:ResourceOrgID": (ORGANIZATION,),
+    }
     policies = stack.policies()
     named = named_probes(policies, base)
     variants = condition_values(policies, base)
@@ -136,7 +164,7 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
     for action in _sample_other_services(catalog, set(services)):
         probes = probes_for(action, [], account)
         rows[OTHER_SERVICES].append(_Row(action, _ask_all(stack, action, probes, base, {}), False))
-    layers = tuple(_layer(kind, stack, rows) for kind in LAYER_KINDS)
+    layers = tuple(_layer(kind, stack, rows) for kind in stack.kinds)
     ceiling = layers[-1]
     reach = tuple(_reach(service, rows[service]) for service in services)
     reach = tuple(r for r in reach if r.levels)
@@ -162,13 +190,30 @@ def _ask_all(
 ) -> dict[str, _Tally]:
     from iamgate.evaluator import Request
 
-    out = {kind: _Tally() for kind in LAYER_KINDS}
+    out = {kind: _Tally() for kind in stack.kinds}
     for probe in probes:
         for labels, context in contexts(base, keys):
             request = Request(action.full, probe.arn, context)
-            for kind in LAYER_KINDS:
-                _record(out[kind], stack.ask(kind, request), probe, labels, kind)
+            for kind in stack.kinds:
+                decision = stack.ask(kind, request)
+                _record(out[kind], decision, probe, labels, kind)
+                if kind == "scps" and decision is not None and decision.allowed:
+                    out[kind].allowed_by.update(_scp_allows(stack, request))
     return out
+
+
+def _scp_allows(stack: Stack, request: Request) -> set[Source]:
+    """The Allow statements of attached SCPs that let ``request`` through: since September
+    2025 an SCP Allow may name resources and conditions, so it can be the limit a reader
+    needs to see (FullAWSAccess, AWS's allow-all, never is)."""
+    from iamgate.evaluator import statement_matches
+
+    return {
+        source_of(policy, statement)
+        for _, policy in stack.placement.attached()
+        for statement in policy.statements
+        if statement.allows and statement_matches(statement, request, policy.version)
+    }
 
 
 def _record(
@@ -256,7 +301,7 @@ def _cell(kind: str, stack: Stack, service: str, level: str, members: list[_Row]
         elif tally.allowed:
             # What let it through is what limits it: the boundary's (or the policies') Allows.
             limiter = row.tallies["boundary" if stack.boundary else "identity"]
-            allowed_by |= limiter.allowed_by
+            allowed_by |= limiter.allowed_by | row.tallies["scps"].allowed_by
         elif not tally.denied_by:
             not_allowed_by |= _silent_layers(stack, row)
     return Cell(
@@ -281,6 +326,8 @@ def _silent_layers(stack: Stack, row: _Row) -> set[str]:
         out.add(f"boundary {stack.boundary.name}")
     if not row.tallies["scps"].allowed:
         out.add("the SCPs")
+    if "rcps" in row.tallies and not row.tallies["rcps"].allowed:
+        out.add("the RCPs")
     return out
 
 
@@ -295,6 +342,8 @@ def _layer_title(kind: str, stack: Stack) -> str:
         return f"Boundary {stack.boundary.name}" if stack.boundary else "No boundary"
     if kind == "scps":
         return "SCPs on " + " › ".join(level.name for level in stack.placement.levels)
+    if kind == "rcps":
+        return "RCPs on " + " › ".join(level.name for level in stack.placement.rcp_levels)
     return "Ceiling"
 
 
@@ -305,6 +354,8 @@ def _layer_policies(kind: str, stack: Stack) -> tuple[tuple[str, str], ...]:
         return ((stack.boundary.name, stack.boundary.file),) if stack.boundary else ()
     if kind == "scps":
         return tuple((p.name, p.file) for _, p in stack.placement.attached())
+    if kind == "rcps":
+        return tuple((p.name, p.file) for _, p in stack.placement.attached_rcps())
     return ()
 
 
@@ -321,7 +372,7 @@ def _reach(service: str, rows: list[_Row]) -> ServiceReach:
             resources |= tally.resources
             if not tally.unconditional:
                 conditions |= tally.conditions
-            allowed_by |= row.tallies["boundary"].allowed_by
+            allowed_by |= row.tallies["boundary"].allowed_by | row.tallies["scps"].allowed_by
     names = {row.action.full for row in allowed}
     applicable = [row.action.full for row in rows if row.applicable]
     if not allowed:

@@ -90,7 +90,9 @@ class ActionOutcome:
 
 
 def source_of(policy: Policy, statement: Statement) -> Source:
-    layer = {"identity": "delegation", "scp": "scp", "boundary": "boundary"}[policy.kind]
+    layer = {"identity": "delegation", "scp": "scp", "rcp": "rcp", "boundary": "boundary"}[
+        policy.kind
+    ]
     return Source(
         layer,
         policy.name,

@@ -11,10 +11,12 @@ from html import escape
 
 from iamgate.explain_model import LEVEL_SHORT, LEVELS, Ceiling, Cell, Explanation, Grant, Layer
 from iamgate.explain_render import (
+    RESOURCE_LIMITS_TITLE,
     actions_text,
     cell_text,
     limit_sentence,
     limits,
+    resource_limit_lines,
     scp_summary,
     service_name,
     unsafe_title,
@@ -28,6 +30,7 @@ PANEL_KIND = {
     "identity": "Any policy",
     "boundary": "Boundary",
     "scps": "SCPs",
+    "rcps": "RCPs",
     "ceiling": "Ceiling",
 }
 
@@ -82,6 +85,11 @@ def as_html(explanation: Explanation) -> str:
         body.append(f'<p class="verdict{bad}">{escape(ceiling.headline)}</p>')
     for ceiling in explanation.ceilings:
         body += _ceiling_section(ceiling)
+    if explanation.resource_limits:
+        body.append(f"<h2>{escape(RESOURCE_LIMITS_TITLE)}</h2>")
+        for limit in explanation.resource_limits:
+            items = "".join(f"<li>{escape(line)}</li>" for line in resource_limit_lines(limit))
+            body.append(f"<section><h3>{escape(limit.service)}</h3><ul>{items}</ul></section>")
     body.append("<h2>What the delegate can do in IAM</h2>")
     if not explanation.grants:
         body.append("<p>Nothing.</p>")
@@ -153,6 +161,7 @@ def picture(ceiling: Ceiling) -> str:
 def _panel(layer: Layer, x0: float, panel_w: float, rows: tuple[str, ...]) -> list[str]:
     ceiling = layer.kind == "ceiling"
     detail = layer.title.removeprefix("Boundary ").removeprefix("SCPs on ")
+    detail = detail.removeprefix("RCPs on ")
     if layer.kind == "identity":
         detail = "even AdministratorAccess"
     if ceiling:
@@ -248,6 +257,7 @@ def _policies(explanation: Explanation) -> list[str]:
         (f"Boundary {name}", files.get(name, ""), text) for name, text in explanation.boundary_texts
     ]
     documents += [(f"SCP {s.name} (on {s.level})", s.file, s.text) for s in explanation.scps]
+    documents += [(f"RCP {s.name} (on {s.level})", s.file, s.text) for s in explanation.rcps]
     for title, file, text in documents:
         out.append(
             f"<section><h3>{escape(title)}</h3>"

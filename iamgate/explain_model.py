@@ -28,7 +28,7 @@ def primary_level(access_level: str) -> str:
 class Source:
     """A statement that set a limit, located in its file."""
 
-    layer: str  # "delegation" | "identity" | "boundary" | "scp"
+    layer: str  # "delegation" | "identity" | "boundary" | "scp" | "rcp"
     policy: str
     file: str
     line: int
@@ -37,7 +37,7 @@ class Source:
 
     def label(self) -> str:
         name = f"statement {self.sid!r}" if self.sid else "a statement"
-        kind = {"scp": "SCP ", "boundary": "boundary "}.get(self.layer, "")
+        kind = {"scp": "SCP ", "rcp": "RCP ", "boundary": "boundary "}.get(self.layer, "")
         return f"{kind}{self.policy} {name} ({self.file}:{self.line})"
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,7 +130,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class Layer:
-    kind: str  # "identity" | "boundary" | "scps" | "ceiling"
+    kind: str  # "identity" | "boundary" | "scps" | "rcps" (when any is attached) | "ceiling"
     title: str  # "Any policy attached", "Boundary S3AccessBoundary", ...
     policies: tuple[tuple[str, str], ...]  # (name, file)
     cells: tuple[Cell, ...]
@@ -215,6 +215,28 @@ class ScpRef:
 
 
 @dataclass(frozen=True)
+class ResourceLimit:
+    """What the RCPs on the path deny on one service's resources of the account, per caller."""
+
+    service: str
+    outside: tuple[str, ...]  # actions denied to principals outside the organization
+    inside: tuple[str, ...]  # actions denied to principals of the organization
+    services: tuple[str, ...]  # actions denied to AWS service principals
+    total: int  # actions of the service
+    denied_by: tuple[Source, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "total": self.total,
+            "denied_outside_organization": list(self.outside),
+            "denied_inside_organization": list(self.inside),
+            "denied_to_aws_services": list(self.services),
+            "denied_by": [s.to_dict() for s in self.denied_by],
+        }
+
+
+@dataclass(frozen=True)
 class Explanation:
     policy: str
     file: str
@@ -228,6 +250,8 @@ class Explanation:
     notes: tuple[str, ...] = field(default=())
     policy_text: str = ""
     boundary_texts: tuple[tuple[str, str], ...] = ()  # (name, JSON text)
+    rcps: tuple[ScpRef, ...] = ()  # RCPs on the path other than RCPFullAWSAccess
+    resource_limits: tuple[ResourceLimit, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,7 +263,9 @@ class Explanation:
                 "ou": self.ou,
                 "levels": list(self.levels),
                 "scps": [{"level": s.level, "name": s.name, "file": s.file} for s in self.scps],
+                "rcps": [{"level": s.level, "name": s.name, "file": s.file} for s in self.rcps],
             },
+            "resource_limits": [r.to_dict() for r in self.resource_limits],
             "delegate": [g.to_dict() for g in self.grants],
             "ceilings": [c.to_dict() for c in self.ceilings],
             "notes": list(self.notes),

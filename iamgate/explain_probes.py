@@ -31,7 +31,15 @@ MAX_CONTEXTS = 64  # past this, condition values are tried one key at a time
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 # Keys that say who the principal is: fixed by the scenario, never varied.
 IDENTITY_KEYS = frozenset(
-    {"aws:principalarn", "aws:principalaccount", "aws:userid", "aws:username"}
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:userid",
+        "aws:username",
+        "aws:principalorgid",  # the role is in the organization
+        "aws:principalisawsservice",  # and is no AWS service principal
+        "aws:resourceorgid",  # and so are the account's resources
+    }
 )
 
 

@@ -14,6 +14,7 @@ from iamgate.explain_model import (
     Cell,
     Explanation,
     Grant,
+    ResourceLimit,
     Source,
 )
 
@@ -122,6 +123,35 @@ def grant_lines(grant: Grant) -> list[str]:
     return lines
 
 
+def rcp_summary(explanation: Explanation) -> str:
+    return "; ".join(f"{s.level}: {s.name} ({s.file})" for s in explanation.rcps)
+
+
+def _denied_text(actions: tuple[str, ...], total: int) -> str:
+    if not actions:
+        return "nothing denied"
+    if len(actions) == total:
+        return f"every action denied ({total})"
+    shown = ", ".join(actions[:SHOWN_ACTIONS])
+    more = f", … ({len(actions)} of {total})" if len(actions) > SHOWN_ACTIONS else ""
+    return f"denied: {shown}{more}"
+
+
+def resource_limit_lines(limit: ResourceLimit) -> list[str]:
+    """What the RCPs deny on one service's resources, per kind of caller, and where."""
+    lines = [
+        f"from outside the organization: {_denied_text(limit.outside, limit.total)}",
+        f"from inside the organization: {_denied_text(limit.inside, limit.total)}",
+        f"AWS service principals: {_denied_text(limit.services, limit.total)}",
+    ]
+    if limit.denied_by:
+        lines.append("denied by " + "; ".join(s.label() for s in limit.denied_by))
+    return lines
+
+
+RESOURCE_LIMITS_TITLE = "Resource-side limits (RCPs) on the account's resources"
+
+
 def scp_summary(explanation: Explanation) -> str:
     if not explanation.scps:
         return "none besides AWS's FullAWSAccess"
@@ -136,9 +166,10 @@ def as_text(explanation: Explanation) -> str:
         f"iamgate explain {explanation.file}",
         f"  where: {explanation.where}",
         f"  SCPs:  {scp_summary(explanation)}",
-        "",
-        "What the delegate can do in IAM",
     ]
+    if explanation.rcps:
+        out.append(f"  RCPs:  {rcp_summary(explanation)}")
+    out += ["", "What the delegate can do in IAM"]
     if not explanation.grants:
         out.append("  nothing")
     for grant in explanation.grants:
@@ -159,6 +190,11 @@ def as_text(explanation: Explanation) -> str:
             out.append(f"    {service_name(limit.service)}: {limit.reach}")
             out.append(f"      {limit_sentence(limit)}")
         out.append(f"  {ceiling.other_services}")
+    if explanation.resource_limits:
+        out += ["", RESOURCE_LIMITS_TITLE]
+        for limit in explanation.resource_limits:
+            out.append(f"  {limit.service}:")
+            out.extend(f"    {line}" for line in resource_limit_lines(limit))
     if explanation.notes:
         out.append("")
         out.extend(f"note: {note}" for note in explanation.notes)
@@ -199,9 +235,11 @@ def as_markdown(explanation: Explanation) -> str:
         f"## iamgate explain `{explanation.file}`",
         "",
         f"**Where:** {explanation.where}  ",
-        f"**SCPs:** {scp_summary(explanation)}",
-        "",
+        f"**SCPs:** {scp_summary(explanation)}" + ("  " if explanation.rcps else ""),
     ]
+    if explanation.rcps:
+        out.append(f"**RCPs:** {rcp_summary(explanation)}")
+    out.append("")
     for ceiling in explanation.ceilings:
         if ceiling.unsafe:
             out += [f"> ⛔ **{unsafe_title(ceiling)}**", ">"]
@@ -237,6 +275,11 @@ def as_markdown(explanation: Explanation) -> str:
                 f"| {service_name(limit.service)} | {limit.reach} | {limit_sentence(limit)} |"
             )
         out += ["", ceiling.other_services]
+    if explanation.resource_limits:
+        out += ["", f"### {RESOURCE_LIMITS_TITLE}", ""]
+        for limit in explanation.resource_limits:
+            out.append(f"- **{limit.service}**")
+            out.extend(f"  - {line}" for line in resource_limit_lines(limit))
     if explanation.notes:
         out.append("")
         out.extend(f"> note: {note}" for note in explanation.notes)

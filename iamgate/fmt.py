@@ -198,7 +198,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=Path,
         metavar="PATH",
-        help="files or folders (default: the project's policies/, boundaries/ and scps/)",
+        help="files or folders (default: the project's policies/, boundaries/, scps/ and rcps/)",
     )
     parser.add_argument(
         "--check",

@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=Path,
         metavar="PATH",
-        help="files or folders (default: policies/, boundaries/, scps/)",
+        help="files or folders (default: policies/, boundaries/, scps/, rcps/)",
     )
     parser.add_argument("--config", type=Path, help="iamgate.yaml (default: searched upward)")
     parser.add_argument(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from iamgate.document import Document, JsonPath
 
-PolicyKind = Literal["identity", "boundary", "scp"]
+PolicyKind = Literal["identity", "boundary", "scp", "rcp"]
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -10,6 +10,12 @@ level must allow, and a level allows what any of its SCPs allows
 AWS attaches ``FullAWSAccess`` to every root, OU and account by default, so each level here
 starts with it, unless ``deploy.detach-full-aws-access`` names it. An account is a level of
 its own only when deploy.scps attaches something to it directly.
+
+Resource control policies (RCPs) are placed the same way from ``deploy.rcps``,
+``organization.ous.<path>.rcps`` and ``rcps/``, with AWS's ``RCPFullAWSAccess`` on every level
+(it cannot be detached:
+https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html).
+They limit requests to the resources of an account, whoever makes them.
 """
 
 from __future__ import annotations
@@ -35,14 +41,43 @@ _IAM_ACCOUNT = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):")
 
 
 @dataclass(frozen=True)
+class OrgPolicyType:
+    """What tells one kind of organization authorization policy from another: all the
+    offline placement here and the pipeline's Organizations flow need to know of it."""
+
+    kind: PolicyKind  # "scp" | "rcp": the grammar kind, and with it the rules (IG6xx | IG7xx)
+    folder: str  # also the key under deploy and organization.ous: "scps" | "rcps"
+    label: str  # "SCP" | "RCP"
+    full_access: str  # AWS's managed allow-all, attached everywhere by default
+    detachable: bool  # FullAWSAccess may be detached; RCPFullAWSAccess may not
+    policy_type: str  # the Organizations policy type
+    full_access_id: str  # the same id in every organization
+    max_characters: int  # AWS Organizations quota "Maximum size of a policy document"
+    side: str  # where it applies in evaluation: "principal" (caller's account) | "resource"
+
+
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html:
+# 5,120 characters for an SCP and for an RCP.
+SCP_TYPE = OrgPolicyType(
+    "scp", "scps", "SCP", "FullAWSAccess", True,
+    "SERVICE_CONTROL_POLICY", "p-FullAWSAccess", 5120, "principal",
+)  # fmt: skip
+RCP_TYPE = OrgPolicyType(
+    "rcp", "rcps", "RCP", "RCPFullAWSAccess", False,
+    "RESOURCE_CONTROL_POLICY", "p-RCPFullAWSAccess", 5120, "resource",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ScpLevel:
     name: str  # "Root", "Workloads", "Workloads/Dev"
-    policies: tuple[Policy, ...]  # FullAWSAccess first, then the SCPs attached here
+    policies: tuple[Policy, ...]  # (RCP)FullAWSAccess first, then the policies attached here
 
     @property
     def attached(self) -> tuple[Policy, ...]:
-        """The SCPs of this level other than AWS's default FullAWSAccess."""
-        return tuple(p for p in self.policies if p is not full_aws_access())
+        """The policies of this level other than AWS's default (RCP)FullAWSAccess."""
+        defaults = (full_aws_access(), rcp_full_aws_access())
+        return tuple(p for p in self.policies if not any(p is d for d in defaults))
 
 
 @dataclass(frozen=True)
@@ -52,10 +87,23 @@ class Placement:
     account: str | None
     ou: str | None  # None: no OU given, only the root's SCPs apply
     levels: tuple[ScpLevel, ...]
+    rcp_levels: tuple[ScpLevel, ...] = ()  # the same path's RCP levels
 
     @property
     def scps(self) -> list[list[Policy]]:
         return [list(level.policies) for level in self.levels]
+
+    @property
+    def rcps(self) -> list[list[Policy]]:
+        """The RCP levels for requests to this account's resources; none when only AWS's
+        RCPFullAWSAccess is attached (it allows everything, so evaluation can skip it)."""
+        if not any(level.attached for level in self.rcp_levels):
+            return []
+        return [list(level.policies) for level in self.rcp_levels]
+
+    def attached_rcps(self) -> list[tuple[str, Policy]]:
+        """(level name, RCP) for every RCP on the path other than RCPFullAWSAccess."""
+        return [(level.name, p) for level in self.rcp_levels for p in level.attached]
 
     @property
     def label(self) -> str:
@@ -109,14 +157,21 @@ def placement(config: Config, *, account: str | None = None, ou: str | None = No
     path = normalize_ou(ou) if ou is not None else ROOT
     if path != ROOT:
         check_known_ou(config, path, ou or path)
-    return Placement(None, path if ou is not None else None, _ou_levels(config, path))
+    return Placement(
+        None,
+        path if ou is not None else None,
+        _ou_levels(config, path),
+        _ou_levels(config, path, kind=RCP_TYPE),
+    )
 
 
-def _ou_levels(config: Config, path: str, strict: bool = True) -> tuple[ScpLevel, ...]:
-    """Root, then each OU down to ``path``, each with the SCPs attached there."""
+def _ou_levels(
+    config: Config, path: str, strict: bool = True, kind: OrgPolicyType = SCP_TYPE
+) -> tuple[ScpLevel, ...]:
+    """Root, then each OU down to ``path``, each with the policies of ``kind`` attached there."""
     parts = path.split("/") if path != ROOT else []
     names = [ROOT] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return tuple(_level(config, name, name, strict) for name in names)
+    return tuple(_level(config, name, name, strict, kind) for name in names)
 
 
 def account_placement(
@@ -132,7 +187,13 @@ def account_placement(
     levels = _ou_levels(config, path, strict)
     if _account_level_configured(config, account):
         levels = (*levels, _level(config, f"account {account}", account, strict))
-    return Placement(account, path if where else None, levels)
+    rcp_levels = _ou_levels(config, path, strict, RCP_TYPE)
+    if attached_names(config, account, RCP_TYPE):
+        rcp_levels = (
+            *rcp_levels,
+            _level(config, f"account {account}", account, strict, RCP_TYPE),
+        )
+    return Placement(account, path if where else None, levels, rcp_levels)
 
 
 def accounts_in(config: Config, ou: str) -> list[str]:
@@ -193,15 +254,15 @@ def check_known_ou(config: Config, path: str, given: str) -> None:
     )
 
 
-def attached_names(config: Config, level: str) -> list[str]:
-    """The SCPs on one level (an OU path, Root, or an account id): the ones organization.ous
-    lists there, then the ones deploy.scps attaches there — by OU path, Root or account id;
-    an ou- id in deploy.scps cannot be placed offline and is not counted."""
+def attached_names(config: Config, level: str, kind: OrgPolicyType = SCP_TYPE) -> list[str]:
+    """The SCPs (RCPs) on one level (an OU path, Root, or an account id): the ones
+    organization.ous lists there, then the ones deploy.scps (deploy.rcps) attaches there — by
+    OU path, Root or account id; an ou- id cannot be placed offline and is not counted."""
     names: list[str] = []
     for item in config.organization.ous:
         if item.path == level:
-            names += item.scps
-    for entry in config.deploy.scps:
+            names += getattr(item, kind.folder)
+    for entry in getattr(config.deploy, kind.folder):
         references = [normalize_reference(r) for r in entry.ous] + list(entry.accounts)
         if level in references:
             names.append(entry.policy)
@@ -224,27 +285,32 @@ def _account_level_configured(config: Config, account: str) -> bool:
     return bool(attached_names(config, account)) or _full_access_detached(config, account)
 
 
-def _level(config: Config, name: str, key: str, strict: bool = True) -> ScpLevel:
-    scps: list[Policy] = []
-    for scp in attached_names(config, key):
+def _level(
+    config: Config, name: str, key: str, strict: bool = True, kind: OrgPolicyType = SCP_TYPE
+) -> ScpLevel:
+    attached: list[Policy] = []
+    for policy in attached_names(config, key, kind):
         try:
-            scps.append(load_scp(config, scp))
+            attached.append(load_scp(config, policy, kind))
         except ConfigError:
             if strict:
                 raise
-    default = () if _full_access_detached(config, key) else (full_aws_access(),)
-    return ScpLevel(name, (*default, *scps))
+    if not kind.detachable:
+        default: tuple[Policy, ...] = (rcp_full_aws_access(),)
+    else:
+        default = () if _full_access_detached(config, key) else (full_aws_access(),)
+    return ScpLevel(name, (*default, *attached))
 
 
-def load_scp(config: Config, name: str) -> Policy:
-    path = config.root / SCP_FOLDER / f"{name}.json"
+def load_scp(config: Config, name: str, kind: OrgPolicyType = SCP_TYPE) -> Policy:
+    path = config.root / kind.folder / f"{name}.json"
     if not path.is_file():
         raise ConfigError(
-            f"organization.ous or deploy.scps names the SCP {name}, but {SCP_FOLDER}/{name}.json "
-            "does not exist",
+            f"organization.ous or deploy.{kind.folder} names the {kind.label} {name}, but "
+            f"{kind.folder}/{name}.json does not exist",
             config.file,
         )
-    return load_policy(path, config.root, "scp")
+    return load_policy(path, config.root, kind.kind)
 
 
 def load_policy(path: Path, root: Path, kind: PolicyKind) -> Policy:
@@ -293,6 +359,11 @@ def allow_everything() -> Policy:
 def full_aws_access() -> Policy:
     """AWS's default SCP, attached to every root, OU and account unless detached."""
     return _allow_all("FullAWSAccess", "scp")
+
+
+def rcp_full_aws_access() -> Policy:
+    """AWS's default RCP, attached to every root, OU and account and never detached."""
+    return _allow_all("RCPFullAWSAccess", "rcp")
 
 
 @cache

@@ -23,11 +23,11 @@ from iamgate.organization import (
     normalize_reference,
 )
 
-POLICY_FOLDERS = ("boundaries", "policies", "scps")
+POLICY_FOLDERS = ("boundaries", "policies", "scps", "rcps")
 # The project's top-level folders that give their files a kind other than identity. Only
 # these: a folder named boundaries/ deeper down (policies/team/boundaries/) holds identity
 # policies that are deployed as such and must get the identity rules.
-KIND_FOLDERS: dict[str, PolicyKind] = {"boundaries": "boundary", "scps": "scp"}
+KIND_FOLDERS: dict[str, PolicyKind] = {"boundaries": "boundary", "scps": "scp", "rcps": "rcp"}
 
 __all__ = ["PolicyFile", "Project", "display_path", "expand_paths", "kind_of", "policy_file"]
 

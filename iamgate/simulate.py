@@ -27,7 +27,9 @@ EPILOG = (
     "A key given twice in --context is multivalued; a key not given is absent from the request "
     "(so ${aws:PrincipalAccount} in a policy matches nothing unless you give it). Each --scp is "
     "one level of the OU path from the root, and every level must allow; several SCPs attached "
-    "at one level are given comma-separated. Exit status: 0 for any decision, 2 for a usage "
+    "at one level are given comma-separated. Each --rcp is one RCP level the same way, for the "
+    "resource's account; AWS's RCPFullAWSAccess is on every RCP level (it cannot be detached). "
+    "Exit status: 0 for any decision, 2 for a usage "
     "error or a policy that does not load."
 )
 
@@ -47,11 +49,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--scp", action="append", default=[], metavar="FILE[,FILE...]",
         help="the SCPs of one OU level, root first (repeatable; comma-separate SCPs of one level)",
     )  # fmt: skip
+    parser.add_argument(
+        "--rcp", action="append", default=[], metavar="FILE[,FILE...]",
+        help="the RCPs of one level above the resource's account, root first (repeatable; "
+        "comma-separate RCPs of one level; RCPFullAWSAccess is implied on each)",
+    )  # fmt: skip
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--account", metavar="ID",
         help="make the request from this account, under the SCPs on its OU path in the "
-        "repository (organization.ous in iamgate.yaml, scps/); instead of --scp",
+        "repository (organization.ous in iamgate.yaml, scps/), on a resource under the RCPs "
+        "of the resource's account (rcps/); instead of --scp and --rcp",
     )  # fmt: skip
     where.add_argument(
         "--ou", metavar="PATH",
@@ -75,11 +83,14 @@ def run(args: argparse.Namespace) -> int:
         identity = [load_policy(path, "identity") for path in args.policy]
         boundary = load_policy(args.boundary, "boundary") if args.boundary else None
         scps = [[load_policy(path, "scp") for path in _level(level)] for level in args.scp]
+        rcps = [rcp_level(level) for level in args.rcp]
         if args.account is not None or args.ou is not None:
-            if args.scp:
-                option = "--account" if args.account is not None else "--ou"
-                raise UsageError(f"give {option} or --scp, not both: {option} reads the SCPs")
-            scps, request = placed_scps(request, account=args.account, ou=args.ou)
+            option = "--account" if args.account is not None else "--ou"
+            if args.scp or args.rcp:
+                raise UsageError(
+                    f"give {option} or --scp/--rcp, not both: {option} reads the SCPs and RCPs"
+                )
+            scps, rcps, request = placed_scps(request, account=args.account, ou=args.ou)
     except UsageError as exc:
         print(f"iamgate simulate: error: {exc}", file=sys.stderr)
         return 2
@@ -88,9 +99,11 @@ def run(args: argparse.Namespace) -> int:
     # Evaluated all the same (AWS would too), but a typo must not pass for a decision.
     for warning in request_warnings(request.action, request.resource):
         print(f"iamgate simulate: warning: {warning}", file=sys.stderr)
-    decision = evaluate(request, identity, boundary, scps)
+    decision = evaluate(request, identity, boundary, scps, rcps)
     every = [*identity, *([boundary] if boundary else []), *(p for level in scps for p in level)]
+    every += [p for level in rcps for p in level]
     notes = unresolved_variables(every, request) + levels_without_allow(scps)
+    notes += rcp_notes(rcps, request)
     if args.format == "json":
         print(json.dumps(as_json(decision, request, notes), indent=2))
     else:
@@ -104,21 +117,50 @@ def run(args: argparse.Namespace) -> int:
 
 def placed_scps(
     request: Request, *, account: str | None = None, ou: str | None = None
-) -> tuple[list[list[Policy]], Request]:
-    """The SCP levels above ``account`` or ``ou`` from the repository, and the request made
-    from there (an account's id becomes aws:PrincipalAccount unless --context gives one)."""
+) -> tuple[list[list[Policy]], list[list[Policy]], Request]:
+    """The SCP levels above ``account`` or ``ou`` from the repository, the RCP levels above the
+    account that owns the resource (aws:ResourceAccount, else the ARN's account, else
+    ``account``), and the request made from there (an account's id becomes
+    aws:PrincipalAccount unless --context gives one)."""
     from iamgate.config import ConfigError, load_config
     from iamgate.evaluator import Request
-    from iamgate.organization import placement
+    from iamgate.evaluator.rcp_scope import resource_account
+    from iamgate.organization import account_placement, placement
 
     try:
-        levels = placement(load_config(), account=account, ou=ou).scps
+        config = load_config()
+        where = placement(config, account=account, ou=ou)
+        levels = where.scps
+        owner = resource_account(request, account)
+        # An owner iamgate.yaml does not place gets the root's RCPs.
+        rcps = where.rcps if owner in (None, account) else account_placement(config, owner).rcps
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     if account is not None and request.lookup("aws:principalaccount") is None:
         context = {**request.context, "aws:PrincipalAccount": (account,)}
         request = Request(request.action, request.resource, context)
-    return levels, request
+    return levels, rcps, request
+
+
+def rcp_level(text: str) -> list[Policy]:
+    """One --rcp level: AWS's RCPFullAWSAccess (never detached) and the files given."""
+    from iamgate.organization import rcp_full_aws_access
+
+    return [rcp_full_aws_access(), *(load_policy(path, "rcp") for path in _level(text, "--rcp"))]
+
+
+def rcp_notes(rcps: list[list[Policy]], request: Request) -> list[str]:
+    """What a reader of an RCP simulation must know: RCPs skip other services and the
+    management account's resources
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html)."""
+    from iamgate.evaluator.rcp_scope import rcp_covers
+
+    if not rcps:
+        return []
+    if not rcp_covers(request.action):
+        service = request.action.partition(":")[0]
+        return [f"RCPs do not apply to {service} requests (not a service RCPs support)"]
+    return ["RCPs do not restrict resources in the management account: there no RCP applies"]
 
 
 def _action(text: str) -> str:
@@ -128,10 +170,10 @@ def _action(text: str) -> str:
     return text.strip()
 
 
-def _level(text: str) -> list[str]:
+def _level(text: str, flag: str = "--scp") -> list[str]:
     paths = [part.strip() for part in text.split(",")]
     if not all(paths):
-        raise UsageError(f"--scp {text!r} has an empty file name")
+        raise UsageError(f"{flag} {text!r} has an empty file name")
     return paths
 
 

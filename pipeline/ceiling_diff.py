@@ -32,7 +32,7 @@ from iamgate.config import Config, ConfigError
 if TYPE_CHECKING:
     from iamgate.explain_model import Ceiling
 
-FOLDERS = ("policies", "boundaries", "scps")
+FOLDERS = ("policies", "boundaries", "scps", "rcps")
 LISTED = 8  # actions named before "and N more" (json lists them all)
 # What a reviewer should read first: the access levels that change permissions or data.
 RISK_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")

@@ -68,11 +68,14 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     from .sync import Options, run
 
     config = load_config(args.config)
+    from iamgate.organization import RCP_TYPE
+
     from .scps_sync import manages_scps
 
-    if not config.deploy.targets and not manages_scps(config):
+    if not config.deploy.targets and not (manages_scps(config) or manages_scps(config, RCP_TYPE)):
         raise ConfigError(
-            "deploy.targets and deploy.scps are empty: there is nothing to deploy", config.file
+            "deploy.targets, deploy.scps and deploy.rcps are empty: there is nothing to deploy",
+            config.file,
         )
     gate = run_gate(config)
     if not gate.passed:
@@ -108,7 +111,18 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
 
     commit = commit_sha(config.root)
     ancestry = Ancestry(config.root, full_commit(config.root))
-    report = run(config, gate.desired, aws, options, commit, ancestry, finished, started, gate.scps)
+    report = run(
+        config,
+        gate.desired,
+        aws,
+        options,
+        commit,
+        ancestry,
+        finished,
+        started,
+        gate.scps,
+        gate.rcps,
+    )
     return report
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iamgate.config import Config
+from iamgate.organization import RCP_TYPE as RCP
 
 from .aws_limits import attachment_problems, name_problems, version_problems
 from .desired import (
@@ -32,6 +33,7 @@ class GateResult:
     problems: list[str]  # one line each: file:line:column: severity rule message
     desired: DesiredState | None
     scps: tuple[DesiredScp, ...] = ()  # deploy.scps, loaded once they passed lint
+    rcps: tuple[DesiredScp, ...] = ()  # deploy.rcps, the same
 
     @property
     def passed(self) -> bool:
@@ -46,6 +48,7 @@ def run_gate(config: Config) -> GateResult:
     # The SCP files deploy.scps names pass the same gate (they lint with the SCP rules).
     listed = {path.resolve() for path in files}
     files += [path for path in scp_files(config) if path.resolve() not in listed]
+    files += [path for path in scp_files(config, RCP) if path.resolve() not in listed]
     result = lint_paths(files, config)
     problems = [
         f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in result.failing()
@@ -66,6 +69,12 @@ def run_gate(config: Config) -> GateResult:
             f"{scp.file}:1:1: error the SCP is {size:,} characters without whitespace; "
             f"AWS Organizations refuses SCPs over {SCP_LIMIT:,}"
         )
+    rcps = load_desired_scps(config, RCP)
+    for rcp, size in oversized_scps(rcps, RCP.max_characters):
+        problems.append(
+            f"{rcp.file}:1:1: error the RCP is {size:,} characters without whitespace; "
+            f"AWS Organizations refuses RCPs over {RCP.max_characters:,}"
+        )
     if problems:
         return GateResult(problems, None)
-    return GateResult(problems, desired, scps)
+    return GateResult(problems, desired, scps, rcps)

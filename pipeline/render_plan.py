@@ -74,8 +74,8 @@ def totals(report: RunReport) -> str:
             f"{_plural(s['conflict'], 'conflict')}, {s['retain']} retained"
         )
     text = f"{head}; {', '.join(tail)}."
-    if report.scps is not None:
-        text += f" {scps_render.scp_totals(report.scps, report.command)}."
+    for section in report.organization_reports:
+        text += f" {scps_render.scp_totals(section, report.command)}."
     return text
 
 
@@ -175,8 +175,8 @@ def render_text(report: RunReport) -> str:
     pruning = " with --prune" if report.prune and report.command != "drift" else ""
     lines.append(f"iamgate {title} (commit {report.commit}){pruning}")
     lines += _ceilings_text(report)
-    if report.scps is not None:
-        lines += scps_render.render_text(report.scps, report.command)
+    for section in report.organization_reports:
+        lines += scps_render.render_text(section, report.command)
     if report.error:
         lines.append(f"FAILED {report.error}")
         return "\n".join(lines) + "\n"
@@ -267,8 +267,8 @@ def render_markdown(report: RunReport) -> str:
         f"{s['skipped']} skipped"
     )
     lines += _ceilings_markdown(report)
-    if report.scps is not None:
-        lines += scps_render.render_markdown(report.scps, report.command)
+    for section in report.organization_reports:
+        lines += scps_render.render_markdown(section, report.command)
     if report.error:
         lines += ["", f"**Failed:** {report.error}"]
         return "\n".join(lines) + "\n"
@@ -397,6 +397,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "skipped": [_skipped_json(a) for a in report.skipped],
         "warnings": list(report.warnings),
         "scps": scps_render.to_json(report.scps) if report.scps is not None else None,
+        "rcps": scps_render.to_json(report.rcps) if report.rcps is not None else None,
     } | ({"ceilings": report.ceilings.to_dict()} if _has_ceilings(report) else {})
 
 
@@ -413,9 +414,9 @@ def _skipped_json(account: Any) -> dict[str, Any]:
 def failures_of(report: RunReport) -> Iterable[str]:
     if report.error:
         yield report.error
-    if report.scps is not None:
-        for failure in report.scps.failures:
-            yield f"SCPs: {failure}"
+    for section in report.organization_reports:
+        for failure in section.failures:
+            yield f"{section.kind.label}s: {failure}"
     for account in report.failed:
         for failure in account.failures:
             yield f"{account.account.id}: {failure}"

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from iamgate.organization import SCP_TYPE as SCP
+from iamgate.organization import OrgPolicyType
+
 from .errors import describe, error_code, is_aws_error
 from .ownership import DESCRIPTION, creation_tags
-from .scps_live import SCP_TYPE
 from .scps_plan import SCP_WRITES, ScpChange, ScpPlan
 
 Status = Literal["done", "failed", "not attempted", "reported"]
@@ -41,18 +43,25 @@ class ScpOutcome:
     error: str = ""
 
 
-def write(client: Any, change: ScpChange, created: dict[str, str]) -> None:
-    """One write; ``created`` maps the names of SCPs created in this run to their new ids."""
+def write(
+    client: Any, change: ScpChange, created: dict[str, str], kind: OrgPolicyType = SCP
+) -> None:
+    """One write; ``created`` maps the names of policies created in this run to their ids."""
     policy_id = change.policy_id or created.get(change.policy, "")
     if change.action == "enable":
         assert change.target is not None
-        _tolerate("enable", client.enable_policy_type, RootId=change.target.id, PolicyType=SCP_TYPE)
+        _tolerate(
+            "enable",
+            client.enable_policy_type,
+            RootId=change.target.id,
+            PolicyType=kind.policy_type,
+        )
     elif change.action == "create":
         answer = client.create_policy(
             Name=change.policy,
             Description=DESCRIPTION,
             Content=change.text,
-            Type=SCP_TYPE,
+            Type=kind.policy_type,
             Tags=creation_tags(),
         )
         created[change.policy] = answer["Policy"]["PolicySummary"]["Id"]
@@ -76,7 +85,7 @@ def _tolerate(action: str, call: Any, **kwargs: Any) -> None:
             raise
 
 
-def apply_scps(client: Any, plan: ScpPlan) -> list[ScpOutcome]:
+def apply_scps(client: Any, plan: ScpPlan, kind: OrgPolicyType = SCP) -> list[ScpOutcome]:
     outcomes: list[ScpOutcome] = []
     created: dict[str, str] = {}
     stopped = False
@@ -84,10 +93,12 @@ def apply_scps(client: Any, plan: ScpPlan) -> list[ScpOutcome]:
         if change.action not in SCP_WRITES:
             outcomes.append(ScpOutcome(change, "reported", change.reason))
         elif stopped:
-            outcomes.append(ScpOutcome(change, "not attempted", "an earlier SCP write failed"))
+            outcomes.append(
+                ScpOutcome(change, "not attempted", f"an earlier {kind.label} write failed")
+            )
         else:
             try:
-                write(client, change, created)
+                write(client, change, created, kind)
             except Exception as exc:
                 if not is_aws_error(exc):
                     raise

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from iamgate.config import Config, ConfigError
+from iamgate.organization import SCP_TYPE as SCP
+from iamgate.organization import OrgPolicyType
 
 from .desired import policy_size
 
-SCP_FOLDER = "scps"
+SCP_FOLDER = SCP.folder
 # AWS Organizations quota "Maximum size of a policy document": 5,120 characters for an SCP.
 # https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
-SCP_LIMIT = 5120
+SCP_LIMIT = SCP.max_characters
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,16 @@ class DesiredScp:
         return policy_size(self.document)
 
 
-def scp_files(config: Config) -> list[Path]:
-    """The files deploy.scps names; a name without a file is a configuration error."""
+def scp_files(config: Config, kind: OrgPolicyType = SCP) -> list[Path]:
+    """The files deploy.scps (deploy.rcps) names; a name without a file is a configuration
+    error."""
     out: list[Path] = []
-    for entry in config.deploy.scps:
-        path = config.root / SCP_FOLDER / f"{entry.policy}.json"
+    for entry in getattr(config.deploy, kind.folder):
+        path = config.root / kind.folder / f"{entry.policy}.json"
         if not path.is_file():
             raise ConfigError(
-                f"deploy.scps: the SCP {entry.policy!r} has no file "
-                f"{SCP_FOLDER}/{entry.policy}.json",
+                f"deploy.{kind.folder}: the {kind.label} {entry.policy!r} has no file "
+                f"{kind.folder}/{entry.policy}.json",
                 config.file,
                 entry.line or None,
             )
@@ -53,12 +56,13 @@ def scp_files(config: Config) -> list[Path]:
     return out
 
 
-def load_desired_scps(config: Config) -> tuple[DesiredScp, ...]:
+def load_desired_scps(config: Config, kind: OrgPolicyType = SCP) -> tuple[DesiredScp, ...]:
     from iamgate.document import load
     from iamgate.project import display_path
 
     out: list[DesiredScp] = []
-    for entry, path in zip(config.deploy.scps, scp_files(config), strict=True):
+    entries = getattr(config.deploy, kind.folder)
+    for entry, path in zip(entries, scp_files(config, kind), strict=True):
         display = display_path(path, config.root)
         # The lint gate already proved the file loads; a LoadError here means it changed since.
         document = load(path, display)
@@ -76,6 +80,8 @@ def load_desired_scps(config: Config) -> tuple[DesiredScp, ...]:
     return tuple(out)
 
 
-def oversized_scps(scps: tuple[DesiredScp, ...]) -> list[tuple[DesiredScp, int]]:
-    """SCPs Organizations would refuse (moto does not enforce the limit, so iamgate must)."""
-    return [(scp, scp.size) for scp in scps if scp.size > SCP_LIMIT]
+def oversized_scps(
+    scps: tuple[DesiredScp, ...], limit: int = SCP_LIMIT
+) -> list[tuple[DesiredScp, int]]:
+    """Policies Organizations would refuse (moto does not enforce the limit, so iamgate must)."""
+    return [(scp, scp.size) for scp in scps if scp.size > limit]

@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from iamgate.organization import SCP_TYPE as SCP
+from iamgate.organization import OrgPolicyType
+
 from .compare import decode
 from .ownership import DESCRIPTION
 from .scps_targets import live_label
 
-SCP_TYPE = "SERVICE_CONTROL_POLICY"
-FULL_AWS_ACCESS_ID = "p-FullAWSAccess"  # AWS's default SCP: the same id in every organization
-FULL_AWS_ACCESS = "FullAWSAccess"
+SCP_TYPE = SCP.policy_type
+FULL_AWS_ACCESS_ID = SCP.full_access_id  # AWS's default SCP: the same id in every organization
+FULL_AWS_ACCESS = SCP.full_access
 
 
 @dataclass(frozen=True)
@@ -41,19 +44,21 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[st
     return [item for page in paginator.paginate(**kwargs) for item in page.get(key, ())]
 
 
-def scps_enabled(client: Any) -> bool:
-    """Whether the SCP policy type is enabled on the root (AWS refuses attachments otherwise)."""
+def scps_enabled(client: Any, kind: OrgPolicyType = SCP) -> bool:
+    """Whether the policy type (SCPs by default) is enabled on the root (AWS refuses
+    attachments otherwise)."""
     root = _pages(client, "list_roots", "Roots")[0]
     return any(
-        t.get("Type") == SCP_TYPE and t.get("Status") == "ENABLED"
+        t.get("Type") == kind.policy_type and t.get("Status") == "ENABLED"
         for t in root.get("PolicyTypes", ())
     )
 
 
-def read_scps(client: Any) -> dict[str, LiveScp]:
-    """Every SCP by name; content and attachments for the ones iamgate's marks claim."""
+def read_scps(client: Any, kind: OrgPolicyType = SCP) -> dict[str, LiveScp]:
+    """Every policy of the type (SCPs by default) by name; content and attachments for the
+    ones iamgate's marks claim."""
     out: dict[str, LiveScp] = {}
-    for item in _pages(client, "list_policies", "Policies", Filter=SCP_TYPE):
+    for item in _pages(client, "list_policies", "Policies", Filter=kind.policy_type):
         policy = LiveScp(
             id=item["Id"],
             arn=item.get("Arn", ""),
@@ -77,10 +82,15 @@ def read_scps(client: Any) -> dict[str, LiveScp]:
     return out
 
 
-def attached_to(client: Any, target_id: str) -> dict[str, str]:
-    """The SCPs attached directly to one root, OU or account: policy id -> name."""
+def attached_to(client: Any, target_id: str, kind: OrgPolicyType = SCP) -> dict[str, str]:
+    """The policies of the type (SCPs by default) attached directly to one root, OU or
+    account: policy id -> name."""
     items = _pages(
-        client, "list_policies_for_target", "Policies", TargetId=target_id, Filter=SCP_TYPE
+        client,
+        "list_policies_for_target",
+        "Policies",
+        TargetId=target_id,
+        Filter=kind.policy_type,
     )
     return {p["Id"]: p["Name"] for p in items}
 

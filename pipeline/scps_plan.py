@@ -21,6 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from iamgate.organization import SCP_TYPE as SCP
+from iamgate.organization import OrgPolicyType
+
 from .compare import addition, same_document, unified_diff
 from .scps_desired import DesiredScp
 from .scps_live import FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, LiveScp
@@ -37,7 +40,6 @@ _ORDER = {
     "detach": 5,
     "delete": 6,
 }
-SCP_TYPE_NAME = "SERVICE_CONTROL_POLICY"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,11 @@ def _detach(have: LiveScp, target_id: str, reason: str) -> ScpChange:
 
 
 def _desired_changes(
-    want: DesiredScp, have: LiveScp | None, where: tuple[ScpTarget, ...], plan: ScpPlan
+    want: DesiredScp,
+    have: LiveScp | None,
+    where: tuple[ScpTarget, ...],
+    plan: ScpPlan,
+    kind: OrgPolicyType = SCP,
 ) -> list[ScpChange]:
     if have is None:
         create = ScpChange(
@@ -93,7 +99,10 @@ def _desired_changes(
         return [create, *(_attach(want, "", t, "") for t in where)]
     if not have.marked:
         owner = "AWS" if have.aws_managed else "someone else: it has no iamgate description or tag"
-        reason = f"an SCP named {want.name} exists ({have.id}) and belongs to {owner}; left alone"
+        reason = (
+            f"an {kind.label} named {want.name} exists ({have.id}) and belongs to {owner}; "
+            "left alone"
+        )
         return [ScpChange("conflict", want.name, have.id, file=want.file, reason=reason)]
     out: list[ScpChange] = []
     if have.document is None or not same_document(have.document, want.document):
@@ -106,7 +115,8 @@ def _desired_changes(
         if target.id not in have.targets:
             out.append(_attach(want, have.id, target, "configured here, not attached"))
     for target_id in sorted(set(have.targets) - wanted):
-        out.append(_detach(have, target_id, "attached here, but deploy.scps does not attach it"))
+        why = f"attached here, but deploy.{kind.folder} does not attach it"
+        out.append(_detach(have, target_id, why))
     if not out:
         plan.unchanged.append(want.name)
     return out
@@ -122,6 +132,7 @@ def plan_scps(
     full_access_on: frozenset[str] = frozenset(),
     enable_on: ScpTarget | None = None,
     reattach_full_access: tuple[ScpTarget, ...] = (),
+    kind: OrgPolicyType = SCP,
 ) -> ScpPlan:
     """``full_access_on``: ids of the ``detach_full_access`` targets that still have it;
     ``enable_on``: the root, when the SCP policy type is not enabled on it yet;
@@ -130,19 +141,22 @@ def plan_scps(
     plan = ScpPlan()
     changes: list[ScpChange] = []
     if enable_on is not None:
-        reason = "the SCP policy type is not enabled; AWS attaches FullAWSAccess everywhere"
-        changes.append(ScpChange("enable", SCP_TYPE_NAME, target=enable_on, reason=reason))
+        reason = (
+            f"the {kind.label} policy type is not enabled; AWS attaches {kind.full_access} "
+            "everywhere"
+        )
+        changes.append(ScpChange("enable", kind.policy_type, target=enable_on, reason=reason))
     wanted = {scp.name for scp in desired}
     for want in desired:
         have = live.get(want.name)
-        changes += _desired_changes(want, have, attachments.get(want.name, ()), plan)
+        changes += _desired_changes(want, have, attachments.get(want.name, ()), plan, kind)
     for name, have in sorted(live.items()):
         if name in wanted or not have.marked:
             continue
         if not prune:
             plan.orphans.append(name)
             continue
-        why = "no longer in deploy.scps"
+        why = f"no longer in deploy.{kind.folder}"
         changes += [
             _detach(have, t, f"{why}; detached before deletion") for t in sorted(have.targets)
         ]

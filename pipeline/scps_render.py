@@ -1,6 +1,7 @@
-"""The SCP section of plan, apply and drift reports, in text, markdown and json.
+"""The SCP (and RCP) sections of plan, apply and drift reports, in text, markdown and json.
 
-SCPs belong to the organization, not to a member account, so they get their own section
+Organization policies belong to the organization, not to a member account, so each type gets
+its own section
 ahead of the accounts, with their own total: ``+`` create or attach, ``~`` update (with
 the content diff), ``-`` detach or delete, ``!`` conflict.
 """
@@ -39,6 +40,10 @@ DONE = {
     "delete": "deleted",
 }
 TITLE = "Service control policies (organization-wide, from the management account)"
+TITLES = {
+    "scp": TITLE,
+    "rcp": "Resource control policies (organization-wide, from the management account)",
+}
 
 
 def _outcomes(report: ScpReport) -> dict[int, ScpOutcome]:
@@ -46,8 +51,9 @@ def _outcomes(report: ScpReport) -> dict[int, ScpOutcome]:
 
 
 def scp_totals(report: ScpReport, command: str) -> str:
+    label = f"{report.kind.label}s"
     if report.plan is None:
-        return "SCPs: not planned (failed)" if report.error else "SCPs: not planned"
+        return f"{label}: not planned (failed)" if report.error else f"{label}: not planned"
     plan = report.plan
     if command == "apply":
         done = count_done(report.outcomes, DONE)
@@ -56,7 +62,7 @@ def scp_totals(report: ScpReport, command: str) -> str:
         parts = [f"{plan.count(a)} to {a}" for a in DONE if a != "enable" or plan.count(a)]
     conflicts = plan.count("conflict")
     parts.append(f"{conflicts} conflict{'' if conflicts == 1 else 's'}")
-    return "SCPs: " + ", ".join(parts)
+    return f"{label}: " + ", ".join(parts)
 
 
 def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
@@ -73,7 +79,7 @@ def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
 
 
 def render_text(report: ScpReport, command: str) -> list[str]:
-    lines = ["", TITLE]
+    lines = ["", TITLES[report.kind.kind]]
     outcomes = _outcomes(report)
     plan = report.plan
     if plan is not None:
@@ -81,7 +87,8 @@ def render_text(report: ScpReport, command: str) -> list[str]:
             lines += text_change(change_line(change, outcomes.get(id(change))), change, command)
         if plan.orphans:
             lines.append(
-                f"  . iamgate SCPs no longer in deploy.scps, kept attached "
+                f"  . iamgate {report.kind.label}s no longer in deploy.{report.kind.folder}, "
+                "kept attached "
                 f"(apply --prune detaches and deletes): {', '.join(plan.orphans)}"
             )
         for refusal in plan.refusals:
@@ -97,7 +104,8 @@ def render_text(report: ScpReport, command: str) -> list[str]:
 
 
 def render_markdown(report: ScpReport, command: str) -> list[str]:
-    lines = ["", f"#### {TITLE}", "", f"**{scp_totals(report, command)}**", ""]
+    title = TITLES[report.kind.kind]
+    lines = ["", f"#### {title}", "", f"**{scp_totals(report, command)}**", ""]
     outcomes = _outcomes(report)
     plan = report.plan
     if report.error:

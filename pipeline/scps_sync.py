@@ -1,10 +1,13 @@
-"""The SCP half of plan, apply and drift: once per run, from the management account.
+"""The organization-policy half of plan, apply and drift (SCPs, and RCPs the same way): once
+per run and per policy type, from the management account.
 
 Read the organization's SCPs, plan, prove ownership of every SCP the plan would change
 (its tag, read fresh), refuse a plan that would leave a root, OU or account with no SCP,
 and for apply, write. SCPs are managed only when iamgate.yaml has ``deploy.scps`` (an
 empty list included: that is how the last SCP is pruned) or ``detach-full-aws-access``;
-a project without them makes no SCP call at all.
+a project without them makes no SCP call at all. RCPs (``deploy.rcps``) run through the same
+flow with their own description (iamgate.organization.RCP_TYPE): AWS's RCPFullAWSAccess is
+never detached, so there is no detach list, no re-attach and no lockout to refuse.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamgate.config import Config
+from iamgate.organization import SCP_TYPE as SCP
+from iamgate.organization import OrgPolicyType
 
 from .aws_limits import refuse_too_many_scps
 from .compare import decode
@@ -36,6 +41,7 @@ from .targets import OrgReader
 
 @dataclass
 class ScpReport(ReportsFailures):
+    kind: OrgPolicyType = SCP
     plan: ScpPlan | None = None
     outcomes: list[ScpOutcome] = field(default_factory=list)
     error: str = ""  # what stopped the SCP run before or during its writes
@@ -53,20 +59,22 @@ class ScpReport(ReportsFailures):
         return self.plan is not None and bool(self.plan.refusals)
 
 
-def manages_scps(config: Config) -> bool:
+def manages_scps(config: Config, kind: OrgPolicyType = SCP) -> bool:
     deploy = config.raw.get("deploy") or {}
-    return "scps" in deploy or bool(config.deploy.detach_full_aws_access)
+    if not kind.detachable:
+        return kind.folder in deploy
+    return kind.folder in deploy or bool(config.deploy.detach_full_aws_access)
 
 
-def _prove_ownership(client: Any, plan: ScpPlan) -> None:
-    """Turn every change to an SCP without iamgate's tag into a conflict, in place."""
+def _prove_ownership(client: Any, plan: ScpPlan, kind: OrgPolicyType = SCP) -> None:
+    """Turn every change to a policy without iamgate's tag into a conflict, in place."""
     checked: set[str] = set()
     for change in list(plan.changes):
         if change.action not in SCP_WRITES or change.action in ("create", "enable"):
             continue
         # No id: the SCP is created by this plan. FullAWSAccess: AWS's, detached only where
         # the configuration says so.
-        if not change.policy_id or change.policy_id == FULL_AWS_ACCESS_ID:
+        if not change.policy_id or change.policy_id == kind.full_access_id:
             continue
         if change.policy in checked:
             continue
@@ -80,20 +88,33 @@ def _prove_ownership(client: Any, plan: ScpPlan) -> None:
 
 
 def plan_organization(
-    config: Config, desired: tuple[DesiredScp, ...], org: OrgReader, *, prune: bool
+    config: Config,
+    desired: tuple[DesiredScp, ...],
+    org: OrgReader,
+    *,
+    prune: bool,
+    kind: OrgPolicyType = SCP,
 ) -> ScpPlan:
     """Raises ConfigError for a reference that does not exist; AWS errors propagate."""
     client = org.client
-    enable_on = None if scps_enabled(client) else ScpTarget(org.root_id(), ROOT)
-    references = [*(a for s in desired for a in s.accounts), *config.deploy.detach_full_aws_access]
+    enable_on = None if scps_enabled(client, kind) else ScpTarget(org.root_id(), ROOT)
+    detach = config.deploy.detach_full_aws_access if kind.detachable else ()
+    references = [*(a for s in desired for a in s.accounts), *detach]
     names = {a.id: a.name for a in org.all_accounts().values()} if references else {}
-    attachments = resolve_attachments(desired, org, names, config.file)
+    attachments = resolve_attachments(desired, org, names, config.file, kind.folder)
     full_access = tuple(
         resolve_reference(ref, org, names, "deploy.detach-full-aws-access", config.file, 0)
-        for ref in config.deploy.detach_full_aws_access
+        for ref in detach
     )
-    attached: dict[str, dict[str, str]] = {t.id: attached_to(client, t.id) for t in full_access}
-    live = read_scps(client)
+    attached: dict[str, dict[str, str]] = {
+        t.id: attached_to(client, t.id, kind) for t in full_access
+    }
+    live = read_scps(client, kind)
+    if not kind.detachable:
+        # RCPFullAWSAccess stays everywhere: nothing to detach, re-attach or lock out.
+        plan = plan_scps(desired, attachments, live, prune=prune, enable_on=enable_on, kind=kind)
+        _prove_ownership(client, plan, kind)
+        return plan
     # Where iamgate's SCPs are attached and FullAWSAccess may stay, it must be there: a target
     # removed from detach-full-aws-access gets it back (one read per such target).
     allowed_detach = {t.id for t in full_access}
@@ -158,17 +179,23 @@ def _contents(client: Any, desired: tuple[DesiredScp, ...], live: dict[str, Live
 
 
 def run_scps(
-    config: Config, desired: tuple[DesiredScp, ...], org: OrgReader, *, command: str, prune: bool
+    config: Config,
+    desired: tuple[DesiredScp, ...],
+    org: OrgReader,
+    *,
+    command: str,
+    prune: bool,
+    kind: OrgPolicyType = SCP,
 ) -> ScpReport:
     from iamgate.config import ConfigError
 
-    report = ScpReport()
-    step = "reading the organization's SCPs"
+    report = ScpReport(kind)
+    step = f"reading the organization's {kind.label}s"
     try:
-        report.plan = plan_organization(config, desired, org, prune=prune)
+        report.plan = plan_organization(config, desired, org, prune=prune, kind=kind)
         if command == "apply" and not report.plan.refusals:
-            step = "applying SCPs"
-            report.outcomes = apply_scps(org.client, report.plan)
+            step = f"applying {kind.label}s"
+            report.outcomes = apply_scps(org.client, report.plan, kind)
     except ConfigError:
         raise
     except Exception as exc:  # the accounts' IAM is still planned and applied

@@ -64,12 +64,16 @@ def resolve_reference(
 
 
 def resolve_attachments(
-    scps: Iterable[DesiredScp], org: OrgReader, names: dict[str, str], file: Path | None
+    scps: Iterable[DesiredScp],
+    org: OrgReader,
+    names: dict[str, str],
+    file: Path | None,
+    key: str = "scps",
 ) -> dict[str, tuple[ScpTarget, ...]]:
-    """SCP name -> the roots, OUs and accounts the configuration attaches it to."""
+    """Policy name -> the roots, OUs and accounts deploy.scps (deploy.``key``) attaches it to."""
     out: dict[str, tuple[ScpTarget, ...]] = {}
     for scp in scps:
-        where = f"deploy.scps[{scp.name}]"
+        where = f"deploy.{key}[{scp.name}]"
         found = [resolve_ou(ref, org, where, file, scp.line) for ref in scp.ous]
         found += [resolve_account(a, names, where, file, scp.line) for a in scp.accounts]
         out[scp.name] = tuple({t.id: t for t in found}.values())

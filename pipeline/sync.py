@@ -19,6 +19,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from iamgate.config import Config
+from iamgate.organization import RCP_TYPE as RCP
+from iamgate.organization import SCP_TYPE as SCP
+from iamgate.organization import OrgPolicyType
 
 from .ancestry import Ancestry, in_progress, refusal
 from .apply import Outcome, apply_account
@@ -68,6 +71,7 @@ class RunReport:
     skipped: list[Account] = field(default_factory=list)
     error: str = ""  # the organization could not be read: nothing was planned
     scps: ScpReport | None = None  # None: SCPs not managed, or not in this run (--accounts)
+    rcps: ScpReport | None = None  # the same for RCPs (deploy.rcps)
     ceilings: Any = None  # plan --base: a ceiling_diff.CeilingReport
     warnings: list[str] = field(default_factory=list)  # about the run, not one account
 
@@ -76,15 +80,20 @@ class RunReport:
         return [a for a in self.accounts if a.failed]
 
     @property
+    def organization_reports(self) -> list[ScpReport]:
+        """The SCP and RCP sections this run has, in that order."""
+        return [r for r in (self.scps, self.rcps) if r is not None]
+
+    @property
     def scps_failed(self) -> bool:
-        return self.scps is not None and self.scps.failed
+        return any(r.failed for r in self.organization_reports)
 
     def count(self, action: str) -> int:
         return sum(a.plan.count(action) for a in self.accounts if a.plan is not None)
 
     @property
     def pending(self) -> bool:
-        if self.scps is not None and self.scps.pending:
+        if any(r.pending for r in self.organization_reports):
             return True
         return any(a.plan is not None and a.plan.pending for a in self.accounts)
 
@@ -244,10 +253,10 @@ def _leftovers(
     return report
 
 
-def plans_scps(config: Config, options: Options) -> bool:
-    """SCPs are organization-level: planned once per run, so not for an --accounts subset,
-    and only by shard 1 of a CI matrix."""
-    if not manages_scps(config) or options.accounts is not None:
+def plans_scps(config: Config, options: Options, kind: OrgPolicyType = SCP) -> bool:
+    """SCPs (RCPs) are organization-level: planned once per run, so not for an --accounts
+    subset, and only by shard 1 of a CI matrix."""
+    if not manages_scps(config, kind) or options.accounts is not None:
         return False
     return options.shard is None or options.shard[0] == 1
 
@@ -262,10 +271,12 @@ def run(
     on_account: Callable[[AccountReport], None] | None = None,
     on_targets: Callable[[int], None] | None = None,
     scps: tuple[DesiredScp, ...] | None = None,
+    rcps: tuple[DesiredScp, ...] | None = None,
 ) -> RunReport:
     """Discover, plan (and apply) the SCPs, then every selected account. ConfigError
     propagates. ``scps``: the desired SCPs the lint gate passed; None reads the files
-    deploy.scps names (never an empty desired state, which would prune every SCP of ours)."""
+    deploy.scps names (never an empty desired state, which would prune every SCP of ours);
+    ``rcps`` the same for deploy.rcps."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     pruning = options.prune or options.command == "drift"
@@ -292,15 +303,21 @@ def run(
         # before any account is touched.
         desired.for_targets(account.targets)
     report.skipped = list(targeting.skipped)
-    if plans_scps(config, options):
-        if scps is None:
-            scps = load_desired_scps(config)
-        report.scps = run_scps(config, scps, org, command=options.command, prune=pruning)
-        if report.scps.refused:
-            assert report.scps.plan is not None
+    for kind, wanted in ((SCP, scps), (RCP, rcps)):
+        if not plans_scps(config, options, kind):
+            continue
+        if wanted is None:
+            wanted = load_desired_scps(config, kind)
+        section = run_scps(config, wanted, org, command=options.command, prune=pruning, kind=kind)
+        if kind is SCP:
+            report.scps = section
+        else:
+            report.rcps = section
+        if section.refused:
+            assert section.plan is not None
             # Nothing has been written yet, anywhere: stop here, before any account.
-            report.error = "deploy.scps refused, nothing was written: " + "; ".join(
-                report.scps.plan.refusals
+            report.error = f"deploy.{kind.folder} refused, nothing was written: " + "; ".join(
+                section.plan.refusals
             )
             return report
     if on_targets is not None:

@@ -308,8 +308,8 @@ def copy_from_repo(root: Path, names: Iterable[str]) -> Path:
 
 
 def copy_example(root: Path) -> Path:
-    """The repository's example project (iamgate.yaml, policies/, boundaries/, scps/)."""
-    return copy_from_repo(root, ("iamgate.yaml", "policies", "boundaries", "scps"))
+    """The repository's example project (iamgate.yaml, policies/, boundaries/, scps/, rcps/)."""
+    return copy_from_repo(root, ("iamgate.yaml", "policies", "boundaries", "scps", "rcps"))
 
 
 # --- reading live state back --------------------------------------------------------------

@@ -504,7 +504,7 @@ def test_each_rule_documents_itself_and_its_example_holds(
 ) -> None:
     r = rule_class()
     assert r.id.startswith("IG2") and r.name and r.summary and r.why and r.source
-    assert r.stage == "rules" and set(r.kinds) == {"identity", "boundary", "scp"}
+    assert r.stage == "rules" and set(r.kinds) == {"identity", "boundary", "scp", "rcp"}
     assert r.example is not None
     bad = policy(_statement_from_fragment(r.example.bad))
     good = policy(_statement_from_fragment(r.example.good))
@@ -517,7 +517,7 @@ def test_rule_ids_are_unique() -> None:
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("kind", ["identity", "boundary", "scp"])
+@pytest.mark.parametrize("kind", ["identity", "boundary", "scp", "rcp"])
 def test_rules_run_on_every_policy_kind(kind: str, project: Project) -> None:
     pol = policy(allow("iam:CreateRoles"), kind=kind)
     assert [f.rule for f in run("IG202", pol, project)] == ["IG202"]

@@ -78,7 +78,8 @@ def test_the_limit_is_the_boundary_statement_not_the_attached_policy(
     assert [(s["layer"], s["file"], s["sid"]) for s in reach["allowed_by"]] == [
         ("boundary", "boundaries/S3AccessBoundary.json", "FullAccessToTheTeamBucketOnly")
     ]
-    identity, boundary, scps, _ = report["ceilings"][0]["layers"]
+    identity, boundary, scps, rcps, _ = report["ceilings"][0]["layers"]
+    assert [p["name"] for p in rcps["policies"]] == ["DenyAssumeRoleFromOutsideOrg"]
     s3_write = next(c for c in identity["cells"] if c["service"] == "s3" and c["level"] == "Write")
     assert s3_write["state"] == "all" and s3_write["resources"] == ["*"]
     assert boundary["policies"] == [

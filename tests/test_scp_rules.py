@@ -189,14 +189,14 @@ def test_the_shipped_guardrails_lint_clean() -> None:
     ]
 
 
-def test_lint_without_paths_lints_the_example_project_scps_too_and_stays_clean(
+def test_lint_without_paths_lints_the_example_project_scps_and_rcps_too_and_stays_clean(
     project: Path, run_iamgate
 ) -> None:
     done = run_iamgate("lint", "--format", "json", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["findings"] == []
-    folders = ("policies", "boundaries", "scps")
+    folders = ("policies", "boundaries", "scps", "rcps")
     expected = sum(len(list((project / folder).rglob("*.json"))) for folder in folders)
     assert report["summary"]["files"] == expected
     (project / "scps" / "Broken.json").write_text(

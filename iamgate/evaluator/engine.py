@@ -7,8 +7,13 @@ Order and precedence (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference
    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html),
    an identity-based policy, and the permissions boundary when there is one ("the
    intersection": https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+   Resource control policies (RCPs) are one more such layer, level by level like SCPs, for
+   requests to the services RCPs support on resources of member accounts
+   (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html:
+   "every level ... must allow"; AWS's RCPFullAWSAccess sits on every level and cannot be
+   detached). The caller passes the RCP levels of the resource's account, or none.
 3. Anything else is an implicit deny; ``reason`` names the first layer, in AWS's order (SCPs,
-   identity, boundary), that does not allow.
+   RCPs, identity, boundary), that does not allow.
 
 Each statement is compiled once (patterns, condition values) and cached per statement object,
 so the delegation proofs can ask thousands of questions per policy.
@@ -22,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamgate.evaluator.conditions import AnyCondition, compile_condition
 from iamgate.evaluator.matching import Matcher, compile_patterns, lowered, never
+from iamgate.evaluator.rcp_scope import rcp_covers
 from iamgate.evaluator.request import Decision, Request
 from iamgate.evaluator.variables import VARIABLES_VERSION, Resolved, Resolver, has_variables, parse
 
@@ -204,10 +210,12 @@ def evaluate(
     identity: Sequence[Policy],
     boundary: Policy | None = None,
     scps: Sequence[Sequence[Policy]] = (),
+    rcps: Sequence[Sequence[Policy]] = (),
 ) -> Decision:
     """AWS's decision for ``request`` made by a principal with the ``identity`` policies, an
     optional permissions ``boundary``, in an account under the SCP levels ``scps`` (root first;
-    each level is the list of SCPs attached there)."""
+    each level is the list of SCPs attached there), on a resource under the RCP levels
+    ``rcps`` (those of the resource's account; ignored for services RCPs do not cover)."""
     denies: list[Hit] = []
     identity_allows: list[Hit] = []
     for policy in identity:
@@ -227,6 +235,9 @@ def evaluate(
             first_deny = f"SCP at level {number}"
         if not level_allows and not failed_level:
             failed_level = number
+    failed_rcp = _rcp_levels(request, rcps, denies) if rcps else 0
+    if denies and not first_deny:
+        first_deny = "RCP"
     if denies:
         policy, statement = denies[0]
         more = f" (and {len(denies) - 1} more)" if len(denies) > 1 else ""
@@ -236,23 +247,43 @@ def evaluate(
     if failed_level:
         reason = f"SCP level {failed_level} does not allow the request"
         return Decision("implicit_deny", allows, reason)
+    if failed_rcp:
+        reason = f"RCP level {failed_rcp} does not allow the request"
+        return Decision("implicit_deny", allows, reason)
     if not allows:
         return Decision("implicit_deny", (), "no identity-based policy allows the request")
     if not boundary_allows:
         reason = "the permissions boundary does not allow the request"
         return Decision("implicit_deny", allows, reason)
-    return Decision("allowed", allows, _allowed_reason(boundary is not None, len(scps)))
+    covered = bool(rcps) and rcp_covers(request.action)
+    return Decision("allowed", allows, _allowed_reason(boundary is not None, len(scps), covered))
+
+
+def _rcp_levels(request: Request, rcps: Sequence[Sequence[Policy]], denies: list[Hit]) -> int:
+    """Scan the RCP levels (collecting Deny hits); the first level that allows nothing, or 0."""
+    if not rcp_covers(request.action):
+        return 0
+    failed = 0
+    for number, level in enumerate(rcps, start=1):
+        level_allows = False
+        for policy in level:
+            level_allows = _scan(policy, request, None, denies) or level_allows
+        if not level_allows and not failed:
+            failed = number
+    return failed
 
 
 def _label(statement: Statement) -> str:
     return f"statement {statement.sid!r}" if statement.sid else f"statement #{statement.index + 1}"
 
 
-def _allowed_reason(has_boundary: bool, levels: int) -> str:
+def _allowed_reason(has_boundary: bool, levels: int, rcps: bool = False) -> str:
     parts = ["an identity-based policy"]
     if has_boundary:
         parts.append("the permissions boundary")
     if levels:
         parts.append("every SCP level")
+    if rcps:
+        parts.append("every RCP level")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"allowed by {listed}"

@@ -28,6 +28,7 @@ _KIND_PHRASE = {
     "identity": "an identity policy, which applies to whoever it is attached to",
     "boundary": "a permissions boundary, which applies to the role or user it is set on",
     "scp": "a service control policy, which applies to every principal of its accounts",
+    "rcp": "a resource control policy",
 }
 
 

@@ -30,7 +30,7 @@ CONDITION_OPERATORS = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
     "reference_policies_elements_condition_operators.html"
 )
-KINDS: tuple[PolicyKind, ...] = ("identity", "boundary", "scp")
+KINDS: tuple[PolicyKind, ...] = ("identity", "boundary", "scp", "rcp")
 
 
 def _statement_json(policy: Policy, statement: Statement) -> dict[str, Any]:

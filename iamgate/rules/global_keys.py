@@ -44,7 +44,7 @@ class MisspeltGlobalConditionKey(Rule):
     )
     source = GLOBAL_KEYS_DOC
     tags = ("catalog", "conditions")
-    kinds = ("identity", "boundary", "scp")
+    kinds = ("identity", "boundary", "scp", "rcp")
 
     def check(self, policy: Policy, project: Project) -> Iterator[Finding]:
         catalog = get_catalog()

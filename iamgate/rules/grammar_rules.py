@@ -10,7 +10,7 @@ from __future__ import annotations
 from iamgate.rules.base import Example, Rule
 
 _DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
-_ALL_KINDS = ("identity", "boundary", "scp")
+_ALL_KINDS = ("identity", "boundary", "scp", "rcp")
 _MANAGED = ("identity", "boundary")
 
 
@@ -214,6 +214,8 @@ class MissingVersion(_GrammarRule):
         bad='{"Statement": [...]}', good='{"Version": "2012-10-17", "Statement": [...]}'
     )
     source = _DOCS + "reference_policies_elements_version.html"
+    # An RCP without 2012-10-17 is refused outright: IG707 says so as an error.
+    kinds = ("identity", "boundary", "scp")
 
 
 class VariablesNeedCurrentVersion(_GrammarRule):
@@ -232,6 +234,8 @@ class VariablesNeedCurrentVersion(_GrammarRule):
         good='"Version": "2012-10-17" ... "Resource": "arn:aws:s3:::home/${aws:username}/*"',
     )
     source = _DOCS + "reference_policies_variables.html"
+    # An RCP without 2012-10-17 is refused outright: IG707 says so as an error.
+    kinds = ("identity", "boundary", "scp")
 
 
 class ElementType(_GrammarRule):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from iamgate.rules.base import Example, Rule
 
-_ALL_KINDS = ("identity", "boundary", "scp")
+_ALL_KINDS = ("identity", "boundary", "scp", "rcp")
 _JSON = "https://www.rfc-editor.org/rfc/rfc8259"
 
 
