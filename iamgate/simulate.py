@@ -83,13 +83,14 @@ def run(args: argparse.Namespace) -> int:
         identity = [load_policy(path, "identity") for path in args.policy]
         boundary = load_policy(args.boundary, "boundary") if args.boundary else None
         scps = [[load_policy(path, "scp") for path in _level(level)] for level in args.scp]
-        rcps = [rcp_level(level) for level in args.rcp]
-        if args.account is not None or args.ou is not None:
+        placed = args.account is not None or args.ou is not None
+        if placed and (args.scp or args.rcp):
             option = "--account" if args.account is not None else "--ou"
-            if args.scp or args.rcp:
-                raise UsageError(
-                    f"give {option} or --scp/--rcp, not both: {option} reads the SCPs and RCPs"
-                )
+            raise UsageError(
+                f"give {option} or --scp/--rcp, not both: {option} reads the SCPs and RCPs"
+            )
+        rcps = [rcp_level(level) for level in args.rcp]
+        if placed:
             scps, rcps, request = placed_scps(request, account=args.account, ou=args.ou)
     except UsageError as exc:
         print(f"iamgate simulate: error: {exc}", file=sys.stderr)
