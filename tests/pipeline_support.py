@@ -438,7 +438,8 @@ class Faults:
     organizations: bool = True  # False: Organizations (discovery) calls are never faulted
     fail: tuple[FailCall, ...] = ()  # deterministic failures of named actions
     # A lost answer: the call reaches moto and takes effect, then the connection is closed
-    # before the answer, so the client retries a write that already happened.
+    # before the answer, so the client retries a write that already happened. Each request
+    # loses its answer at most once (its retry gets through).
     lose: float = 0.0
     lose_actions: frozenset[str] = frozenset()
 
@@ -455,6 +456,9 @@ class FaultProxy:
         self.faults = faults or Faults()
         self.calls: Counter[str] = Counter()  # action -> calls that reached moto
         self.injected: Counter[str] = Counter()  # fault kind -> times
+        # Requests whose answer was lost once: their retry (same caller, same body) gets through,
+        # so a test of lost answers never depends on the client running out of retries.
+        self._lost: set[tuple[str, bytes]] = set()
         self.session_names: set[str] = set()  # RoleSessionName of every AssumeRole seen
         self.assumed_roles: set[str] = set()  # RoleArn of every AssumeRole seen
         self.seen: Counter[str] = Counter()  # action -> calls received, faulted or not
@@ -585,7 +589,15 @@ class FaultProxy:
                 return
         with self._lock:
             self.calls[action] += 1
-            lost = action in faults.lose_actions and self._random.random() < faults.lose
+            caller = handler.headers.get("Authorization", "").partition("Credential=")[2]
+            request = (caller.partition("/")[0], body)
+            lost = (
+                action in faults.lose_actions
+                and request not in self._lost
+                and self._random.random() < faults.lose
+            )
+            if lost:
+                self._lost.add(request)
         if lost:
             self._forward(handler, body, answer=False)
             with self._lock:

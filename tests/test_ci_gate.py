@@ -31,6 +31,7 @@ GITHUB = _load("github-lint.yml")
 GITLAB = _load("gitlab-lint.yml")
 ACTION = YAML(typ="safe").load((CI.parent.parent / "action.yml").read_text(encoding="utf-8"))
 
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     for relative, name in PROJECT_FILES.items():

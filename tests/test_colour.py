@@ -158,9 +158,12 @@ def test_fmt_check_colours_the_files_it_would_change(project: Path, run_iamgate)
     assert forced == "\033[33mwould reformat\033[0m policies/messy.json\n"
 
 
-def test_a_progress_counter_is_erased_before_the_report_starts() -> None:
+def test_a_progress_counter_is_erased_before_the_report_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from iamgate.pipeline.progress import Progress, end_live_line
 
+    monkeypatch.delenv("CI", raising=False)  # a CI log gets no live counter at all
     stderr = Terminal()
     progress = Progress("plan", 2, stderr, live=True)
     progress.account_finished(failed=False)
