@@ -6,13 +6,16 @@ import datetime as dt
 import fnmatch
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
 from iamgate.model import build_policy
-from iamgate.project import PolicyFile, Project, expand_paths
+from iamgate.project import PolicyFile, Project, expand_resolved
 from iamgate.rules import all_rules
+
+if TYPE_CHECKING:
+    from iamgate.result_cache import ResultCache
 
 
 @dataclass
@@ -60,7 +63,17 @@ def load_finding(pf: PolicyFile) -> Finding:
 
 
 def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
-    """Every finding for one file, before configuration is applied."""
+    """Every finding for one file, before configuration is applied. The file's document
+    and model are let go once its rules ran (a boundary's are kept: other files' proofs
+    read them), so memory stays flat however many files a run checks."""
+    try:
+        return _check_file(pf, project)
+    finally:
+        if pf.kind != "boundary":
+            pf.document = pf.policy = None
+
+
+def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
     from iamgate import grammar
 
     pf.load()
@@ -171,14 +184,64 @@ def security_waivers(
     return out
 
 
-def lint_paths(paths: list[Path], config: Config) -> LintResult:
-    project = Project(config.root, config)
-    files = [project.file(p) for p in expand_paths(paths, config.root)]
-    from iamgate.parallel import flat_map
+def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
+    """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
+    record findings in the project's result cache (iamgate.result_cache)."""
+    from iamgate.parallel import MIN_FILES, flat_map, settle_heap
 
-    raw: list[Finding] = flat_map(lambda pf: check_file(pf, project), files)
+    project = Project(config.root, config)
+    files = [project.file(p, resolved) for p, resolved in expand_resolved(paths, config.root)]
+    results = _Results(project, cache)
+    todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
+    if len(todo) >= MIN_FILES:
+        settle_heap()
+    for n, found in flat_map(results.compute, todo):
+        results.found[n] = found
+    if results.cache is not None and todo:  # workers wrote entries: keep the folder bounded
+        results.cache.evict()
+    raw = [finding for n in range(len(files)) for finding in results.found[n]]
     reported, suppressed = apply_config(raw, config)
     reported.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
     checked = [pf.display for pf in files]
     waived = security_waivers(config, checked)
     return LintResult(reported, checked, suppressed, config.fail_on, waived)
+
+
+class _Results:
+    """Each file's raw findings: from the result cache when it still holds, else computed
+    (and then recorded, by whichever worker computed them)."""
+
+    def __init__(self, project: Project, use_cache: bool) -> None:
+        self.project = project
+        self.found: dict[int, list[Finding]] = {}
+        self.keys: dict[int, str] = {}
+        self.cache: ResultCache | None = None
+        if use_cache:
+            from iamgate.result_cache import ResultCache
+
+            self.cache = ResultCache(project)
+
+    def reuse(self, n: int, pf: PolicyFile) -> bool:
+        if self.cache is None:
+            return False
+        try:
+            data = pf.path.read_bytes()
+        except OSError:
+            return False  # the load stage reports it
+        key = self.keys[n] = self.cache.key(pf, data)
+        found = self.cache.get(key)
+        if found is None:
+            return False
+        self.found[n] = found
+        return True
+
+    def compute(self, item: tuple[int, PolicyFile]) -> list[tuple[int, list[Finding]]]:
+        n, pf = item
+        if self.cache is None or n not in self.keys:
+            return [(n, check_file(pf, self.project))]
+        from iamgate.result_cache import Reads
+
+        reads = Reads(self.project)
+        findings = check_file(pf, reads)  # type: ignore[arg-type]
+        self.cache.put(self.keys[n], findings, reads.inputs)
+        return [(n, findings)]

