@@ -82,12 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _config(scope: Scope, cwd: Path) -> Config:
+def _config(scope: Scope, cwd: Path, no_cache: bool) -> Config:
     from iamgate.config import Config, parse_config
 
     if scope.config_file is None:
         return Config(root=cwd)
-    return parse_config(scope.config_file)
+    return parse_config(scope.config_file, cache=not no_cache)
 
 
 def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool) -> int:
@@ -97,7 +97,7 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
 
     from .commit_scope import staged_boundaries
 
-    config = _config(scope, cwd)
+    config = _config(scope, cwd, args.no_cache)
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
     if in_git:

