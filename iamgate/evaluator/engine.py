@@ -45,6 +45,7 @@ class CompiledStatement:
         "_not_action",
         "_not_resource",
         "_resource",
+        "_source",
         "allow",
     )
 
@@ -55,6 +56,13 @@ class CompiledStatement:
             # IAM rejects any other Effect (the grammar reports it); such a statement decides
             # nothing rather than being read as a Deny.
             self._action, self._not_action = never, False
+        # Resource and conditions are compiled when a request's action first falls under the
+        # statement: most statements of a large policy are about actions no proof asks for.
+        self._source: tuple[Statement, bool] | None = (statement, variables)
+
+    def _compile(self) -> None:
+        assert self._source is not None
+        statement, variables = self._source
         self._not_resource = statement.resource is None
         patterns = statement.resource if statement.resource is not None else statement.not_resource
         parsed = [parse(p, wildcards=True, variables=variables) for p in patterns or ()]
@@ -68,6 +76,7 @@ class CompiledStatement:
         self._conditions: tuple[AnyCondition, ...] = tuple(
             compile_condition(condition, variables) for condition in statement.conditions
         )
+        self._source = None
 
     def covers_action(self, action: str) -> bool:
         """Whether the Action/NotAction element covers ``action`` (lower case)."""
@@ -79,6 +88,8 @@ class CompiledStatement:
 
     def matches_beyond_action(self, request: Request) -> bool:
         """Resource and conditions, for a request whose action is already known to match."""
+        if self._source is not None:
+            self._compile()
         if self._resource_hit(request) is self._not_resource:
             return False
         for condition in self._conditions:  # noqa: SIM110 - a loop avoids a generator per call
