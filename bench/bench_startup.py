@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,14 +26,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def median_ms(
     commands: dict[str, list[str]], cwd: Path, runs: int, env: dict[str, str]
-) -> dict[str, float]:
-    samples: dict[str, list[float]] = {name: [] for name in commands}
+) -> dict[str, tuple[float, float]]:
+    """name -> (median wall ms, median CPU ms): on a loaded machine CPU is the steadier."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run(command, cwd=cwd, capture_output=True, env=env)
-            samples[name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(values) for name, values in samples.items()}
+            wall = (time.perf_counter() - start) * 1000
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+            samples[name].append((wall, cpu))
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in samples.items()
+    }
 
 
 def main() -> int:
@@ -62,15 +71,18 @@ def main() -> int:
             commands["iamgate lint (3), --no-cache"] = [*lint, "--no-cache"]
         median_ms(commands, work, 2, env)  # warm-up: bytecode written, result cache filled
         medians = median_ms(commands, work, args.runs, env)
-        bare = medians.pop("python -c pass")
+        bare, bare_cpu = medians.pop("python -c pass")
         print(
             f"bytecode cache: {'off (--cold)' if args.cold else 'on'}; load average "
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end"
         )
         print(f"files: {', '.join(files)}")
-        print(f"{'python -c pass':<30} median {bare:7.1f} ms")
-        for name, value in medians.items():
-            print(f"{name:<30} median {value:7.1f} ms   ratio {value / bare:.1f}x")
+        print(f"{'python -c pass':<30} median {bare:7.1f} ms wall {bare_cpu:7.1f} ms CPU")
+        for name, (value, cpu) in medians.items():
+            print(
+                f"{name:<30} median {value:7.1f} ms wall {cpu:7.1f} ms CPU   "
+                f"ratio {value / bare:.1f}x wall {cpu / bare_cpu:.1f}x CPU"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
