@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import sys
 from functools import cache
@@ -18,7 +19,7 @@ from iamgate import __version__
 
 CACHE_DIR = ".iamgate_cache"
 FORMAT = "1"
-MAX_ENTRIES = 20_000  # about 20 MB: ten projects of 2,000 policies
+MAX_ENTRIES = 40_000  # results of files: about 40 MB, twenty projects of 2,000 policies
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -79,15 +80,28 @@ def read(where: Path, name: str) -> bytes | None:
         return None
 
 
+_READY: set[Path] = set()  # folders this process made (or found) and marked ignored
+_COUNTER = itertools.count()
+
+
 def write(where: Path, name: str, data: bytes) -> bool:
     """Atomically: a reader sees the old entry or the new one, never a part. False when the
     folder cannot be written (a read-only checkout lints as well, just without a cache)."""
-    import tempfile
-
+    # A temporary name no other process or thread can pick: this process's id and a counter.
+    temporary = where / f".tmp-{os.getpid()}-{next(_COUNTER)}-{name}"
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        _ignore_in_git(where.parent)
-        fd, temporary = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=".json")
+        if where not in _READY:
+            where.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(where.parent)
+            _READY.add(where)
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:  # the folder was deleted since: make it again
+            _READY.discard(where)
+            where.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(where.parent)
+            _READY.add(where)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -101,11 +115,10 @@ def write(where: Path, name: str, data: bytes) -> bool:
     return True
 
 
-def evict(where: Path, limit: int | None = None) -> None:
-    """Delete the oldest entries past ``limit``."""
-    limit = MAX_ENTRIES if limit is None else limit
+def evict(where: Path, prefix: str, limit: int) -> None:
+    """Delete the oldest files named ``prefix*`` past ``limit``."""
     try:
-        entries = list(os.scandir(where))
+        entries = [e for e in os.scandir(where) if e.name.startswith(prefix)]
     except OSError:
         return
     if len(entries) <= limit:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from iamgate.config import Config
 
 _NAME = "config-{key}.json"
+KEPT = 16  # parsed configurations kept: the oldest go first
 
 
 def _key(path: Path, raw: bytes) -> str:
@@ -53,9 +54,9 @@ def remember(path: Path, raw: bytes, config: Config) -> None:
         return  # a value this encoding does not know: parse it every time
     if again != config or again.raw != config.raw:
         return
-    cache_store.write(
-        cache_store.folder(path.parent), _NAME.format(key=_key(path, raw)), encoded.encode()
-    )
+    folder = cache_store.folder(path.parent)
+    if cache_store.write(folder, _NAME.format(key=_key(path, raw)), encoded.encode()):
+        cache_store.evict(folder, "config-", KEPT)
 
 
 def _encode(value: Any) -> Any:

@@ -203,10 +203,12 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
     if len(todo) >= MIN_FILES:
         settle_heap()
-    for n, found in flat_map(results.compute, todo):
+    for n, found, inputs in flat_map(results.compute, todo):
         results.found[n] = found
-    if results.cache is not None and todo:  # workers wrote entries: keep the folder bounded
-        results.cache.evict()
+        if results.cache is not None and inputs is not None:
+            results.cache.put(results.keys[n], found, inputs)
+    if results.cache is not None:
+        results.cache.flush()
     raw = [finding for n in range(len(files)) for finding in results.found[n]]
     reported, suppressed = apply_config(raw, config)
     reported.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
@@ -217,7 +219,7 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
 
 class _Results:
     """Each file's raw findings: from the result cache when it still holds, else computed
-    (and then recorded, by whichever worker computed them)."""
+    (by whichever worker) with the project inputs its rules read, to be recorded."""
 
     def __init__(self, project: Project, use_cache: bool) -> None:
         self.project = project
@@ -243,13 +245,14 @@ class _Results:
         self.found[n] = found
         return True
 
-    def compute(self, item: tuple[int, PolicyFile]) -> list[tuple[int, list[Finding]]]:
+    def compute(
+        self, item: tuple[int, PolicyFile]
+    ) -> list[tuple[int, list[Finding], set[str] | None]]:
         n, pf = item
         if self.cache is None or n not in self.keys:
-            return [(n, check_file(pf, self.project))]
+            return [(n, check_file(pf, self.project), None)]
         from iamgate.result_cache import Reads
 
         reads = Reads(self.project)
         findings = check_file(pf, reads)  # type: ignore[arg-type]
-        self.cache.put(self.keys[n], findings, reads.inputs)
-        return [(n, findings)]
+        return [(n, findings, reads.inputs)]

@@ -1,6 +1,6 @@
 """The result cache: a file's findings, reused while nothing they depend on changed.
 
-One JSON entry per file in ``.iamgate_cache/`` at the project root. The entry's name is a
+One JSON entry per file in ``.iamgate_cache/`` at the project root. The entry's key is a
 hash of what every file's findings depend on: the file's bytes and location (display
 path, kind, name), the iamgate code (its version and every source and data file of the
 package, so a new rule, a changed severity or a new row of the escalation table makes a
@@ -14,19 +14,20 @@ module does not know) depends on every policy file of the project. The entry sto
 those fingerprints and a lookup compares them, so deleting a boundary re-proves only the
 files whose rules looked at boundaries. In doubt a file depends on more, never less.
 
-Entries are written atomically and bounded in number (iamgate.cache_store); an entry that
-cannot be read or parsed is a miss.
+Entries are written atomically (iamgate.cache_store) and bounded in number (the oldest go
+first past ``MAX_ENTRIES``); an entry that cannot be read or parsed is a miss.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iamgate import cache_store
-from iamgate.cache_store import sha
+from iamgate.cache_store import MAX_ENTRIES, sha
 
 if TYPE_CHECKING:
     from iamgate.config import Config
@@ -99,6 +100,9 @@ class ResultCache:
         self.folder = cache_store.folder(project.root)
         self.base = sha(cache_store.code_fingerprint(), config_fingerprint(project.config))
         self._inputs: dict[str, str] = {}
+        self._buckets: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._clock = 0
         self.written = 0
 
     # -- the inputs a file may depend on ------------------------------------------------
@@ -129,34 +133,73 @@ class ResultCache:
         return sha(repr(config.boundaries), repr(every), repr(globs), self.input("boundaries"))
 
     # -- entries ------------------------------------------------------------------------
+    # Entries live in 256 bucket files (results-00.json ... results-ff.json, by the key's
+    # first two hex digits): writing a file per entry cost more system time than linting
+    # it, and a warm run of a large project reads a few hundred files, not thousands.
 
     def key(self, pf: PolicyFile, data: bytes) -> str:
         return sha(self.base, pf.display, pf.kind, pf.name, data)
 
+    def _bucket(self, name: str) -> dict[str, Any]:
+        found = self._buckets.get(name)
+        if found is None:
+            found = self._buckets[name] = _read_bucket(self.folder, name)
+        return found
+
     def get(self, key: str) -> list[Finding] | None:
-        data = cache_store.read(self.folder, f"{key}.json")
-        if data is None:
+        entry = self._bucket(key[:2]).get(key)
+        if entry is None:
             return None
         try:
-            entry = json.loads(data)
             inputs = entry["inputs"]
             if any(self.input(name) != value for name, value in inputs.items()):
                 return None
-            return [_finding(item) for item in entry["findings"]]
+            return [_finding(dict(item)) for item in entry["findings"]]
         except (ValueError, KeyError, TypeError, AttributeError):
-            return None  # half-written by a crashed run, or not ours: recompute
+            return None  # not an entry this version wrote: recompute
 
     def put(self, key: str, findings: list[Finding], inputs: set[str]) -> None:
-        entry = {
+        self._clock = max(time.time_ns(), self._clock + 1)  # later puts are newer, always
+        self._pending.setdefault(key[:2], {})[key] = {
+            "t": self._clock,
             "inputs": {name: self.input(name) for name in sorted(inputs)},
             "findings": [f.to_dict() for f in findings],
         }
-        data = json.dumps(entry, separators=(",", ":")).encode()
-        if cache_store.write(self.folder, f"{key}.json", data):
-            self.written += 1
 
-    def evict(self, limit: int | None = None) -> None:
-        cache_store.evict(self.folder, limit)
+    def flush(self, limit: int | None = None) -> None:
+        """Write the new entries. Each touched bucket is read again and merged (another run
+        may have written it meanwhile), its oldest entries dropped past its share of
+        ``MAX_ENTRIES``, and replaced atomically; a run that loses a race loses entries,
+        never correctness."""
+        per_bucket = max(1, -(-(MAX_ENTRIES if limit is None else limit) // 256))
+        for name, new in self._pending.items():
+            entries = {**_read_bucket(self.folder, name), **new}
+            if len(entries) > per_bucket:
+                ranked = sorted(entries.items(), key=lambda item: _time(item[1]), reverse=True)
+                entries = dict(ranked[:per_bucket])
+            data = json.dumps({"entries": entries}, separators=(",", ":")).encode()
+            if cache_store.write(self.folder, _bucket_file(name), data):
+                self.written += len(new)
+        self._pending.clear()
+
+
+def _bucket_file(name: str) -> str:
+    return f"results-{name}.json"
+
+
+def _read_bucket(folder: Path, name: str) -> dict[str, Any]:
+    data = cache_store.read(folder, _bucket_file(name))
+    if data is None:
+        return {}
+    try:
+        entries = json.loads(data)["entries"]
+    except (ValueError, KeyError, TypeError):
+        return {}  # damaged: its entries are recomputed and the bucket written afresh
+    return entries if isinstance(entries, dict) else {}
+
+
+def _time(entry: Any) -> int:
+    return entry.get("t", 0) if isinstance(entry, dict) and isinstance(entry.get("t"), int) else 0
 
 
 def _file_sha(path: Path) -> str:

@@ -161,25 +161,34 @@ def test_a_file_that_reads_the_project_root_depends_on_every_policy_file(
 
 def test_corrupt_or_foreign_entries_are_recomputed(project: Path, checked: Counter[str]) -> None:
     first = _lint(project)
-    entries = sorted((project / ".iamgate_cache" / "v1").glob("*.json"))
-    assert len(entries) == len(first.files)
-    entries[0].write_bytes(b'{"inputs": {}, "findings": [{"rule": ')  # cut short
-    entries[1].write_text('{"inputs": {}, "findings": [{"unknown": 1}]}')
-    entries[2].write_text("[]")
+    buckets = sorted((project / ".iamgate_cache" / "v1").glob("results-*.json"))
+    counts = {b: len(json.loads(b.read_text())["entries"]) for b in buckets}
+    assert sum(counts.values()) == len(first.files)
+    cut, foreign = buckets[0], buckets[1]
+    cut.write_bytes(cut.read_bytes()[:40])  # a bucket cut short
+    data = json.loads(foreign.read_text())
+    key = next(iter(data["entries"]))
+    data["entries"][key]["findings"] = [{"unknown": 1}]  # an entry this version cannot read
+    foreign.write_text(json.dumps(data))
     checked.clear()
     second = _lint(project)
-    assert sum(checked.values()) == 3
+    assert sum(checked.values()) == counts[cut] + 1
     assert _report(second) == _report(first)
+    checked.clear()
+    _lint(project)
+    assert not checked, "the damaged entries were written again"
 
 
 def test_the_cache_is_bounded_oldest_entries_go_first(project: Path) -> None:
-    _lint(project)
-    folder = project / ".iamgate_cache" / "v1"
-    entries = sorted(folder.glob("*.json"))
-    for age, entry in enumerate(entries):
-        os.utime(entry, ns=(10**9 * (age + 1), 10**9 * (age + 1)))
-    cache_store.evict(folder, limit=3)
-    assert sorted(folder.glob("*.json")) == entries[-3:]
+    from iamgate.project import Project
+
+    cache = result_cache.ResultCache(Project(project, load_config(cwd=project)))
+    keys = [f"00{n:062x}" for n in range(6)]  # all in bucket 00
+    for key in keys:
+        cache.put(key, [], set())
+    cache.flush(limit=3 * 256)  # three entries a bucket
+    kept = json.loads((cache.folder / "results-00.json").read_text())["entries"]
+    assert sorted(kept) == keys[-3:]
 
 
 def test_the_cache_ignores_itself_in_git(project: Path) -> None:
@@ -228,3 +237,13 @@ def test_no_cache_neither_reads_nor_writes(project: Path, run_iamgate) -> None: 
     (project / ".iamgate_cache" / "v1").write_text("not a folder")  # unusable: still lints
     done = run_iamgate("lint", cwd=project)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_cache_folder_deleted_between_runs_is_made_again(project: Path) -> None:
+    import shutil
+
+    _lint(project)
+    shutil.rmtree(project / ".iamgate_cache")
+    result = _lint(project)
+    buckets = (project / ".iamgate_cache" / "v1").glob("results-*.json")
+    assert sum(len(json.loads(b.read_text())["entries"]) for b in buckets) == len(result.files)
