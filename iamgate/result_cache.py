@@ -12,7 +12,10 @@ rules read the project's boundaries depends on them (their names and bytes); one
 rules read anything else of the project (its root, its other files, an attribute this
 module does not know) depends on every policy file of the project. The entry stores
 those fingerprints and a lookup compares them, so deleting a boundary re-proves only the
-files whose rules looked at boundaries. In doubt a file depends on more, never less.
+files whose rules looked at boundaries. In doubt a file depends on more, never less. The
+contract this needs: rules read the project only through the ``Project`` they are given
+(and its ``config``), and no memo outlives one file with project data in it (the proofs'
+memo is per policy and per project object).
 
 Entries are written atomically (iamgate.cache_store) and bounded in number (the oldest go
 first past ``MAX_ENTRIES``); an entry that cannot be read or parsed is a miss.
@@ -43,7 +46,8 @@ _ATTRIBUTE_INPUTS = {
     "approved_boundaries": "boundaries",
     "missing_boundaries": "boundaries",
 }
-# Configuration fields a rule may read without depending on more than the configuration.
+# Configuration fields that lead beyond the configuration: to the project's files (its root)
+# or to the approved boundaries (kept out of the key, an input of their own).
 _CONFIG_FIELDS_TRACKED = {"root": "tree", "file": "tree", "boundaries": "boundaries"}
 # Configuration applied after the rules ran (lint.apply_config) or kept out of the key.
 _NOT_IN_KEY = {"root", "file", "raw", "fail_on", "exceptions", "boundaries"}
