@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
-from iamgate.project import PolicyFile, Project, expand_resolved
+from iamgate.project import PolicyFile, Project, expand_resolved, policy_file
 
 if TYPE_CHECKING:
     from iamgate.result_cache import ResultCache
@@ -198,7 +198,8 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     from iamgate.parallel import MIN_FILES, flat_map, settle_heap
 
     project = Project(config.root, config)
-    files = [project.file(p, resolved) for p, resolved in expand_resolved(paths, config.root)]
+    found = expand_resolved(paths, config.root)
+    files = [_policy_file(project, path, resolved) for path, resolved in found]
     results = _Results(project, cache)
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
     if len(todo) >= MIN_FILES:
@@ -215,6 +216,13 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     checked = [pf.display for pf in files]
     waived = security_waivers(config, checked)
     return LintResult(reported, checked, suppressed, config.fail_on, waived)
+
+
+def _policy_file(project: Project, path: Path, resolved: Path) -> PolicyFile:
+    """A boundary is shared with the proofs that read it (project.file); any other file is
+    not remembered by the project, so a large run keeps no more than its list of files."""
+    pf = policy_file(path, project.root, resolved)
+    return project.file(path, resolved) if pf.kind == "boundary" else pf
 
 
 class _Results:

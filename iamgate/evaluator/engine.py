@@ -58,13 +58,20 @@ class CompiledStatement:
             self._action, self._not_action = never, False
         # Resource and conditions are compiled when a request's action first falls under the
         # statement: most statements of a large policy are about actions no proof asks for.
-        self._source: tuple[Statement, bool] | None = (statement, variables)
+        # Its parts are kept, never the statement itself: the cache's weak reference to the
+        # statement must still fire.
+        self._source: tuple[Any, ...] | None = (
+            statement.resource,
+            statement.not_resource,
+            statement.conditions,
+            variables,
+        )
 
     def _compile(self) -> None:
         assert self._source is not None
-        statement, variables = self._source
-        self._not_resource = statement.resource is None
-        patterns = statement.resource if statement.resource is not None else statement.not_resource
+        resource, not_resource, conditions, variables = self._source
+        self._not_resource = resource is None
+        patterns = resource if resource is not None else not_resource
         parsed = [parse(p, wildcards=True, variables=variables) for p in patterns or ()]
         static = [pieces for pieces in parsed if not has_variables(pieces)]
         self._resource: Matcher = compile_patterns(static, arn=True) if static else never
@@ -74,7 +81,7 @@ class CompiledStatement:
             # Neither Resource nor NotResource: the grammar rejects it; it matches nothing.
             self._not_resource = False
         self._conditions: tuple[AnyCondition, ...] = tuple(
-            compile_condition(condition, variables) for condition in statement.conditions
+            compile_condition(condition, variables) for condition in conditions
         )
         self._source = None
 

@@ -88,7 +88,7 @@ class _ActionRule(Rule, ABC):
         # A verdict depends on the entry alone: a large corpus repeats the same entries
         # thousands of times, so each is judged once per run (bounded, for memory).
         memo = _JUDGED.get(self.id)
-        if memo is None or memo[0] is not catalog or len(memo[1]) > 50_000:
+        if memo is None or memo[0] is not catalog or len(memo[1]) > 20_000:
             memo = _JUDGED[self.id] = (catalog, {})
         judged = memo[1]
         for statement in policy.statements:
