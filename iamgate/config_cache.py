@@ -3,7 +3,8 @@
 Reading iamgate.yaml with ruamel's round-trip parser (for the line numbers of its errors)
 and checking its schema and rule names costs a pre-commit hook more than linting three
 policies does. A configuration that parsed cleanly is kept as JSON, keyed by its path, its
-bytes and iamgate's code fingerprint (the rule names it was checked against); an invalid
+bytes, iamgate's code fingerprint (the rule names it was checked against) and the date (a
+waiver's expiry changes what the same bytes mean); an invalid
 one is never kept, so its error is reported every time.
 
 Encoding is generic over the configuration's dataclasses (a field added later is kept
@@ -28,7 +29,13 @@ KEPT = 16  # parsed configurations kept: the oldest go first
 
 
 def _key(path: Path, raw: bytes) -> str:
-    return cache_store.sha(cache_store.code_fingerprint(), str(path.resolve()), raw)
+    # Today's date too: a waiver in lint.rules lapses on its expiry date, which changes the
+    # rule levels the same bytes parse to.
+    return cache_store.sha(cache_store.code_fingerprint(), str(path.resolve()), raw, _today())
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
 
 
 def cached(path: Path, raw: bytes) -> Config | None:

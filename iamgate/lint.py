@@ -159,10 +159,12 @@ def security_waivers(
     ``files`` (every file when None), with its scope, reason and expiry: silence about a
     disabled security check is what a gate must not do."""
     today = today or dt.date.today()
-    rules = all_rules()
     out: list[dict[str, Any]] = []
 
     def add(rule_key: str, kind: str, scope: str, reason: str | None, expires: Any) -> None:
+        from iamgate.rules import all_rules  # only when something may be waived: start-up
+
+        rules = all_rules()
         rule = rules.get(rule_key) or next((r for r in rules.values() if r.name == rule_key), None)
         if rule is None or not rule.security:
             return

@@ -9,13 +9,14 @@ applied after the rules ran (exceptions, fail-on) and the approved boundaries.
 
 What else the findings depend on is recorded while the rules run (``Reads``): a file whose
 rules read the project's boundaries depends on them (their names and bytes); one whose
-rules read anything else of the project (its root, its other files, an attribute this
-module does not know) depends on every policy file of the project. The entry stores
-those fingerprints and a lookup compares them, so deleting a boundary re-proves only the
-files whose rules looked at boundaries. In doubt a file depends on more, never less. The
-contract this needs: rules read the project only through the ``Project`` they are given
-(and its ``config``), and no memo outlives one file with project data in it (the proofs'
-memo is per policy and per project object).
+rules ask which accounts it is judged in depends on the layout (every file's place, the
+SCPs' bytes); one whose rules read anything else of the project (its root, its other
+files, an attribute this module does not know) depends on every policy file of the
+project. The entry stores those fingerprints and a lookup compares them, so deleting a
+boundary re-proves only the files whose rules looked at boundaries or accounts. In doubt
+a file depends on more, never less. The contract this needs: rules read the project only
+through the ``Project`` they are given (and its ``config``), and no memo outlives one
+file with project data in it (the proofs' memos are per policy and per project object).
 
 Entries are written atomically (iamgate.cache_store) and bounded in number (the oldest go
 first past ``MAX_ENTRIES``); an entry that cannot be read or parsed is a miss.
@@ -45,6 +46,10 @@ _ATTRIBUTE_INPUTS = {
     "boundary_files": "boundaries",
     "approved_boundaries": "boundaries",
     "missing_boundaries": "boundaries",
+    # The accounts a file is judged in: deploy.targets' globs over the project's files,
+    # organization.ous, and the SCPs above each account.
+    "accounts_for": "layout",
+    "accounts_for_policy": "layout",
 }
 # Configuration fields that lead beyond the configuration: to the project's files (its root)
 # or to the approved boundaries (kept out of the key, an input of their own).
@@ -122,19 +127,24 @@ class ResultCache:
         if name == "boundaries":
             files = [(pf.display, _file_sha(pf.path)) for pf in self.project.boundary_files]
             return sha(repr(config.boundaries), repr(files))
-        # "tree", and any input this version does not know: every policy file, its place
-        # and bytes, and whatever the deploy targets' globs match.
         from iamgate.project import expand_resolved
 
         root = Path(config.root)
-        every = [(p.as_posix(), _file_sha(p)) for p, _ in expand_resolved([], root) if p.is_file()]
+        every = [p for p, _ in expand_resolved([], root) if p.is_file()]
         globs = sorted(
             p.as_posix()
             for target in config.deploy.targets
             for pattern in target.policies
             for p in root.glob(pattern)
         )
-        return sha(repr(config.boundaries), repr(every), repr(globs), self.input("boundaries"))
+        if name == "layout":
+            # Every file's place (what the targets' globs can match) and the SCPs' bytes.
+            scps = [(p.as_posix(), _file_sha(p)) for p in every if "scps" in p.parts]
+            return sha(repr([p.as_posix() for p in every]), repr(globs), repr(scps))
+        # "tree", and any input this version does not know: every policy file, its place
+        # and bytes, and whatever the deploy targets' globs match.
+        files = [(p.as_posix(), _file_sha(p)) for p in every]
+        return sha(repr(config.boundaries), repr(files), repr(globs), self.input("boundaries"))
 
     # -- entries ------------------------------------------------------------------------
     # Entries live in 256 bucket files (results-00.json ... results-ff.json, by the key's

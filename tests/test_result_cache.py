@@ -247,3 +247,22 @@ def test_a_cache_folder_deleted_between_runs_is_made_again(project: Path) -> Non
     result = _lint(project)
     buckets = (project / ".iamgate_cache" / "v1").glob("results-*.json")
     assert sum(len(json.loads(b.read_text())["entries"]) for b in buckets) == len(result.files)
+
+
+def test_the_accounts_a_policy_is_judged_in_depend_on_file_names_not_their_bytes(
+    project: Path, checked: Counter[str]
+) -> None:
+    # deploy.targets' globs decide which accounts a delegation policy is proved in: a new
+    # file can change them, another policy's edited bytes cannot.
+    _lint(project)
+    checked.clear()
+    logs = project / "policies" / "service-app-logs.json"
+    logs.write_text(logs.read_text().replace('"Sid": "', '"Sid": "Edited', 1))
+    _lint(project)
+    assert checked["policies/service-app-logs.json"] == 1
+    assert not checked["policies/DelegatePermissions.json"]
+    checked.clear()
+    (project / "policies" / "orders-new.json").write_text(json.dumps(SERVICE_POLICY))
+    after = _lint(project)
+    assert checked["policies/DelegatePermissions.json"] == 1
+    assert _report(after) == _report(_lint(project, cache=False))
