@@ -202,6 +202,8 @@ def covers_resource(statement: Statement, request: Request, version: str | None)
     """Whether the statement's Resource/NotResource covers the request's resource, conditions
     aside: a search skips a resource no Allow statement covers without trying contexts."""
     compiled = compiled_statement(statement, version)
+    if compiled._source is not None:
+        compiled._compile()
     return compiled._resource_hit(request) is not compiled._not_resource
 
 
