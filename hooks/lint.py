@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="judge the given files only: no boundary-change detection through git",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the result cache (.iamgate_cache/ in the project)",
+    )
     return parser
 
 
@@ -77,12 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _config(scope: Scope, cwd: Path) -> Config:
+def _config(scope: Scope, cwd: Path, no_cache: bool) -> Config:
     from iamgate.config import Config, parse_config
 
     if scope.config_file is None:
         return Config(root=cwd)
-    return parse_config(scope.config_file)
+    return parse_config(scope.config_file, cache=not no_cache)
 
 
 def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool) -> int:
@@ -92,7 +97,7 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
 
     from .commit_scope import staged_boundaries
 
-    config = _config(scope, cwd)
+    config = _config(scope, cwd, args.no_cache)
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
     if in_git:
@@ -112,7 +117,7 @@ def _lint_scope(scope: Scope, args: argparse.Namespace, cwd: Path, in_git: bool)
             f"{'policy' if len(policies) == 1 else 'policies'} of the project"
         )
         paths.extend(policies)
-    result = _shown_from(lint_paths(paths, config), config.root, cwd)
+    result = _shown_from(lint_paths(paths, config, cache=not args.no_cache), config.root, cwd)
     if result.findings or result.exit_code:
         # pre-commit gives hooks a terminal when it colours; NO_COLOR/FORCE_COLOR still rule.
         sys.stdout.write(render("text", result, colour=enabled(sys.stdout)))

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +125,11 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config:
-    """The explicit file, else the nearest iamgate.yaml upward from ``cwd``, else defaults."""
+def load_config(
+    explicit: Path | None = None, cwd: Path | None = None, *, cache: bool = False
+) -> Config:
+    """The explicit file, else the nearest iamgate.yaml upward from ``cwd``, else defaults.
+    ``cache``: reuse the parse of an unchanged file (iamgate.config_cache)."""
     cwd = (cwd or Path.cwd()).resolve()
     if explicit is not None:
         path = explicit if explicit.is_absolute() else cwd / explicit
@@ -138,14 +140,26 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
         if found is None:
             return Config(root=cwd)
         path = found
-    return parse_config(path)
+    return parse_config(path, cache=cache)
 
 
-def parse_config(path: Path) -> Config:
+def parse_config(path: Path, *, cache: bool = False) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the configuration: {exc.strerror or exc}", path) from None
+    if cache:
+        from iamgate import config_cache
+
+        found = config_cache.cached(path, raw)
+        if found is None:
+            found = _parse(path, raw)
+            config_cache.remember(path, raw, found)
+        return found
+    return _parse(path, raw)
+
+
+def _parse(path: Path, raw: bytes) -> Config:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -230,9 +244,8 @@ def _line_of(data: Any, path: list[Any]) -> int | None:
 def _validate(data: Any, path: Path) -> None:
     from iamgate.schema_subset import conforms
 
-    schema = json.loads(
-        resources.files("iamgate").joinpath("schemas/config.schema.json").read_text()
-    )
+    # Beside this module, read without importlib.resources (and the zipfile it imports).
+    schema = json.loads((Path(__file__).parent / "schemas" / "config.schema.json").read_bytes())
     plain = _plain(data)
     if conforms(plain, schema):
         return

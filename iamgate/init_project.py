@@ -37,6 +37,7 @@ PROJECT_FILES = {
     "policies/DelegatePermissions.json": "DelegatePermissions.json",
 }
 HOOK_ID = "iamgate-lint"
+CACHE_ENTRY = ".iamgate_cache/"
 _EMPTY_REPOS = re.compile(r"^repos:\s*(\[\s*\])?\s*(#.*)?$")
 
 
@@ -212,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     for relative, name in PROJECT_FILES.items():
         content = config_text() if relative == "iamgate.yaml" else template(name)
         _write_new(target, relative, content)
+    _ignore_result_cache(target)
     _add_pre_commit(target, hooks_block(args.hooks_repo, args.hooks_rev))
     print()
     print("Next steps (a section for your README):")
@@ -237,6 +239,24 @@ def _write_new(target: Path, relative: str, content: str) -> None:
     with path.open("x", encoding="utf-8", newline="") as handle:
         handle.write(content)
     print(f"wrote {_show(path)}")
+
+
+def _ignore_result_cache(target: Path) -> None:
+    """`iamgate lint` keeps its result cache in .iamgate_cache/ (which also ignores itself):
+    say so in .gitignore too, where reviewers look."""
+    path = target / ".gitignore"
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        print(f"kept existing {_show(path)}: add {CACHE_ENTRY} to it")
+        return
+    if any(line.strip() in (CACHE_ENTRY, CACHE_ENTRY.rstrip("/")) for line in text.splitlines()):
+        print(f"kept existing {_show(path)}: it already ignores {CACHE_ENTRY}")
+        return
+    separator = "\n" if text and not text.endswith("\n") else ""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{separator}# iamgate lint's result cache\n{CACHE_ENTRY}\n")
+    print(f"{'added ' + CACHE_ENTRY + ' to' if text else 'wrote'} {_show(path)}")
 
 
 def _add_pre_commit(target: Path, block: str) -> None:

@@ -6,13 +6,14 @@ import datetime as dt
 import fnmatch
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
-from iamgate.model import build_policy
-from iamgate.project import PolicyFile, Project, expand_paths
-from iamgate.rules import all_rules
+from iamgate.project import PolicyFile, Project, expand_resolved, policy_file
+
+if TYPE_CHECKING:
+    from iamgate.result_cache import ResultCache
 
 
 @dataclass
@@ -47,6 +48,8 @@ class LintResult:
 
 
 def load_finding(pf: PolicyFile) -> Finding:
+    from iamgate.rules import all_rules
+
     assert pf.error is not None
     rule = all_rules()[pf.error.rule]
     return Finding(
@@ -60,8 +63,22 @@ def load_finding(pf: PolicyFile) -> Finding:
 
 
 def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
-    """Every finding for one file, before configuration is applied."""
+    """Every finding for one file, before configuration is applied. The file's document
+    and model are let go once its rules ran (a boundary's are kept: other files' proofs
+    read them), so memory stays flat however many files a run checks."""
+    try:
+        return _check_file(pf, project)
+    finally:
+        if pf.kind != "boundary":
+            pf.document = pf.policy = None
+
+
+def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
+    # The rules, the model and the grammar are imported by the first file that is checked:
+    # a run whose findings all come from the result cache never pays for them.
     from iamgate import grammar
+    from iamgate.model import build_policy
+    from iamgate.rules import all_rules
 
     pf.load()
     if pf.error is not None:
@@ -89,6 +106,10 @@ def apply_config(
     findings: list[Finding], config: Config, today: dt.date | None = None
 ) -> tuple[list[Finding], list[Finding]]:
     """Severity overrides, then exceptions. Returns (reported, suppressed)."""
+    if not findings:
+        return [], []
+    from iamgate.rules import all_rules
+
     today = today or dt.date.today()
     rules = all_rules()
     reported: list[Finding] = []
@@ -138,10 +159,12 @@ def security_waivers(
     ``files`` (every file when None), with its scope, reason and expiry: silence about a
     disabled security check is what a gate must not do."""
     today = today or dt.date.today()
-    rules = all_rules()
     out: list[dict[str, Any]] = []
 
     def add(rule_key: str, kind: str, scope: str, reason: str | None, expires: Any) -> None:
+        from iamgate.rules import all_rules  # only when something may be waived: start-up
+
+        rules = all_rules()
         rule = rules.get(rule_key) or next((r for r in rules.values() if r.name == rule_key), None)
         if rule is None or not rule.security:
             return
@@ -171,14 +194,87 @@ def security_waivers(
     return out
 
 
-def lint_paths(paths: list[Path], config: Config) -> LintResult:
-    project = Project(config.root, config)
-    files = [project.file(p) for p in expand_paths(paths, config.root)]
-    from iamgate.parallel import flat_map
+def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
+    """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
+    record findings in the project's result cache (iamgate.result_cache)."""
+    from iamgate.parallel import MIN_FILES, flat_map, jobs_for, settle_heap
 
-    raw: list[Finding] = flat_map(lambda pf: check_file(pf, project), files)
+    project = Project(config.root, config)
+    found = expand_resolved(paths, config.root)
+    files = [_policy_file(project, path, resolved) for path, resolved in found]
+    results = _Results(project, cache)
+    todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
+    if len(todo) >= MIN_FILES:
+        settle_heap()
+    results.pooled = jobs_for(len(todo)) > 1
+    for n, found, inputs in flat_map(results.compute, todo):
+        results.found[n] = found
+        if results.cache is not None and inputs is not None:
+            results.cache.put(results.keys[n], found, inputs)
+    if results.cache is not None:
+        results.cache.flush()
+    raw = [finding for n in range(len(files)) for finding in results.found[n]]
     reported, suppressed = apply_config(raw, config)
     reported.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
     checked = [pf.display for pf in files]
     waived = security_waivers(config, checked)
     return LintResult(reported, checked, suppressed, config.fail_on, waived)
+
+
+def _policy_file(project: Project, path: Path, resolved: Path) -> PolicyFile:
+    """A boundary is shared with the proofs that read it (project.file); any other file is
+    not remembered by the project, so a large run keeps no more than its list of files."""
+    pf = policy_file(path, project.root, resolved)
+    return project.file(path, resolved) if pf.kind == "boundary" else pf
+
+
+class _Results:
+    """Each file's raw findings: from the result cache when it still holds, else computed
+    (by whichever worker) with the project inputs its rules read, to be recorded."""
+
+    def __init__(self, project: Project, use_cache: bool) -> None:
+        self.project = project
+        self.found: dict[int, list[Finding]] = {}
+        self.keys: dict[int, str] = {}
+        self._reads: Any = None
+        self.pooled = False  # set when the files are spread over forked workers
+        self.cache: ResultCache | None = None
+        if use_cache:
+            from iamgate.result_cache import ResultCache
+
+            self.cache = ResultCache(project)
+
+    def reuse(self, n: int, pf: PolicyFile) -> bool:
+        if self.cache is None:
+            return False
+        try:
+            data = pf.path.read_bytes()
+        except OSError:
+            return False  # the load stage reports it
+        key = self.keys[n] = self.cache.key(pf, data)
+        found = self.cache.get(key)
+        if found is None:
+            return False
+        self.found[n] = found
+        return True
+
+    def compute(
+        self, item: tuple[int, PolicyFile]
+    ) -> list[tuple[int, list[Finding], set[str] | None]]:
+        n, pf = item
+        if self.cache is None or n not in self.keys:
+            return [(n, check_file(pf, self.project), None)]
+        if self.pooled:
+            # Forked workers judge with the project itself and record that a file depends on
+            # every input: findings computed through the recording view in workers differed
+            # from main's on one managed policy (IG408), which is not understood yet.
+            return [(n, check_file(pf, self.project), {"boundaries", "layout", "tree"})]
+        from iamgate.result_cache import Reads
+
+        # One view of the project for every file this process checks, as without the cache
+        # (memos keyed by the project object behave the same); its record starts afresh.
+        if self._reads is None:
+            self._reads = Reads(self.project)
+        self._reads.inputs.clear()
+        findings = check_file(pf, self._reads)  # type: ignore[arg-type]
+        return [(n, findings, set(self._reads.inputs))]

@@ -40,6 +40,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("error", "warning", "info"),
         help="lowest severity that fails (default: lint.fail-on, else error)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the result cache (.iamgate_cache/ in the project)",
+    )
     parser.epilog = OUTPUTS_HELP
 
 
@@ -53,13 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from iamgate.reports import render
 
     outputs = pair_outputs(args.outputs or [])  # a usage error before any work
-    config = load_config(args.config)
+    config = load_config(args.config, cache=not args.no_cache)
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise ConfigError(f"no such file or folder: {missing[0]}")
-    result = lint_paths(list(args.paths), config)
+    result = lint_paths(list(args.paths), config, cache=not args.no_cache)
     if not result.files:
         # A gate that passes on nothing hides a job run in the wrong folder.
         raise ConfigError(nothing_to_lint(list(args.paths), config))

@@ -55,22 +55,55 @@ def kind_of(path: Path, root: Path) -> PolicyKind:
     project root. A file outside the project has no layout to go by; there the folder that
     holds it directly decides (linting a boundary on its own: ``iamgate lint x/boundaries/b.json``
     with no project)."""
+    return _kind(path, path.resolve(), root.resolve())
+
+
+def _kind(path: Path, resolved: Path, root: Path) -> PolicyKind:
     try:
-        parts = path.resolve().relative_to(root.resolve()).parts
+        parts = resolved.relative_to(root).parts
     except ValueError:
         parts = path.parts[-2:]
     return KIND_FOLDERS.get(parts[0], "identity") if len(parts) > 1 else "identity"
 
 
-def policy_file(path: Path, root: Path) -> PolicyFile:
-    return PolicyFile(path, display_path(path, root), kind_of(path, root), path.stem)
+def _display(path: Path, resolved: Path, root: Path) -> str:
+    """``display_path`` with both paths already resolved."""
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def policy_file(path: Path, root: Path, resolved: Path | None = None) -> PolicyFile:
+    """``resolved``: ``path.resolve()`` when the caller has it (a large corpus resolves each
+    path once, not once per question)."""
+    resolved = resolved or path.resolve()
+    root = _resolved_root(root)
+    return PolicyFile(path, _display(path, resolved, root), _kind(path, resolved, root), path.stem)
+
+
+_ROOTS: dict[Path, Path] = {}
+
+
+def _resolved_root(root: Path) -> Path:
+    if not root.is_absolute():
+        return root.resolve()  # depends on the working directory: never remembered
+    found = _ROOTS.get(root)
+    if found is None:
+        found = _ROOTS[root] = root.resolve()
+    return found
 
 
 def expand_paths(paths: list[Path], root: Path) -> list[Path]:
     """Files as given; folders become every *.json below them. No paths: the project folders."""
+    return [path for path, _ in expand_resolved(paths, root)]
+
+
+def expand_resolved(paths: list[Path], root: Path) -> list[tuple[Path, Path]]:
+    """``expand_paths`` with each path's ``resolve()``, computed once."""
     if not paths:
         paths = [root / folder for folder in POLICY_FOLDERS if (root / folder).is_dir()]
-    out: list[Path] = []
+    out: list[tuple[Path, Path]] = []
     seen: set[Path] = set()
     for path in paths:
         found = sorted(p for p in path.rglob("*.json") if p.is_file()) if path.is_dir() else [path]
@@ -78,7 +111,7 @@ def expand_paths(paths: list[Path], root: Path) -> list[Path]:
             key = item.resolve()
             if key not in seen:
                 seen.add(key)
-                out.append(item)
+                out.append((item, key))
     return out
 
 
@@ -99,10 +132,10 @@ class Project:
         default_factory=dict, init=False, repr=False
     )
 
-    def file(self, path: Path) -> PolicyFile:
-        key = path.resolve()
+    def file(self, path: Path, resolved: Path | None = None) -> PolicyFile:
+        key = resolved or path.resolve()
         if key not in self.files:
-            self.files[key] = policy_file(path, self.root)
+            self.files[key] = policy_file(path, self.root, key)
             self._by_display[self.files[key].display] = self.files[key]
         return self.files[key]
 

@@ -173,6 +173,17 @@ def test_compiled_statements_do_not_keep_a_policy_alive():
     assert ref() is None
 
 
+def test_a_statement_never_asked_about_is_not_kept_alive_by_the_cache():
+    # Its resource and conditions are compiled lazily; the pending work must not hold the
+    # statement, or every statement of a large corpus would stay in memory.
+    doomed = policy(allow("iam:CreateRole"), deny("iam:DeleteRole"))
+    assert evaluate(REQUEST, [doomed]).allowed  # compiles the Deny's action matcher only
+    refs = [weakref.ref(statement) for statement in doomed.statements]
+    del doomed
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None]
+
+
 def test_the_example_delegation_policy():
     path = REPO / "policies" / "DelegatePermissions.json"
     delegate = build_policy(

@@ -41,6 +41,7 @@ def test_init_writes_a_project_that_lints_clean(
         assert (repo / relative).is_file()
         assert f"wrote {relative}\n" in out
     assert "## IAM policies (iamgate)" in out  # the README section comes last
+    assert (repo / ".gitignore").read_text().splitlines()[-1] == ".iamgate_cache/"
     config = load_config(cwd=repo)
     assert (config.prefix, config.boundaries) == ("service-", None)
     result = lint_paths([], config)
@@ -224,3 +225,16 @@ def test_the_schema_id_is_the_url_init_writes_at_this_release_tag() -> None:
         f"https://raw.githubusercontent.com/iamgate/iamgate/v{__version__}"
         "/iamgate/schemas/config.schema.json"
     )
+
+
+def test_init_adds_the_result_cache_to_an_existing_gitignore_once(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / ".gitignore").write_text("node_modules/", encoding="utf-8")  # no final newline
+    assert iamgate(["init"]) == 0
+    assert "added .iamgate_cache/ to .gitignore" in capsys.readouterr().out
+    text = (repo / ".gitignore").read_text(encoding="utf-8")
+    assert text == "node_modules/\n# iamgate lint's result cache\n.iamgate_cache/\n"
+    assert iamgate(["init"]) == 0
+    assert "it already ignores .iamgate_cache/" in capsys.readouterr().out
+    assert (repo / ".gitignore").read_text(encoding="utf-8") == text

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from iamgate.catalog import fill_template
+from iamgate.catalog import fill_template, glob_regex
 from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog, _supports, names_action
 from iamgate.delegation.policy_facts import PolicyFacts
 from iamgate.delegation.text import (
@@ -24,7 +24,7 @@ from iamgate.delegation.text import (
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo, ResourceType
-    from iamgate.model import Policy
+    from iamgate.model import Policy, Statement
     from iamgate.project import Project
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -250,11 +250,25 @@ class CandidateSpace(PolicyFacts):
         found = self._signatures.get(full)
         if found is None:
             # Positions in read_statements: the policy's statements, then the SCPs'.
-            named = frozenset(
-                i for i, s in enumerate(self.read_statements) if names_action(s, full)
-            )
+            named = frozenset(i for i, s in self._naming(full) if names_action(s, full))
             keys = tuple(k for k in self.varied_keys if _supports(full, k))
             found = self._signatures[full] = (named, keys)
+        return found
+
+    def _naming(self, full: str) -> tuple[tuple[int, Statement], ...]:
+        """(position in read_statements, statement) of each statement whose Action or
+        NotAction element can name an action of ``full``'s service (a superset:
+        names_action decides). A managed policy has dozens of statements about other
+        services; the proofs ask about hundreds of actions."""
+        service = full.partition(":")[0]
+        by_service: dict[str, tuple[tuple[int, Statement], ...]] = self.__dict__.setdefault(
+            "_naming_", {}
+        )
+        found = by_service.get(service)
+        if found is None:
+            found = by_service[service] = tuple(
+                (i, s) for i, s in enumerate(self.read_statements) if _may_name_service(s, service)
+            )
         return found
 
     def action_class(self, action: ActionInfo) -> int:
@@ -383,3 +397,13 @@ def _one_at_a_time(
             combo = list(base)
             combo[index] = value
             yield tuple(combo)
+
+
+def _may_name_service(statement: Statement, service: str) -> bool:
+    if statement.action is None:
+        return statement.not_action is not None  # NotAction names every other service
+    for pattern in statement.action:
+        part = pattern.partition(":")[0].lower()
+        if part == service or (has_wildcard(part) and glob_regex(part).fullmatch(service)):
+            return True
+    return False

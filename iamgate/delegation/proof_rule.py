@@ -13,7 +13,7 @@ from iamgate.delegation.messages import (
     listing,
     statement_label,
 )
-from iamgate.delegation.search import judged_accounts, proof_for
+from iamgate.delegation.search import judged_accounts, may_allow, proof_for
 from iamgate.delegation.text import _dedupe
 from iamgate.rules.base import Rule
 
@@ -68,8 +68,8 @@ class ProofRule(Rule, ABC):
     def check(self, policy: Policy, project: Project) -> list[Finding]:
         """The violations in the first account, of those the policy is judged in, that has
         any: an escape a delegate reaches in the account it is deployed to comes first."""
-        if policy.kind not in self.kinds:
-            return []
+        if policy.kind not in self.kinds or not may_allow(policy, self.services):
+            return []  # decided by the policy alone: no proof built, no project read
         accounts = judged_accounts(policy, project)
         for account in accounts:
             where = f" (in account {account})" if len(accounts) > 1 else ""

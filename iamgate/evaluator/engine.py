@@ -45,6 +45,7 @@ class CompiledStatement:
         "_not_action",
         "_not_resource",
         "_resource",
+        "_source",
         "allow",
     )
 
@@ -55,8 +56,22 @@ class CompiledStatement:
             # IAM rejects any other Effect (the grammar reports it); such a statement decides
             # nothing rather than being read as a Deny.
             self._action, self._not_action = never, False
-        self._not_resource = statement.resource is None
-        patterns = statement.resource if statement.resource is not None else statement.not_resource
+        # Resource and conditions are compiled when a request's action first falls under the
+        # statement: most statements of a large policy are about actions no proof asks for.
+        # Its parts are kept, never the statement itself: the cache's weak reference to the
+        # statement must still fire.
+        self._source: tuple[Any, ...] | None = (
+            statement.resource,
+            statement.not_resource,
+            statement.conditions,
+            variables,
+        )
+
+    def _compile(self) -> None:
+        assert self._source is not None
+        resource, not_resource, conditions, variables = self._source
+        self._not_resource = resource is None
+        patterns = resource if resource is not None else not_resource
         parsed = [parse(p, wildcards=True, variables=variables) for p in patterns or ()]
         static = [pieces for pieces in parsed if not has_variables(pieces)]
         self._resource: Matcher = compile_patterns(static, arn=True) if static else never
@@ -66,8 +81,9 @@ class CompiledStatement:
             # Neither Resource nor NotResource: the grammar rejects it; it matches nothing.
             self._not_resource = False
         self._conditions: tuple[AnyCondition, ...] = tuple(
-            compile_condition(condition, variables) for condition in statement.conditions
+            compile_condition(condition, variables) for condition in conditions
         )
+        self._source = None
 
     def covers_action(self, action: str) -> bool:
         """Whether the Action/NotAction element covers ``action`` (lower case)."""
@@ -79,6 +95,8 @@ class CompiledStatement:
 
     def matches_beyond_action(self, request: Request) -> bool:
         """Resource and conditions, for a request whose action is already known to match."""
+        if self._source is not None:
+            self._compile()
         if self._resource_hit(request) is self._not_resource:
             return False
         for condition in self._conditions:  # noqa: SIM110 - a loop avoids a generator per call
@@ -184,6 +202,8 @@ def covers_resource(statement: Statement, request: Request, version: str | None)
     """Whether the statement's Resource/NotResource covers the request's resource, conditions
     aside: a search skips a resource no Allow statement covers without trying contexts."""
     compiled = compiled_statement(statement, version)
+    if compiled._source is not None:
+        compiled._compile()
     return compiled._resource_hit(request) is not compiled._not_resource
 
 

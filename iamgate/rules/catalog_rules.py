@@ -72,6 +72,10 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f"; did you mean {suggestion}?" if suggestion else ""
 
 
+# rule id -> (the catalog it judged with, (element, entry) -> message or None)
+_JUDGED: dict[str, tuple[Catalog, dict[tuple[str, str], str | None]]] = {}
+
+
 class _ActionRule(Rule, ABC):
     """Shared walk over Action/NotAction entries; subclasses judge one entry."""
 
@@ -81,9 +85,19 @@ class _ActionRule(Rule, ABC):
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         catalog = get_catalog()
+        # A verdict depends on the entry alone: a large corpus repeats the same entries
+        # thousands of times, so each is judged once per run (bounded, for memory).
+        memo = _JUDGED.get(self.id)
+        if memo is None or memo[0] is not catalog or len(memo[1]) > 20_000:
+            memo = _JUDGED[self.id] = (catalog, {})
+        judged = memo[1]
         for statement in policy.statements:
             for element, value, path in action_values(policy, statement):
-                message = self.judge(catalog, element, value)
+                key = (element, value)
+                if key in judged:
+                    message = judged[key]
+                else:
+                    message = judged[key] = self.judge(catalog, element, value)
                 if message is not None:
                     yield self.finding(policy, path, message)
 

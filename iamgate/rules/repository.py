@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from iamgate.delegation import BOUNDARIES_DOC, BOUNDARY, has_wildcard, judged_accounts, proof_for
 from iamgate.delegation.candidates import aws_owned
+from iamgate.delegation.search import may_allow
 from iamgate.rules.base import Example, Rule
 
 if TYPE_CHECKING:
@@ -52,7 +53,12 @@ class PrefixedProtectedPolicy(Rule):
             return []
         if policy.kind == "boundary":
             what = f'the permissions boundary "{policy.name}"'
-        elif policy.kind == "identity" and proof_for(policy, project).is_delegation:
+        elif (
+            policy.kind == "identity"
+            # is_delegation's own first test, asked before the proof reads the project
+            and may_allow(policy, ("iam",))
+            and proof_for(policy, project).is_delegation
+        ):
             what = f'the delegation policy "{policy.name}"'
         else:
             return []

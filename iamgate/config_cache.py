@@ -1,0 +1,116 @@
+"""The parsed configuration, cached beside the lint results (.iamgate_cache/).
+
+Reading iamgate.yaml with ruamel's round-trip parser (for the line numbers of its errors)
+and checking its schema and rule names costs a pre-commit hook more than linting three
+policies does. A configuration that parsed cleanly is kept as JSON, keyed by its path, its
+bytes, iamgate's code fingerprint (the rule names it was checked against) and the date (a
+waiver's expiry changes what the same bytes mean); an invalid
+one is never kept, so its error is reported every time.
+
+Encoding is generic over the configuration's dataclasses (a field added later is kept
+too) and checked by decoding again: what cannot be encoded exactly is not cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from iamgate import cache_store
+
+if TYPE_CHECKING:
+    from iamgate.config import Config
+
+_NAME = "config-{key}.json"
+KEPT = 16  # parsed configurations kept: the oldest go first
+
+
+def _key(path: Path, raw: bytes) -> str:
+    # Today's date too: a waiver in lint.rules lapses on its expiry date, which changes the
+    # rule levels the same bytes parse to.
+    return cache_store.sha(cache_store.code_fingerprint(), str(path.resolve()), raw, _today())
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+def cached(path: Path, raw: bytes) -> Config | None:
+    data = cache_store.read(cache_store.folder(path.parent), _NAME.format(key=_key(path, raw)))
+    if data is None:
+        return None
+    try:
+        config = _decode(json.loads(data))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    from iamgate.config import Config
+
+    if not isinstance(config, Config) or config.file != path or config.root != path.parent:
+        return None
+    return config
+
+
+def remember(path: Path, raw: bytes, config: Config) -> None:
+    try:
+        encoded = json.dumps(_encode(config), separators=(",", ":"))
+        again = _decode(json.loads(encoded))
+    except (TypeError, ValueError, KeyError):
+        return  # a value this encoding does not know: parse it every time
+    if again != config or again.raw != config.raw:
+        return
+    folder = cache_store.folder(path.parent)
+    if cache_store.write(folder, _NAME.format(key=_key(path, raw)), encoded.encode()):
+        cache_store.evict(folder, "config-", KEPT)
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, float) and value != value:
+            raise TypeError("NaN")
+        return value
+    if isinstance(value, Path):
+        return {"!": "path", "v": str(value)}
+    if type(value) is dt.date:
+        return {"!": "date", "v": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"!": "tuple", "v": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("a key that is not text")
+        return {"!": "dict", "v": {k: _encode(v) for k, v in value.items()}}
+    if dataclasses.is_dataclass(value) and type(value).__module__ == "iamgate.config":
+        return {
+            "!": "config",
+            "t": type(value).__name__,
+            "v": {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    tag, inner = value["!"], value["v"]
+    if tag == "path":
+        return Path(inner)
+    if tag == "date":
+        return dt.date.fromisoformat(inner)
+    if tag == "tuple":
+        return tuple(_decode(v) for v in inner)
+    if tag == "dict":
+        return {k: _decode(v) for k, v in inner.items()}
+    if tag == "config":
+        from iamgate import config as module
+
+        kind = getattr(module, value["t"])
+        if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
+            raise TypeError(value["t"])
+        return kind(**{k: _decode(v) for k, v in inner.items()})
+    raise ValueError(tag)
