@@ -197,7 +197,7 @@ def security_waivers(
 def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
     """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
     record findings in the project's result cache (iamgate.result_cache)."""
-    from iamgate.parallel import MIN_FILES, flat_map, jobs_for, settle_heap
+    from iamgate.parallel import MIN_FILES, flat_map, settle_heap
 
     project = Project(config.root, config)
     found = expand_resolved(paths, config.root)
@@ -206,7 +206,6 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
     if len(todo) >= MIN_FILES:
         settle_heap()
-    results.pooled = jobs_for(len(todo)) > 1
     for n, found, inputs in flat_map(results.compute, todo):
         results.found[n] = found
         if results.cache is not None and inputs is not None:
@@ -237,7 +236,6 @@ class _Results:
         self.found: dict[int, list[Finding]] = {}
         self.keys: dict[int, str] = {}
         self._reads: Any = None
-        self.pooled = False  # set when the files are spread over forked workers
         self.cache: ResultCache | None = None
         if use_cache:
             from iamgate.result_cache import ResultCache
@@ -264,11 +262,6 @@ class _Results:
         n, pf = item
         if self.cache is None or n not in self.keys:
             return [(n, check_file(pf, self.project), None)]
-        if self.pooled:
-            # Forked workers judge with the project itself and record that a file depends on
-            # every input: findings computed through the recording view in workers differed
-            # from main's on one managed policy (IG408), which is not understood yet.
-            return [(n, check_file(pf, self.project), {"boundaries", "layout", "tree"})]
         from iamgate.result_cache import Reads
 
         # One view of the project for every file this process checks, as without the cache
