@@ -159,7 +159,9 @@ def _lookup_key(key: str, table: dict[str, Any], templates: tuple[str, ...]) -> 
 
 @lru_cache(maxsize=65536)
 def _templates_of(keys: frozenset[str]) -> tuple[str, ...]:
-    return tuple(k for k in keys if is_template(k))
+    # Sorted: the first template that matches a key wins, and a frozenset's order changes
+    # with the interpreter's hash seed, so verdicts would change from run to run.
+    return tuple(sorted(k for k in keys if is_template(k)))
 
 
 _GLOBAL_TABLE = {k.lower(): (k, t) for k, t in _GLOBAL_KEYS.items()}

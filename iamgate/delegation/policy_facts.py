@@ -99,10 +99,11 @@ class PolicyFacts:
                 if key in identity:
                     continue  # who the delegate is stays fixed
                 if key not in self.spelling:
+                    # AWS's spelling only for the key itself: a key matched through a template
+                    # (ssm:resourceTag/tag-key) keeps the concrete name the policy wrote.
                     described = catalog.describe_key(key)
-                    self.spelling[key] = (
-                        described[0] if described and "${" not in described[0] else condition.key
-                    )
+                    exact = described is not None and described[0].lower() == key
+                    self.spelling[key] = described[0] if exact else condition.key
                 operator = condition.operator.lower()
                 if operator.startswith(("forallvalues:", "foranyvalue:")):
                     self.set_keys.add(key)
