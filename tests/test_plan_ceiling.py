@@ -5,8 +5,6 @@ the repository alone), and says nothing when no delegation policy or boundary ch
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from pipeline_support import (
     Org,
     copy_example,
     fault_proxy,
+    git,
     write_json,
 )
 
@@ -25,27 +24,6 @@ from iamgate.config import ConfigError, load_config
 
 BOUNDARY = "boundaries/S3AccessBoundary.json"
 BUCKET = "arn:aws:s3:::example-team-bucket"
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "iamgate tests",
-    "GIT_AUTHOR_EMAIL": "tests@example.com",
-    "GIT_COMMITTER_NAME": "iamgate tests",
-    "GIT_COMMITTER_EMAIL": "tests@example.com",
-}
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=root,
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout.strip()
 
 
 def commit_all(root: Path, message: str) -> None:
