@@ -25,19 +25,7 @@ def commit_sha(root: Path) -> str:
         value = os.environ.get(name, "").strip()
         if value:
             return value[:SHORT]
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", f"--short={SHORT}", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "local"
-    sha = done.stdout.strip()
-    return sha if done.returncode == 0 and sha else "local"
+    return _git_head(root, f"--short={SHORT}") or "local"
 
 
 def full_commit(root: Path) -> str:
@@ -46,9 +34,15 @@ def full_commit(root: Path) -> str:
         value = os.environ.get(name, "").strip().lower()
         if value:
             return value if len(value) == 40 and all(c in "0123456789abcdef" for c in value) else ""
+    sha = _git_head(root)
+    return sha if len(sha) == 40 else ""
+
+
+def _git_head(root: Path, *options: str) -> str:
+    """``git rev-parse [options] HEAD`` in ``root``; "" when git or the repository is missing."""
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", "rev-parse", *options, "HEAD"],
             cwd=root,
             capture_output=True,
             text=True,
@@ -57,8 +51,7 @@ def full_commit(root: Path) -> str:
         )
     except (OSError, subprocess.SubprocessError):
         return ""
-    sha = done.stdout.strip()
-    return sha if done.returncode == 0 and len(sha) == 40 else ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def session_name(root: Path) -> str:
