@@ -151,7 +151,7 @@ def hook_entry(env: dict[str, str], repo: tuple[Path, str]) -> Path:
 
 def make_project(root: Path, size: int, repo: tuple[Path, str], env: dict[str, str]) -> list[str]:
     """A committed project of ``size`` policies; returns the 3 policies to commit."""
-    from iamgate.init_project import PROJECT_FILES, template
+    from iamgate.commands.init import PROJECT_FILES, template
 
     sh(["git", "init", "-q"], root, env)
     for relative, name in PROJECT_FILES.items():

@@ -73,7 +73,7 @@ def main() -> int:
 
 
 def _has_no_cache() -> bool:
-    from iamgate import lint_cli
+    from iamgate.commands import lint as lint_cli
 
     return "--no-cache" in Path(lint_cli.__file__).read_text()
 

@@ -11,27 +11,33 @@ from collections.abc import Sequence
 
 # name -> (module with configure(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "lint": ("iamgate.lint_cli", "lint policy files: grammar, catalog and delegation proofs"),
-    "simulate": ("iamgate.simulate", "evaluate one request the way AWS does, offline"),
+    "lint": ("iamgate.commands.lint", "lint policy files: grammar, catalog and delegation proofs"),
+    "simulate": ("iamgate.commands.simulate", "evaluate one request the way AWS does, offline"),
     "explain": (
-        "iamgate.explain",
+        "iamgate.commands.explain",
         "what a delegation policy lets a delegate reach, and the ceiling of the roles they create",
     ),
-    "fmt": ("iamgate.fmt", "format policy files canonically"),
-    "init": ("iamgate.init_project", "start an iamgate project in this repository"),
-    "rules": ("iamgate.rules_cli", "list every rule with its id, severity and summary"),
-    "plan": ("iamgate.pipeline.cli_plan", "show what apply would change in each target account"),
-    "apply": ("iamgate.pipeline.cli_apply", "sync the approved policies to each target account"),
+    "fmt": ("iamgate.commands.fmt", "format policy files canonically"),
+    "init": ("iamgate.commands.init", "start an iamgate project in this repository"),
+    "rules": ("iamgate.commands.rules", "list every rule with its id, severity and summary"),
+    "plan": (
+        "iamgate.pipeline.commands.plan",
+        "show what apply would change in each target account",
+    ),
+    "apply": (
+        "iamgate.pipeline.commands.apply",
+        "sync the approved policies to each target account",
+    ),
     "drift": (
-        "iamgate.pipeline.cli_drift",
+        "iamgate.pipeline.commands.drift",
         "compare live IAM with the repository; exit 2 on drift",
     ),
     "audit": (
-        "iamgate.pipeline.cli_audit",
+        "iamgate.pipeline.commands.audit",
         "find roles and users built without the approved boundary, and stale delegation policies",
     ),
     "completion": (
-        "iamgate.completion",
+        "iamgate.commands.completion",
         "print a shell completion script (bash, zsh or fish), generated from these options",
     ),
 }

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from iamgate.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from iamgate.explain_model import Ceiling
+    from iamgate.explain.model import Ceiling
 
 FOLDERS = ("policies", "boundaries", "scps", "rcps")
 LISTED = 8  # actions named before "and N more" (json lists them all)
@@ -222,7 +222,7 @@ def _applicable(action: str, resources: tuple[str, ...]) -> tuple[str, ...]:
     """A cell's resources are those of all its actions; keep the ones of this action's
     resource types (s3:GetObject acts on objects, not on the bucket the cell also names)."""
     from iamgate.catalog import get_catalog
-    from iamgate.explain_probes import is_of_type
+    from iamgate.explain.probes import is_of_type
 
     info = get_catalog().lookup(action)
     if info is None or not info.resource_types:
@@ -278,7 +278,7 @@ def _delegation_side(config: Config | None, relative: str) -> tuple[_Side, bool]
     if config is None or not (config.root / relative).is_file():
         return _missing(), False
     from iamgate.delegation.search import proof_for
-    from iamgate.explain import explain
+    from iamgate.explain.build import explain
     from iamgate.organization import load_policy
     from iamgate.project import Project
 
@@ -294,8 +294,8 @@ def _delegation_side(config: Config | None, relative: str) -> tuple[_Side, bool]
 
 
 def _boundary_side(config: Config, relative: str) -> _Side:
-    from iamgate.explain_ceiling import ANY_POLICY, Stack, compute_ceiling
-    from iamgate.explain_probes import SAMPLE_ACCOUNT
+    from iamgate.explain.ceiling import ANY_POLICY, Stack, compute_ceiling
+    from iamgate.explain.probes import SAMPLE_ACCOUNT
     from iamgate.organization import allow_everything, load_policy, placement
 
     path = config.root / relative

@@ -22,8 +22,8 @@ from iamgate.config import load_config
 from iamgate.delegation import ProofRule, Violation, lookup, proof_for
 from iamgate.document import load
 from iamgate.evaluator import Request, evaluate
-from iamgate.explain import explain
-from iamgate.explain_render import render
+from iamgate.explain.build import explain
+from iamgate.explain.render import render
 from iamgate.findings import Finding
 from iamgate.lint import lint_paths
 from iamgate.model import Policy, build_policy

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from iamgate.init_project import PROJECT_FILES, template
+from iamgate.commands.init import PROJECT_FILES, template
 
 CI = Path(__file__).resolve().parent.parent / "pipeline" / "ci"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from iamgate import __version__
+from iamgate.commands.rules import END_MARKER, START_MARKER, markdown, table_in
 from iamgate.escalation import default_table
 from iamgate.project import POLICY_FOLDERS
 from iamgate.rules import all_rules
-from iamgate.rules_cli import END_MARKER, START_MARKER, markdown, table_in
 
 RunIamgate = Callable[..., subprocess.CompletedProcess[str]]
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from iamgate.cli import COMMANDS, build_parser
-from iamgate.completion import SHELLS, walk
+from iamgate.commands.completion import SHELLS, walk
 from iamgate.rules import all_rules
 
 # -- did you mean ------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def test_rules_id_as_markdown_has_a_section_per_part(tmp_path: Path, run_iamgate
 
 
 def test_every_rule_can_be_shown_alone() -> None:
-    from iamgate import rule_doc
+    from iamgate.commands import rule_doc
 
     for rule in all_rules().values():
         assert rule_doc.find_rule(rule.id, list(all_rules().values())) is rule

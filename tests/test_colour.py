@@ -221,7 +221,7 @@ def test_plan_colours_its_text_against_a_moto_organization(
 
 
 def test_audit_text_marks_findings_and_unchecked_accounts() -> None:
-    from iamgate.pipeline.cli_audit import TEXT_STYLES
+    from iamgate.pipeline.commands.audit import TEXT_STYLES
 
     text = (
         "111111111111 role/service-x: no-boundary: has no permissions boundary\n"

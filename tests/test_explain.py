@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import pytest
 
 from iamgate.config import load_config
-from iamgate.explain import explain
-from iamgate.explain_ceiling import Stack, compute_ceiling
+from iamgate.explain.build import explain
+from iamgate.explain.ceiling import Stack, compute_ceiling
 from iamgate.model import policy_from_data
 from iamgate.organization import allow_everything, load_policy, placement
 

@@ -19,8 +19,8 @@ from iamgate.hooks.commit_scope import (
     staged_boundaries,
 )
 
+from iamgate.commands.init import PROJECT_FILES, template
 from iamgate.fmt import format_policy
-from iamgate.init_project import PROJECT_FILES, template
 
 MESSY = '{"Statement":[{"Resource":"*","Effect":"Allow","Action":"s3:GetObject"}]}'
 BROKEN = '{"Version": "2012-10-17",\n  "Statement": [\n'

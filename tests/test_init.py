@@ -11,8 +11,7 @@ import pytest
 
 from iamgate import __version__
 from iamgate.cli import main as iamgate
-from iamgate.config import load_config
-from iamgate.init_project import (
+from iamgate.commands.init import (
     CONFIG_SCHEMA_URL,
     PRE_COMMIT_CONFIG,
     PROJECT_FILES,
@@ -20,6 +19,7 @@ from iamgate.init_project import (
     add_hooks,
     hooks_block,
 )
+from iamgate.config import load_config
 from iamgate.lint import lint_paths
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from iamgate.commands.lint_outputs import pair_outputs
 from iamgate.config import ConfigError
-from iamgate.lint_outputs import pair_outputs
 
 BROKEN_POLICY = '{\n  "Version": "2012-10-17",\n  "Statement": [],\n}\n'
 GITHUB_COMMAND = re.compile(r"^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,title=")

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 from iamgate.config import load_config
-from iamgate.explain import explain
-from iamgate.explain_ceiling import ANY_POLICY, Stack, compute_ceiling
-from iamgate.explain_render import render
+from iamgate.explain.build import explain
+from iamgate.explain.ceiling import ANY_POLICY, Stack, compute_ceiling
+from iamgate.explain.render import render
 from iamgate.organization import allow_everything, load_policy, placement
 
 DEV = "111111111111"

@@ -116,7 +116,7 @@ def test_an_unknown_format_is_refused() -> None:
 
 
 def test_the_cli_offers_exactly_the_formats_reports_can_render() -> None:
-    from iamgate.lint_cli import FORMATS as CLI_FORMATS
+    from iamgate.commands.lint import FORMATS as CLI_FORMATS
 
     assert set(CLI_FORMATS) == set(FORMATS)
 

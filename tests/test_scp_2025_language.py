@@ -15,7 +15,7 @@ from pathlib import Path
 
 from iamgate.config import load_config
 from iamgate.evaluator import Request, evaluate
-from iamgate.explain import explain
+from iamgate.explain.build import explain
 from iamgate.lint import lint_paths
 from iamgate.model import policy_from_data
 from iamgate.organization import allow_everything, full_aws_access

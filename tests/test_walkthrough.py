@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from iamgate import __version__
-from iamgate.init_project import PROJECT_URL
+from iamgate.commands.init import PROJECT_URL
 
 pytestmark = pytest.mark.integration
 

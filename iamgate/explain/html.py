@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from iamgate.explain_model import LEVEL_SHORT, LEVELS, Ceiling, Cell, Explanation, Grant, Layer
-from iamgate.explain_render import (
+from iamgate.explain.model import LEVEL_SHORT, LEVELS, Ceiling, Cell, Explanation, Grant, Layer
+from iamgate.explain.text import (
     RESOURCE_LIMITS_TITLE,
     actions_text,
     cell_text,

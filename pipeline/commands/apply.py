@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_common import configure_common, execute, finish
+from .common import configure_common, execute, finish
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

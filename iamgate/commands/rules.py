@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     colour = args.format == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
     if args.rule is not None:
-        from iamgate import rule_doc
+        from iamgate.commands import rule_doc
 
         rule = rule_doc.find_rule(args.rule, rules)
         one = {
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 def text(rules: list[Rule], colour: bool = False) -> str:
     from iamgate.colour import paint
-    from iamgate.rule_doc import SEVERITY_STYLES
+    from iamgate.commands.rule_doc import SEVERITY_STYLES
 
     if not rules:
         return "no rules are installed\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_common import configure_common, execute, finish
+from .common import configure_common, execute, finish
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.base:
         from iamgate.config import load_config
 
-        from .ceiling_diff import ceiling_changes
+        from ..ceiling_diff import ceiling_changes
 
         # Offline, before any AWS call: an unknown REF is a usage error, not a failed plan.
         ceilings = ceiling_changes(load_config(args.config), args.base)

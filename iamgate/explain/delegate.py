@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from iamgate.catalog import fill_template
-from iamgate.explain_model import Denial, Grant, Source, primary_level
-from iamgate.explain_probes import ELSEWHERE, condition_values, contexts
+from iamgate.explain.model import Denial, Grant, Source, primary_level
+from iamgate.explain.probes import ELSEWHERE, condition_values, contexts
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo

@@ -1,12 +1,11 @@
-"""`iamgate explain` reports: text, markdown and json here; the html page in explain_html."""
+"""`iamgate explain` as text and markdown, and the wording the html page shares with them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from iamgate.explain_model import (
+from iamgate.explain.model import (
     LEVEL_SHORT,
     LEVELS,
     OTHER_SERVICES,
@@ -19,18 +18,6 @@ from iamgate.explain_model import (
 )
 
 SHOWN_ACTIONS = 8  # a longer list is cut, with its count; json carries every action
-
-
-def render(fmt: str, explanation: Explanation) -> str:
-    if fmt == "json":
-        return json.dumps(explanation.to_dict(), indent=2) + "\n"
-    if fmt == "markdown":
-        return as_markdown(explanation)
-    if fmt == "html":
-        from iamgate.explain_html import as_html
-
-        return as_html(explanation)
-    return as_text(explanation)
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"iamgate simulate: error: {exc}", file=sys.stderr)
         return 2
-    from iamgate.simulate_checks import request_warnings
+    from iamgate.commands.simulate_checks import request_warnings
 
     # Evaluated all the same (AWS would too), but a typo must not pass for a decision.
     for warning in request_warnings(request.action, request.resource):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_common import configure_common, execute, finish
-from .drift import exit_code
+from ..drift import exit_code
+from .common import configure_common, execute, finish
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

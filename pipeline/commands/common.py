@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .render_plan import FORMATS
+from ..render_plan import FORMATS
 
 
 def _accounts(text: str) -> frozenset[str]:
@@ -21,7 +21,7 @@ def _accounts(text: str) -> frozenset[str]:
 
 
 def _shard(text: str) -> tuple[int, int]:
-    from .shard import parse_shard
+    from ..shard import parse_shard
 
     try:
         return parse_shard(text)
@@ -61,16 +61,16 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     """Load, gate, run. Returns the RunReport, or an exit code when the gate stops the run."""
     from iamgate.config import ConfigError, load_config
 
-    from .ancestry import Ancestry
-    from .gate import run_gate
-    from .progress import Progress
-    from .session import Aws, commit_sha, full_commit, session_name
-    from .sync import Options, run
+    from ..ancestry import Ancestry
+    from ..gate import run_gate
+    from ..progress import Progress
+    from ..session import Aws, commit_sha, full_commit, session_name
+    from ..sync import Options, run
 
     config = load_config(args.config)
     from iamgate.organization import RCP_TYPE
 
-    from .scps_sync import manages_scps
+    from ..scps_sync import manages_scps
 
     if not config.deploy.targets and not (manages_scps(config) or manages_scps(config, RCP_TYPE)):
         raise ConfigError(
@@ -129,9 +129,9 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
 def finish(args: argparse.Namespace, report: Any) -> None:
     from iamgate.colour import enabled
 
-    from .progress import Progress, end_live_line
-    from .render_colour import colour_report
-    from .render_plan import render, totals
+    from ..progress import Progress, end_live_line
+    from ..render_colour import colour_report
+    from ..render_plan import render, totals
 
     colour = args.format == "text" and enabled(sys.stdout, getattr(args, "color", "auto"))
     end_live_line(sys.stderr)  # the report starts on a line of its own, not after a counter

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from iamgate.explain_delegate import source_of
-from iamgate.explain_model import (
+from iamgate.explain.delegate import source_of
+from iamgate.explain.model import (
     LEVELS,
     OTHER_SERVICES,
     Ceiling,
@@ -28,7 +28,7 @@ from iamgate.explain_model import (
     Source,
     primary_level,
 )
-from iamgate.explain_probes import (
+from iamgate.explain.probes import (
     ANY_OTHER,
     Probe,
     condition_values,
@@ -138,7 +138,7 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
     from iamgate.catalog import get_catalog
 
     catalog = get_catalog()
-    from iamgate.explain_rcps import ORGANIZATION
+    from iamgate.explain.rcps import ORGANIZATION
 
     # The role is in the organization, and so are the account's resources.
     base = {

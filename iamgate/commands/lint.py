@@ -10,7 +10,7 @@ FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from iamgate.lint_outputs import OUTPUTS_HELP, Ordered
+    from iamgate.commands.lint_outputs import OUTPUTS_HELP, Ordered
 
     parser.add_argument(
         "paths",
@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from iamgate.colour import enabled
+    from iamgate.commands.lint_outputs import nothing_to_lint, pair_outputs
     from iamgate.config import ConfigError, load_config
     from iamgate.lint import lint_paths
-    from iamgate.lint_outputs import nothing_to_lint, pair_outputs
     from iamgate.reports import render
 
     outputs = pair_outputs(args.outputs or [])  # a usage error before any work

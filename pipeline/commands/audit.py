@@ -8,8 +8,8 @@ import argparse
 import re
 import sys
 
-from .audit_render import FORMATS
-from .cli_common import configure_common
+from ..audit_render import FORMATS
+from .common import configure_common
 
 # In a terminal: each finding red, an account that could not be checked yellow.
 TEXT_STYLES = (
@@ -25,10 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from iamgate.config import ConfigError, load_config
 
-    from .audit_render import render, summary
-    from .audit_run import expectations, run_audit
-    from .desired import load_desired, target_files
-    from .session import Aws, session_name
+    from ..audit_render import render, summary
+    from ..audit_run import expectations, run_audit
+    from ..desired import load_desired, target_files
+    from ..session import Aws, session_name
 
     config = load_config(args.config)
     if not config.deploy.targets:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from iamgate.catalog import fill_template
 from iamgate.evaluator.rcp_scope import RCP_SERVICES, covered_services
-from iamgate.explain_delegate import source_of
-from iamgate.explain_model import ResourceLimit, Source
+from iamgate.explain.delegate import source_of
+from iamgate.explain.model import ResourceLimit, Source
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
