@@ -64,10 +64,16 @@ def missing_deploy_extra(command: str) -> str | None:
 
 
 def _chosen(argv: Sequence[str]) -> str | None:
+    values_of = False  # the next argument is --color's value, not a command
     for arg in argv:
+        if values_of:
+            values_of = False
+            continue
         if arg in COMMANDS:
             return arg
-        if not arg.startswith("-"):
+        if arg == "--color":
+            values_of = True
+        elif not arg.startswith("-"):
             return None
     return None
 
@@ -92,6 +98,7 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
     """The parser; only the chosen subcommand's options are configured (its module imported),
     unless ``every`` (shell completion needs them all)."""
     from iamgate.cli_parser import Parser
+    from iamgate.colour import CHOICES as COLOUR_CHOICES
     from iamgate.colour import add_option
 
     parser = Parser(
@@ -100,6 +107,9 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
         "and sync approved policies to every AWS Organizations account.",
     )
     parser.add_argument("--version", action=_Version)
+    # `iamgate --color never lint` as well as `iamgate lint --color never`: a subcommand's own
+    # default would overwrite a shared dest, so the top-level flag keeps its own.
+    parser.add_argument("--color", dest="top_color", choices=COLOUR_CHOICES, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _chosen(argv)
     for name, (module, help_text) in COMMANDS.items():
@@ -137,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        if args.top_color and getattr(args, "color", "auto") == "auto":
+            args.color = args.top_color
         missing = missing_deploy_extra(args.command)
         if missing:
             print(f"iamgate: {missing}", file=sys.stderr)

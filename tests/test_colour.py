@@ -99,6 +99,18 @@ def test_the_color_flag_beats_the_environment(broken: Path, run_iamgate) -> None
     )
 
 
+def test_the_color_flag_also_works_before_the_command(broken: Path, run_iamgate) -> None:
+    before = run_iamgate("--color", "always", "lint", cwd=broken, env={"NO_COLOR": "1"})
+    assert before.returncode == 1 and ANSI.search(before.stdout)
+    never = run_iamgate("--color", "never", "lint", cwd=broken, env={"FORCE_COLOR": "1"})
+    assert never.returncode == 1 and not ANSI.search(never.stdout)
+    # The command's own flag is the nearer one, and wins.
+    both = run_iamgate("--color", "never", "lint", "--color", "always", cwd=broken, env={})
+    assert ANSI.search(both.stdout)
+    bad = run_iamgate("--color", "sometimes", "lint", cwd=broken, env={})
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
 def test_a_report_written_to_a_file_is_never_coloured(broken: Path, run_iamgate) -> None:
     out = lint(run_iamgate, broken, "text", {"FORCE_COLOR": "1"}, "--output", "report.txt")
     assert out == ""
