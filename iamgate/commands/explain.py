@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.policy.is_file():
         raise ConfigError(f"no such policy file: {args.policy}")
     explanation = explain(config, args.policy, account=args.account, ou=args.ou)
-    report = render(args.format, explanation)
+    from iamgate.reports import tool_versions
+
+    report = render(args.format, explanation, tool_versions())
     if args.output is None:
         from iamgate.colour import enabled, paint_lines
 

@@ -215,7 +215,10 @@ def _statement_rows(decision: Decision) -> list[dict[str, Any]]:
 
 
 def as_json(decision: Decision, request: Request, notes: list[str]) -> dict[str, Any]:
+    from iamgate.reports import tool_versions
+
     return {
+        "tool": tool_versions(),  # as in lint's json: a decision depends on both versions
         "decision": decision.decision,
         "statements": _statement_rows(decision),
         "reason": decision.reason,

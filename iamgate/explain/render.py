@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from iamgate.explain.model import Explanation
 
 
-def render(fmt: str, explanation: Explanation) -> str:
+def render(fmt: str, explanation: Explanation, tool: Mapping[str, Any] | None = None) -> str:
+    """``tool`` (iamgate's and the catalog's versions) heads the json, as in lint's."""
     if fmt == "json":
-        return json.dumps(explanation.to_dict(), indent=2) + "\n"
+        data = explanation.to_dict()
+        if tool is not None:
+            data = {"tool": dict(tool), **data}
+        return json.dumps(data, indent=2) + "\n"
     if fmt == "markdown":
         from iamgate.explain.text import as_markdown
 
