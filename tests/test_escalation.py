@@ -143,6 +143,17 @@ def test_credentials_for_the_callers_own_user_are_safe() -> None:
     )
 
 
+def test_credentials_for_users_inside_the_delegation_prefix_are_safe() -> None:
+    # The delegate's own users (service-*) carry the approved boundary, as its roles do: their
+    # keys are no escalation (AWS's delegation example grants CreateAccessKey and
+    # CreateLoginProfile to the delegated administrator,
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+    actions = ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"]
+    assert check("IG404", policy(allow(actions, "arn:aws:iam::*:user/service-*"))) == []
+    (finding,) = check("IG404", policy(allow(actions, "arn:aws:iam::*:user/servicead*")))
+    assert ":user/servicead" in finding.counterexample["resource"]  # type: ignore[index]
+
+
 def test_trust_policy_rewrites_outside_the_prefix_are_reported() -> None:
     (finding,) = check("IG405", policy(allow("iam:UpdateAssumeRolePolicy")))
     assert finding.counterexample["resource"] == f"arn:aws:iam::{ACCOUNT}:role/AdminRole"  # type: ignore[index]

@@ -8,7 +8,7 @@ from iamgate.delegation import ESCALATION_DOC, ProofRule, Violation, lookup
 from iamgate.rules.base import Example
 
 if TYPE_CHECKING:
-    from iamgate.delegation import Proof
+    from iamgate.delegation import Candidate, Proof
 
 
 class CredentialsForOthers(ProofRule):
@@ -19,7 +19,10 @@ class CredentialsForOthers(ProofRule):
     why = (
         "CreateAccessKey, CreateLoginProfile and UpdateLoginProfile on another user hand the "
         "caller that user's credentials, and with them every permission the user has. Scope "
-        "them to the caller's own user: arn:aws:iam::*:user/${aws:username}."
+        "them to the caller's own user: arn:aws:iam::*:user/${aws:username}. Users inside "
+        "the delegation prefix are the delegate's own, held to the approved boundary like "
+        "its roles (as for IG405 and the escalation table), so their credentials are no "
+        "escalation."
     )
     example = Example(
         bad='{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}',
@@ -33,7 +36,12 @@ class CredentialsForOthers(ProofRule):
 
     def search(self, proof: Proof) -> list[Violation]:
         actions = lookup("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
-        return proof.search(actions, lambda c: c.resource != proof.caller_arn, outside_first=True)
+
+        def unsafe(candidate: Candidate) -> bool:
+            resource = candidate.resource
+            return resource != proof.caller_arn and not proof.in_prefix(resource)
+
+        return proof.search(actions, unsafe, outside_first=True)
 
     def consequence(self, violation: Violation, proof: Proof) -> str:
         return "the caller gets credentials of another user and acts with its permissions"
