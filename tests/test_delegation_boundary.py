@@ -186,6 +186,17 @@ def test_a_wildcard_after_the_approved_name_admits_a_longer_name() -> None:
     assert finding.counterexample["context"]["iam:PermissionsBoundary"] == [APPROVED + "x"]  # type: ignore[index]
 
 
+def test_a_leading_wildcard_admits_a_policy_of_the_account_named_by_the_delegate() -> None:
+    # StringLike "*S3AccessBoundary" is not ARN-shaped, yet it matches
+    # arn:aws:iam::<account>:policy/service-xS3AccessBoundary, a policy of this account the
+    # delegate may create (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String).
+    for pattern in ("*S3AccessBoundary", "*/S3AccessBoundary*"):
+        condition = {"StringLike": {"iam:PermissionsBoundary": pattern}}
+        (finding,) = ig301(policy(allow(ROLE_WRITES, condition=condition)))
+        (value,) = finding.counterexample["context"]["iam:PermissionsBoundary"]  # type: ignore[index]
+        assert value.startswith(f"arn:aws:iam::{ACCOUNT}:policy/service-x"), value
+
+
 def test_a_wildcard_account_admits_an_aws_managed_policy_of_the_approved_name() -> None:
     # Another customer's account is no escape (AWS attaches only the own account's or AWS
     # managed policies as a boundary), but the AWS managed namespace is attachable.

@@ -44,7 +44,8 @@ OUTSIDE_NAMES = {
 _OTHER_VALUE = {"IPAddress": "192.0.2.1", "Numeric": "0", "Date": "2000-01-01T00:00:00Z"}
 # What iam:PermissionsBoundary can hold: a managed policy of an account or of AWS.
 # (AWS managed policies live under "aws", AWS Marketplace partners' under "partner".)
-_POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|[a-z][a-z-]*):policy/(.+/)?[^/]+")
+# A policy name is [\w+=,.@-]+ (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html).
+_POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}|[a-z][a-z-]*):policy/(.+/)?[\w+=,.@-]+")
 # AWS sets as a boundary only a managed policy of the caller's own account or an AWS managed
 # one ("You can use an AWS managed policy or a customer managed policy to set the boundary";
 # customer managed policies live in, and are attached within, their own account):
@@ -130,7 +131,11 @@ class CandidateSpace(PolicyFacts):
             )
         other = f"arn:aws:iam::{self.foreign}:policy/Other"
         fillers = (other, f"{self.foreign}:policy/Other", "x", "")
-        return _dedupe(_fill(text, filler) for filler in fillers)
+        # "*S3AccessBoundary" also admits a policy of this account the delegate can name:
+        # arn:aws:iam::<account>:policy/<prefix>xS3AccessBoundary (the first wildcard opens
+        # the ARN, any later one is one character of the name).
+        own = _fill(text.replace("*", f"arn:aws:iam::{self.account}:policy/{self.prefix}x", 1), "x")
+        return _dedupe([*(_fill(text, filler) for filler in fillers), own])
 
     @cached_property
     def boundary_options(self) -> list[tuple[str, ...] | None]:
