@@ -154,6 +154,30 @@ def test_credentials_for_users_inside_the_delegation_prefix_are_safe() -> None:
     assert ":user/servicead" in finding.counterexample["resource"]  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("runner", "resource"),
+    [
+        ("lambda:UpdateFunctionConfiguration", "arn:aws:lambda:*:*:function:service-*"),
+        ("ec2:AssociateIamInstanceProfile", "*"),
+        ("ec2:ReplaceIamInstanceProfileAssociation", "*"),
+        ("codebuild:UpdateProject", "arn:aws:codebuild:*:*:project/service-*"),
+        ("glue:UpdateJob", "*"),
+        ("cloudformation:UpdateStack", "*"),
+    ],
+)
+def test_passing_any_role_to_an_update_of_existing_code_is_reported(
+    runner: str, resource: str
+) -> None:
+    # The update hands the passed role to code the caller already controls, its own function
+    # or project included (the Role of UpdateFunctionConfiguration needs iam:PassRole,
+    # https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html).
+    p = policy(allow("iam:PassRole", "*", sid="Pass"), allow(runner, resource, sid="Update"))
+    (finding,) = check("IG406", p)
+    assert finding.counterexample["resource"] == f"arn:aws:iam::{ACCOUNT}:role/AdminRole"  # type: ignore[index]
+    assert runner in finding.message
+    assert check("IG406", policy(allow("iam:PassRole", ROLES), allow(runner, resource))) == []
+
+
 def test_trust_policy_rewrites_outside_the_prefix_are_reported() -> None:
     (finding,) = check("IG405", policy(allow("iam:UpdateAssumeRolePolicy")))
     assert finding.counterexample["resource"] == f"arn:aws:iam::{ACCOUNT}:role/AdminRole"  # type: ignore[index]

@@ -34,6 +34,21 @@ RUNS_CODE: dict[str, tuple[str, ...]] = {
     "sagemaker:CreateTrainingJob": ("sagemaker.amazonaws.com",),
     "datapipeline:CreatePipeline": ("datapipeline.amazonaws.com", "ec2.amazonaws.com"),
     "apprunner:CreateService": ("build.apprunner.amazonaws.com", "tasks.apprunner.amazonaws.com"),
+    # Updates that give existing code (the caller's own, inside the prefix too) a new role take
+    # the same PassRole: the function's Role (and Layers, code of the caller's),
+    # https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html; an
+    # instance profile for a running instance,
+    # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html#permission-to-pass-iam-roles;
+    # a project's serviceRole, a job's Role, a stack's RoleARN, a notebook's RoleArn, a
+    # service's InstanceRoleArn (pathfinding.cloud glue-005, cloudformation-002).
+    "lambda:UpdateFunctionConfiguration": ("lambda.amazonaws.com",),
+    "ec2:AssociateIamInstanceProfile": ("ec2.amazonaws.com",),
+    "ec2:ReplaceIamInstanceProfileAssociation": ("ec2.amazonaws.com",),
+    "codebuild:UpdateProject": ("codebuild.amazonaws.com",),
+    "glue:UpdateJob": ("glue.amazonaws.com",),
+    "cloudformation:UpdateStack": ("cloudformation.amazonaws.com",),
+    "sagemaker:UpdateNotebookInstance": ("sagemaker.amazonaws.com",),
+    "apprunner:UpdateService": ("tasks.apprunner.amazonaws.com",),
 }
 PASSED_TO_SERVICE = "iam:PassedToService"
 
@@ -50,8 +65,10 @@ class PassRoleToCompute(ProofRule):
         "PassRole on any role plus ec2:RunInstances, lambda:CreateFunction, glue:CreateJob, "
         "cloudformation:CreateStack, ecs:RunTask, codebuild, sagemaker, datapipeline or "
         "apprunner lets the caller start code that runs as any role in the account, the "
-        "administrators' included. Scope PassRole to the delegate's own roles (and "
-        "iam:PassedToService to the service that needs them)."
+        "administrators' included; so does an update that gives existing code a new role "
+        "(a function's configuration, an instance's profile, a project, job, stack, notebook "
+        "or App Runner service), even on the delegate's own resources. Scope PassRole to the "
+        "delegate's own roles (and iam:PassedToService to the service that needs them)."
     )
     example = Example(
         bad='[{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}, '
