@@ -163,6 +163,7 @@ def test_credentials_for_users_inside_the_delegation_prefix_are_safe() -> None:
         ("codebuild:UpdateProject", "arn:aws:codebuild:*:*:project/service-*"),
         ("glue:UpdateJob", "*"),
         ("cloudformation:UpdateStack", "*"),
+        ("ssm:StartAutomationExecution", "*"),
     ],
 )
 def test_passing_any_role_to_an_update_of_existing_code_is_reported(

@@ -49,6 +49,9 @@ RUNS_CODE: dict[str, tuple[str, ...]] = {
     "cloudformation:UpdateStack": ("cloudformation.amazonaws.com",),
     "sagemaker:UpdateNotebookInstance": ("sagemaker.amazonaws.com",),
     "apprunner:UpdateService": ("tasks.apprunner.amazonaws.com",),
+    # An automation runs its runbook (aws:executeScript, aws:executeAwsApi) as the assume role
+    # it is given, https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-working.html
+    "ssm:StartAutomationExecution": ("ssm.amazonaws.com",),
 }
 PASSED_TO_SERVICE = "iam:PassedToService"
 
