@@ -6,7 +6,8 @@ by the rule its name starts with (IG4 = any IG4xx rule of the family); every
 tests/fixtures/redteam/<family>/safe/*.json must lint with no error or warning. Each file has
 a sidecar <name>.md naming the AWS page or catalog entry (pathfinding.cloud, Rhino Security
 Labs, aws-samples) the verdict rests on. A family's files go where the project reads that kind
-of policy: RCPs in rcps/, SCPs in scps/, identity policies in policies/.
+of policy: RCPs in rcps/, SCPs in scps/, identity policies in policies/, and a ceiling file
+takes the place of the approved boundary (boundaries/S3AccessBoundary.json).
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from iamgate.findings import Finding
 from iamgate.lint import lint_paths
 
 REDTEAM = Path(__file__).resolve().parent / "fixtures" / "redteam"
-FOLDER = {"rcp": "rcps", "scp": "scps", "delegation": "policies", "escalation": "policies"}
+FOLDER = {
+    "rcp": "rcps",
+    "scp": "scps",
+    "delegation": "policies",
+    "escalation": "policies",
+    "ceiling": "boundaries",
+}
+# A ceiling file replaces the example project's approved boundary: the most any role a
+# delegate creates under it can do (IG503).
+APPROVED_BOUNDARY = "S3AccessBoundary.json"
 BYPASS = sorted(REDTEAM.glob("*/bypass/*.json"))
 SAFE = sorted(REDTEAM.glob("*/safe/*.json"))
 
@@ -32,7 +42,8 @@ def _id(path: Path) -> str:
 
 def _lint(project: Path, path: Path) -> list[Finding]:
     family = path.parent.parent.name
-    target = project / FOLDER[family] / path.name
+    name = APPROVED_BOUNDARY if family == "ceiling" else path.name
+    target = project / FOLDER[family] / name
     target.parent.mkdir(exist_ok=True)
     shutil.copyfile(path, target)
     return lint_paths([target], load_config(cwd=project), cache=False).findings
