@@ -88,6 +88,22 @@ def test_rcps_do_not_apply_to_services_that_do_not_support_them() -> None:
     assert "RCP" not in decision.reason
 
 
+def test_rcps_never_restrict_kms_retire_grant_even_under_a_star() -> None:
+    # "The kms:RetireGrant permission isn't valid in an RCP, even if the Action element
+    # specifies an asterisk (*)": https://docs.aws.amazon.com/kms/latest/developerguide/resource-control-policies.html
+    key = f"arn:aws:kms:us-east-1:{MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    levels = [[rcp_full_aws_access(), rcp(DENY_ALL_S3_OUTSIDE_ORG)]]
+    outsider = {"aws:PrincipalOrgID": ("o-other",)}
+    retire = evaluate(
+        Request("kms:RetireGrant", key, outsider), [allow_everything()], None, (), levels
+    )
+    assert retire.decision == "allowed" and "RCP" not in retire.reason
+    revoke = evaluate(
+        Request("kms:RevokeGrant", key, outsider), [allow_everything()], None, (), levels
+    )
+    assert revoke.decision == "explicit_deny"
+
+
 def test_the_rcp_is_intersected_with_identity_boundary_and_scps() -> None:
     request = Request("s3:GetObject", "arn:aws:s3:::data/x", {"aws:PrincipalOrgID": ORG})
     levels = [[rcp_full_aws_access()]]

@@ -34,11 +34,16 @@ RCP_SERVICES: tuple[str, ...] = (
     "sts",
 )
 _SERVICES = frozenset(RCP_SERVICES)
+# Actions of a supported service that RCPs still do not restrict: "The kms:RetireGrant
+# permission isn't valid in an RCP, even if the Action element specifies an asterisk (*)"
+# (https://docs.aws.amazon.com/kms/latest/developerguide/resource-control-policies.html).
+RCP_EXEMPT_ACTIONS: frozenset[str] = frozenset({"kms:retiregrant"})
 
 
 def rcp_covers(action: str) -> bool:
     """Whether RCPs are evaluated for a request to ``action`` (service:Name)."""
-    return action.partition(":")[0].lower() in _SERVICES
+    name = action.lower()
+    return name.partition(":")[0] in _SERVICES and name not in RCP_EXEMPT_ACTIONS
 
 
 def covered_services(pattern: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from iamgate.evaluator.rcp_scope import RCP_SERVICES, covered_services
+from iamgate.evaluator.rcp_scope import RCP_EXEMPT_ACTIONS, RCP_SERVICES, covered_services
 from iamgate.findings import Finding
 from iamgate.rules.base import Example, Rule
 from iamgate.rules.scp_rules import compact_length, written_length
@@ -161,6 +161,16 @@ class RcpUnsupportedService(_RcpRule):
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         for statement in policy.statements:
             for path, action in _actions(policy, statement):
+                if action.strip().lower() in RCP_EXEMPT_ACTIONS:
+                    yield self.finding(
+                        policy,
+                        path,
+                        f"{action}: RCPs never restrict this action (AWS KMS: "
+                        '"kms:RetireGrant isn\'t valid in an RCP"), so this denies nothing; '
+                        "control grant retirement in the key policy",
+                        statements=[statement],
+                    )
+                    continue
                 if covered_services(action):
                     continue
                 service = action.partition(":")[0]
