@@ -101,8 +101,11 @@ def violates(rule_id: str, request: Request, space: CeilingSpace) -> bool:
     if rule_id == "IG303":
         return request.action in EDITING_FAMILY and request.resource in protected
     if rule_id == "IG304":
+        # ChangePassword exists only on the caller's own user, whatever the Resource says
+        # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ChangePassword.html).
         return (
             request.action in prefix_family()
+            and request.action != "iam:ChangePassword"
             and outside_prefix(request)
             and not space.boundary_approved(request)
         )

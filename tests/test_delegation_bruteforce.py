@@ -520,8 +520,11 @@ def violates(rule_id: str, space: Space, request: Request) -> bool:
         return request.action in EDITING_FAMILY and request.resource in protected
     if rule_id == "IG304":
         caller = f"arn:aws:iam::{space.account}:user/{CALLER}"
+        # ChangePassword exists only on the caller's own user, whatever the Resource says
+        # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ChangePassword.html).
         return (
             request.action in prefix_family()
+            and request.action != "iam:ChangePassword"
             and outside_prefix(request)
             and request.resource != caller
             and not space.boundary_approved(request)

@@ -144,3 +144,11 @@ def test_with_the_well_known_path_turned_off_prefix_scoping_reports_the_request(
 def test_the_callers_own_user_is_not_outside_the_prefix() -> None:
     p = policy(allow("iam:UpdateUser", f"arn:aws:iam::{ACCOUNT}:user/{CALLER}"))
     assert check(p) == []
+
+
+def test_change_password_acts_on_the_caller_alone_whatever_its_resource() -> None:
+    # "Changes the password of the IAM user who is calling this operation":
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ChangePassword.html
+    assert check(policy(allow(["iam:ChangePassword", "iam:GetAccountPasswordPolicy"], "*"))) == []
+    (finding,) = check(policy(allow(["iam:ChangePassword", "iam:UpdateUser"], "*")))
+    assert finding.counterexample["action"] == "iam:UpdateUser"  # type: ignore[index]

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from iamgate.project import Project
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+# Actions that act on the caller alone, whatever their Resource: ChangePassword "changes the
+# password of the IAM user who is calling this operation"
+# (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ChangePassword.html).
+CALLER_ONLY = frozenset({"iam:changepassword"})
 # Past this many combinations of condition values, keys are varied one at a time.
 MAX_CONTEXTS = 128
 
@@ -304,6 +308,8 @@ class CandidateSpace(PolicyFacts):
     def _resources(self, action: ActionInfo, outside_first: bool) -> list[str]:
         if not action.resource_types:
             return ["*"]
+        if action.full.lower() in CALLER_ONLY:
+            return [self.caller_arn]
         inside: list[str] = []
         outside: list[str] = []
         for rtype, _required in action.resource_types:
