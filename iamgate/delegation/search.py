@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from iamgate.delegation.actions import delegation_actions
+from iamgate.delegation.actions import allow_may_name, delegation_actions, delegation_names
 from iamgate.delegation.candidates import Candidate, CandidateSpace, Unsafe
 from iamgate.delegation.policy_facts import DEFAULT_ACCOUNT
 from iamgate.organization import literal_accounts
@@ -160,6 +160,8 @@ class Proof(CandidateSpace):
         principal or a managed policy?"""
         if self.policy.kind != "identity" or not self.may_allow(("iam",)):
             return False
+        if not allow_may_name(self.policy.statements, delegation_names()):
+            return False  # no Allow statement names one: no action below is named_by_allow
         return any(
             self.named_by_allow(action) and self.first_violation(action, _always) is not None
             for action in delegation_actions()
