@@ -53,6 +53,7 @@ class Proof(CandidateSpace):
     ) -> None:
         super().__init__(policy, project, account, scps=scps)
         self._memo: dict[tuple[object, ...], Decision] = {}
+        self._covers: dict[tuple[str, str], bool] = {}
         self._violations: dict[str, list[Violation]] = {}
 
     # -- asking the evaluator ---------------------------------------------------------
@@ -101,6 +102,8 @@ class Proof(CandidateSpace):
             if resources is not None
             else self.resources(action, outside_first=outside_first)
         ):
+            if not self.may_cover(action, resource):
+                continue  # no context can make a request allowed here
             for context, ckey in self.contexts(action, fixed):
                 if not unsafe(Candidate(action, resource, context)):
                     continue
@@ -145,6 +148,36 @@ class Proof(CandidateSpace):
             if violation is not None:
                 found.append(violation)
         return found
+
+    def may_cover(self, action: ActionInfo, resource: str) -> bool:
+        """Could an Allow statement of the policy that names ``action`` cover ``resource``,
+        whatever the context? Only the Resource element is read (conditions aside), so a
+        no means every request for the pair is denied: its contexts, often a hundred, need
+        not be asked. A Resource with policy variables reads the context: always maybe."""
+        key = (action.full.lower(), resource)
+        found = self._covers.get(key)
+        if found is None:
+            found = self._covers[key] = self._may_cover(key[0], action.full, resource)
+        return found
+
+    def _may_cover(self, lower: str, action: str, resource: str) -> bool:
+        from iamgate.evaluator import Request, covers_resource
+        from iamgate.evaluator.engine import compiled_statement
+
+        version = self.policy.version
+        bare: Request | None = None
+        for statement in self.policy.statements:
+            if not statement.allows or not compiled_statement(statement, version).covers_action(
+                lower
+            ):
+                continue
+            patterns = statement.resource or statement.not_resource or ()
+            if any("${" in pattern for pattern in patterns):
+                return True
+            bare = bare or Request(action, resource)
+            if covers_resource(statement, bare, version):
+                return True
+        return False
 
     def confirmed(self, violation: Violation) -> bool:
         """Does the request stand when asked as the finding will say? (A proof that reads its
