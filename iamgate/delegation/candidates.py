@@ -274,7 +274,7 @@ class CandidateSpace(PolicyFacts):
         found = by_service.get(service)
         if found is None:
             found = by_service[service] = tuple(
-                (i, s) for i, s in enumerate(self.read_statements) if _may_name_service(s, service)
+                (i, s) for i, s in enumerate(self.read_statements) if may_name_service(s, service)
             )
         return found
 
@@ -441,7 +441,9 @@ def _one_at_a_time(
             yield tuple(combo)
 
 
-def _may_name_service(statement: Statement, service: str) -> bool:
+def may_name_service(statement: Statement, service: str) -> bool:
+    """Can the statement's Action or NotAction element name an action of ``service``? Read
+    from the service part of each entry alone: a superset of names_action."""
     if statement.action is None:
         return statement.not_action is not None  # NotAction names every other service
     for pattern in statement.action:
