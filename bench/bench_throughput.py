@@ -14,7 +14,7 @@ policies per second of each, and iamgate's lead in wall time and in CPU time.
   process: its CLI takes one file per process), each if installed.
 * a bare `json.load` of the same files: the floor.
 
-    python bench/bench_throughput.py [--runs 3] [--foundation]
+    python bench/bench_throughput.py [--runs 3] [--foundation] [--parliament-python PY]
 """
 
 from __future__ import annotations
@@ -106,11 +106,11 @@ def floor(paths: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def finishable(peer: str, corpus: Path, work: Path) -> tuple[Path, list[list[str]]]:
+def finishable(
+    peer: str, corpus: Path, work: Path, python: str = sys.executable
+) -> tuple[Path, list[list[str]]]:
     """A folder with the files ``peer`` finishes, and the ones it fails on (name, error)."""
-    done = subprocess.run(
-        [sys.executable, "-c", SCREEN[peer], str(corpus)], capture_output=True, text=True
-    )
+    done = subprocess.run([python, "-c", SCREEN[peer], str(corpus)], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"screening {peer} failed:\n{done.stderr}")
     bad = json.loads(done.stdout.strip().splitlines()[-1])
@@ -136,6 +136,10 @@ def main() -> int:
         "--foundation",
         action="store_true",
         help="grammar and catalog rules only (the security rules IG3xx-IG6xx off)",
+    )
+    parser.add_argument(
+        "--parliament-python",
+        help="the interpreter that has parliament installed (default: this one)",
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iamgate-bench-"))
@@ -166,19 +170,22 @@ def main() -> int:
         empty = Tool("iamgate", n)
         warm = Tool("iamgate", n)
         peers: list[tuple[str, Tool, list[str]]] = []
-        if shutil.which("parliament") or installed("parliament"):
-            folder, bad = finishable("parliament", corpus, work)
+        if args.parliament_python or installed("parliament"):
+            # parliament 1.6.4 imports pkg_resources, which setuptools 81+ no longer ships: it
+            # may live in a virtualenv of its own (--parliament-python).
+            python = args.parliament_python or sys.executable
+            folder, bad = finishable("parliament", corpus, work, python)
             tool = Tool("parliament", n - len(bad), len(bad), note=_first(bad))
             command = [
-                *([shutil.which("parliament")] if shutil.which("parliament") else []),
+                python,
+                "-c",
+                "from parliament.cli import cli; cli()",
                 "--directory",
                 str(folder),
                 "--include_policy_extension",
                 ".json",
                 "--json",
             ]
-            if not shutil.which("parliament"):
-                command = [sys.executable, "-m", "parliament", *command]
             peers.append(("parliament", tool, command))
         if installed("cloudsplaining"):
             folder, bad = finishable("cloudsplaining", corpus, work)

@@ -177,6 +177,40 @@ def _actions_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     return matches
 
 
+@cache
+def delegation_names() -> frozenset[str]:
+    """Lower-case full names of ``delegation_actions``."""
+    return frozenset(a.full.lower() for a in delegation_actions())
+
+
+@lru_cache(maxsize=65536)
+def _pattern_names_any(pattern: str, names: frozenset[str]) -> bool:
+    # As _actions_matcher reads one pattern: an exact name, or a glob over the full name.
+    from iamgate.catalog import glob_regex, has_wildcard
+
+    low = pattern.lower()
+    if not has_wildcard(low):
+        return low in names
+    regex = glob_regex(low)
+    return any(regex.fullmatch(name) for name in names)
+
+
+def allow_may_name(statements: Iterable[Statement], names: frozenset[str]) -> bool:
+    """Can an Allow statement name one of ``names`` (lower-case full action names)? A
+    superset of ``names_action`` over the Allow statements, decided per Action entry (each
+    judged once per run), so a family of actions no statement names costs no search.
+    A NotAction statement may name almost anything: True."""
+    for statement in statements:
+        if not statement.allows:
+            continue
+        if statement.action is not None:
+            if any(_pattern_names_any(pattern, names) for pattern in statement.action):
+                return True
+        elif statement.not_action is not None:
+            return True
+    return False
+
+
 def names_action(statement: Statement, action: str) -> bool:
     """Does the statement's Action (or NotAction) element cover ``action`` (lower case)?"""
     if statement.action is not None:

@@ -10,7 +10,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from iamgate.catalog import fill_template, glob_regex
-from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog, _supports, names_action
+from iamgate.delegation.actions import (
+    BOUNDARY,
+    BOUNDARY_KEY,
+    _actions_matcher,
+    _catalog,
+    _supports,
+    names_action,
+)
 from iamgate.delegation.policy_facts import PolicyFacts
 from iamgate.delegation.text import (
     _VARIABLE,
@@ -276,7 +283,7 @@ class CandidateSpace(PolicyFacts):
         found = by_service.get(service)
         if found is None:
             found = by_service[service] = tuple(
-                (i, s) for i, s in enumerate(self.read_statements) if _may_name_service(s, service)
+                (i, s) for i, s in enumerate(self.read_statements) if may_name_service(s, service)
             )
         return found
 
@@ -290,13 +297,30 @@ class CandidateSpace(PolicyFacts):
 
     def names(self, action: str) -> bool:
         """Does some Allow statement name ``action`` (a full name, before any catalog lookup)?"""
+        names, nots = self._allow_matchers
         lower = action.lower()
-        return any(s.allows and names_action(s, lower) for s in self.policy.statements)
+        return names(lower) or any(not excludes(lower) for excludes in nots)
 
     def named_by_allow(self, action: ActionInfo) -> bool:
-        named, _ = self.signature(action)
-        own = self.policy.statements
-        return any(i < len(own) and own[i].allows for i in named)
+        """Does some Allow statement of the policy name ``action``? (One matcher over every
+        Allow statement's Action entries: no signature is built for an action no rule will
+        ask about.)"""
+        names, nots = self._allow_matchers
+        full = action.full.lower()
+        return names(full) or any(not excludes(full) for excludes in nots)
+
+    @cached_property
+    def _allow_matchers(self) -> tuple[Callable[[str], bool], tuple[Callable[[str], bool], ...]]:
+        """(a matcher of every Allow statement's Action entries, the NotAction matcher of
+        each Allow statement with one): ``names_action`` over the Allow statements at once."""
+        allows = [s for s in self.policy.statements if s.allows]
+        patterns = tuple(p for s in allows if s.action is not None for p in s.action)
+        nots = tuple(
+            _actions_matcher(s.not_action)
+            for s in allows
+            if s.action is None and s.not_action is not None
+        )
+        return _actions_matcher.__wrapped__(patterns), nots
 
     def resources(self, action: ActionInfo, *, outside_first: bool = False) -> list[str]:
         key = (action.full, outside_first)
@@ -337,11 +361,29 @@ class CandidateSpace(PolicyFacts):
             arns = [fill_template(template, self.account, name) for name in names]
             shape = _template_regex(template)
             head = fill_template(template, self.account, "").split(":", 5)[:5]
-            for statement in self.read_statements:
-                for literal in (*(statement.resource or ()), *(statement.not_resource or ())):
-                    arns.extend(a for a in self._concrete(literal, head) if shape.fullmatch(a))
+            for literal in self._literals_of_service(head[2] if len(head) == 5 else None):
+                arns.extend(a for a in self._concrete(literal, head) if shape.fullmatch(a))
             found = self._type_resources[key] = _dedupe(arns)
         return found
+
+    def _literals_of_service(self, service: str | None) -> tuple[str, ...]:
+        """Every Resource/NotResource entry of read_statements, in their order, whose
+        service field admits ``service``: the only ones ``_concrete`` makes anything of. A
+        managed policy lists hundreds of ARNs of other services; the types are many."""
+        by_service: dict[str | None, tuple[str, ...]] = self.__dict__.setdefault("_literals_", {})
+        found = by_service.get(service)
+        if found is None:
+            found = by_service[service] = tuple(
+                literal
+                for statement in self.read_statements
+                for literal in (*(statement.resource or ()), *(statement.not_resource or ()))
+                if service is not None and self._service_field_admits(literal, service)
+            )
+        return found
+
+    def _service_field_admits(self, literal: str, service: str) -> bool:
+        parts = self.substitute(literal).split(":", 5)
+        return len(parts) == 6 and _glob(parts[2]).fullmatch(service) is not None
 
     def _concrete(self, literal: str, head: list[str]) -> list[str]:
         """A Resource pattern made concrete in the principal's account: role/x-* -> role/x-x.
@@ -410,7 +452,9 @@ def _one_at_a_time(
             yield tuple(combo)
 
 
-def _may_name_service(statement: Statement, service: str) -> bool:
+def may_name_service(statement: Statement, service: str) -> bool:
+    """Can the statement's Action or NotAction element name an action of ``service``? Read
+    from the service part of each entry alone: a superset of names_action."""
     if statement.action is None:
         return statement.not_action is not None  # NotAction names every other service
     for pattern in statement.action:

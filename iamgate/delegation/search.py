@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from iamgate.delegation.actions import delegation_actions
-from iamgate.delegation.candidates import Candidate, CandidateSpace, Unsafe
+from iamgate.delegation.actions import (
+    BOUNDARY,
+    allow_may_name,
+    delegation_actions,
+    delegation_names,
+)
+from iamgate.delegation.candidates import REQUESTED_REGION, Candidate, CandidateSpace, Unsafe
 from iamgate.delegation.policy_facts import DEFAULT_ACCOUNT
 from iamgate.organization import literal_accounts
 
@@ -53,6 +58,8 @@ class Proof(CandidateSpace):
     ) -> None:
         super().__init__(policy, project, account, scps=scps)
         self._memo: dict[tuple[object, ...], Decision] = {}
+        self._covers: dict[tuple[str, str], bool] = {}
+        self._telling: dict[tuple[int, frozenset[int]], tuple[list, list]] = {}
         self._violations: dict[str, list[Violation]] = {}
 
     # -- asking the evaluator ---------------------------------------------------------
@@ -101,7 +108,9 @@ class Proof(CandidateSpace):
             if resources is not None
             else self.resources(action, outside_first=outside_first)
         ):
-            for context, ckey in self.contexts(action, fixed):
+            if not self.may_cover(action, resource):
+                continue  # no context can make a request allowed here
+            for context, ckey in self.telling_contexts(action, fixed):
                 if not unsafe(Candidate(action, resource, context)):
                     continue
                 if shared:
@@ -146,6 +155,78 @@ class Proof(CandidateSpace):
                 found.append(violation)
         return found
 
+    def telling_contexts(
+        self, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None = None
+    ) -> list[tuple[dict[str, tuple[str, ...]], tuple]]:
+        """``contexts`` less those that vary a key no statement naming ``action`` reads.
+
+        A decision here reads only the statements that name the action (the policy's and the
+        SCPs': read_statements) and, of the context, only their condition keys; the rules'
+        ``unsafe`` predicates read the resource and the boundary key alone. So a key none of
+        them reads changes nothing, and the first context (in ``contexts`` order) that is
+        allowed and unsafe always holds such a key at its first option: only those contexts
+        are kept, and the search finds the same first violation after fewer questions. A
+        statement with a policy variable may read any key: then every context is kept."""
+        contexts = self.contexts(action, fixed)
+        named, keys = self.signature(action)
+        cache_key = (id(contexts), named)
+        entry = self._telling.get(cache_key)
+        if entry is None:
+            kept = contexts
+            unread = self._unread_keys(named, keys, fixed or {})
+            if unread and len(contexts) > 1:
+                first = contexts[0][0]
+                spellings = [(name, first.get(name)) for name in unread]
+                kept = [
+                    pair
+                    for pair in contexts
+                    if all(pair[0].get(name) == value for name, value in spellings)
+                ]
+            # The entry holds the full list too, so its id is not reused while the entry lives.
+            entry = self._telling[cache_key] = (contexts, kept)
+        return entry[1]
+
+    def _unread_keys(
+        self, named: frozenset[int], keys: tuple[str, ...], fixed: Mapping[str, tuple[str, ...]]
+    ) -> list[str]:
+        """The spellings of the varied ``keys`` that no statement in ``named`` reads."""
+        statements = [self.read_statements[i] for i in sorted(named)]
+        if any(_reads_variables(s) for s in statements):
+            return []
+        read = {c.key.lower() for s in statements for c in s.conditions}
+        kept = read | {BOUNDARY, REQUESTED_REGION.lower()} | {k.lower() for k in fixed}
+        return [self.spelling[k] for k in keys if k not in kept]
+
+    def may_cover(self, action: ActionInfo, resource: str) -> bool:
+        """Could an Allow statement of the policy that names ``action`` cover ``resource``,
+        whatever the context? Only the Resource element is read (conditions aside), so a
+        no means every request for the pair is denied: its contexts, often a hundred, need
+        not be asked. A Resource with policy variables reads the context: always maybe."""
+        key = (action.full.lower(), resource)
+        found = self._covers.get(key)
+        if found is None:
+            found = self._covers[key] = self._may_cover(key[0], action.full, resource)
+        return found
+
+    def _may_cover(self, lower: str, action: str, resource: str) -> bool:
+        from iamgate.evaluator import Request, covers_resource
+        from iamgate.evaluator.engine import compiled_statement
+
+        version = self.policy.version
+        bare: Request | None = None
+        for statement in self.policy.statements:
+            if not statement.allows or not compiled_statement(statement, version).covers_action(
+                lower
+            ):
+                continue
+            patterns = statement.resource or statement.not_resource or ()
+            if any("${" in pattern for pattern in patterns):
+                return True
+            bare = bare or Request(action, resource)
+            if covers_resource(statement, bare, version):
+                return True
+        return False
+
     def confirmed(self, violation: Violation) -> bool:
         """Does the request stand when asked as the finding will say? (A proof that reads its
         policy as something else, the ceiling's, asks the literal policies again.)"""
@@ -160,6 +241,8 @@ class Proof(CandidateSpace):
         principal or a managed policy?"""
         if self.policy.kind != "identity" or not self.may_allow(("iam",)):
             return False
+        if not allow_may_name(self.policy.statements, delegation_names()):
+            return False  # no Allow statement names one: no action below is named_by_allow
         return any(
             self.named_by_allow(action) and self.first_violation(action, _always) is not None
             for action in delegation_actions()
@@ -192,6 +275,12 @@ class Proof(CandidateSpace):
 
 def _always(_: Candidate) -> bool:
     return True
+
+
+def _reads_variables(statement: Statement) -> bool:
+    texts = (*(statement.resource or ()), *(statement.not_resource or ()))
+    texts += tuple(t for c in statement.conditions for t in (c.key, *c.values))
+    return any("${" in text for text in texts)
 
 
 # policy id -> (the policy, its Allow statements' service parts, services -> answer)

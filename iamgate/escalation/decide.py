@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, names_action
+from iamgate.delegation.candidates import may_name_service
 from iamgate.escalation.prefilter import may_open, named_actions
 from iamgate.escalation.results import PathFinding, PolicySet, Step
 from iamgate.escalation.table import ANY, NEW, EscalationPath, PathAction, Table, default_table
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
 Decide = Callable[["Request"], "Decision"]
 Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], tuple], "Decision"]
+Telling = Callable[
+    ["ActionInfo", dict[str, tuple[str, ...]]], list[tuple[dict[str, tuple[str, ...]], tuple]]
+]
 
 
 def judged_account(identity: Sequence[Policy], project: Project, account: str | None = None) -> str:
@@ -109,15 +113,20 @@ class PathSearch:
         identity: Sequence[Policy],
         table: Table | None = None,
         shared: Shared | None = None,
+        telling: Telling | None = None,
     ) -> None:
         self.space = space
         self.decide = decide
         self.shared = shared  # a proof's memo, shared with the rules that asked before
+        # A proof's contexts less those no statement naming the action reads
+        # (Proof.telling_contexts): only where ``decide`` reads the space's own statements.
+        self.telling = telling
         self.identity = tuple(identity)
         self.table = table or default_table()
         self._memo: dict[tuple[object, ...], Decision] = {}
         self._steps: dict[PathAction, Step | None] = {}
         self._conditions: dict[int, tuple[Condition, AnyCondition]] = {}
+        self._by_service: dict[str, list[tuple[Policy, Statement]]] = {}
 
     def open_paths(
         self, skip: Callable[[EscalationPath], bool] | None = None
@@ -142,12 +151,21 @@ class PathSearch:
 
     def allows_naming(self, lower: str) -> list[tuple[Policy, Statement]]:
         """The identity Allow statements that name ``lower`` (a lower-case action)."""
-        return [
-            (p, s)
-            for p in self.identity
-            for s in p.statements
-            if s.allows and names_action(s, lower)
-        ]
+        service = lower.partition(":")[0]
+        return [(p, s) for p, s in self._allows_of(service) if names_action(s, lower)]
+
+    def _allows_of(self, service: str) -> list[tuple[Policy, Statement]]:
+        """The identity Allow statements, in order, whose Action element may name an action
+        of ``service`` (a superset: names_action decides)."""
+        found = self._by_service.get(service)
+        if found is None:
+            found = self._by_service[service] = [
+                (p, s)
+                for p in self.identity
+                for s in p.statements
+                if s.allows and may_name_service(s, service)
+            ]
+        return found
 
     def decide_path(self, path: EscalationPath) -> PathFinding | None:
         if not path.lower_names <= self._named_actions:
@@ -181,7 +199,7 @@ class PathSearch:
         allows = self.allows_naming(info.full.lower())
         resources = self.resources(entry, info)
         for fixed in _alternatives(entry):
-            contexts = space.contexts(info, fixed)
+            contexts = (self.telling or space.contexts)(info, fixed)
             for resource in resources:
                 if not self._may_apply(allows, info.full, resource, contexts[0][0]):
                     continue

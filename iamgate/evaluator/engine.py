@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from iamgate.evaluator.conditions import AnyCondition, compile_condition
-from iamgate.evaluator.matching import Matcher, compile_patterns, lowered, never
+from iamgate.evaluator.matching import Matcher, compile_actions, compile_patterns, never
 from iamgate.evaluator.rcp_scope import rcp_covers
 from iamgate.evaluator.request import Decision, Request
 from iamgate.evaluator.variables import VARIABLES_VERSION, Resolved, Resolver, has_variables, parse
@@ -125,8 +125,7 @@ def _action_matcher(statement: Statement) -> tuple[Matcher, bool]:
         patterns, negated = statement.not_action, True
     else:
         return never, False  # no Action at all matches nothing
-    pieces = [lowered(parse(p, wildcards=True, variables=False)) for p in patterns]
-    return compile_patterns(pieces, arn=False), negated  # type: ignore[arg-type]
+    return compile_actions(patterns), negated
 
 
 # Caches keyed by object identity: hashing a frozen Statement rehashes every nested tuple on

@@ -108,8 +108,57 @@ def _combine(exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[st
     )
 
 
+def compile_actions(patterns: Iterable[str]) -> Matcher:
+    """``compile_patterns`` for an Action/NotAction element (plain, lower case), with each
+    pattern whose literal start names a service filed under it: a query compiles and runs
+    only its own service's patterns. A managed policy's statement lists dozens of services'
+    globs, and a proof asks about a handful of services."""
+    from iamgate.evaluator.variables import parse
+
+    by_service: dict[str, list[tuple[Resolved, ...]]] = {}
+    anywhere: list[tuple[Resolved, ...]] = []
+    for text in patterns:
+        pieces = lowered(parse(text, wildcards=True, variables=False))  # type: ignore[arg-type]
+        if pieces == (STAR,):
+            return always
+        first = pieces[0] if pieces else ""
+        if isinstance(first, str) and ":" in first:
+            # Only an action whose service part is this one can start with "service:".
+            by_service.setdefault(first.partition(":")[0], []).append(pieces)
+        else:
+            anywhere.append(pieces)
+    rest = compile_patterns(anywhere, arn=False) if anywhere else never
+    if not by_service:
+        return rest
+    if len(by_service) == 1 and not anywhere:
+        # One service: its patterns start with "service:", so they need no filing.
+        return compile_patterns(next(iter(by_service.values())), arn=False)
+    compiled: dict[str, Matcher] = {}
+
+    def matches(action: str) -> bool:
+        service = action.partition(":")[0]
+        matcher = compiled.get(service)
+        if matcher is None:
+            listed = by_service.get(service)
+            matcher = compiled[service] = (
+                compile_patterns(listed, arn=False) if listed is not None else never
+            )
+        return matcher(action) or rest(action)
+
+    return matches
+
+
 def lowered(pieces: tuple[Resolved, ...]) -> tuple[Resolved, ...]:
     return tuple(piece.lower() if isinstance(piece, str) else piece for piece in pieces)
 
 
-__all__ = ["ONE", "STAR", "Matcher", "always", "compile_patterns", "lowered", "never"]
+__all__ = [
+    "ONE",
+    "STAR",
+    "Matcher",
+    "always",
+    "compile_actions",
+    "compile_patterns",
+    "lowered",
+    "never",
+]

@@ -72,6 +72,19 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f"; did you mean {suggestion}?" if suggestion else ""
 
 
+# The last policy walked and its entries: the three action rules walk the same policy in turn.
+_ENTRIES: list[tuple[Policy, list[tuple[str, str, JsonPath]]]] = []
+
+
+def _entries(policy: Policy) -> list[tuple[str, str, JsonPath]]:
+    """``action_values`` of every statement, walked once per policy for every action rule."""
+    if _ENTRIES and _ENTRIES[0][0] is policy:
+        return _ENTRIES[0][1]
+    found = [entry for statement in policy.statements for entry in action_values(policy, statement)]
+    _ENTRIES[:] = [(policy, found)]
+    return found
+
+
 # rule id -> (the catalog it judged with, (element, entry) -> message or None)
 _JUDGED: dict[str, tuple[Catalog, dict[tuple[str, str], str | None]]] = {}
 
@@ -91,15 +104,14 @@ class _ActionRule(Rule, ABC):
         if memo is None or memo[0] is not catalog or len(memo[1]) > 20_000:
             memo = _JUDGED[self.id] = (catalog, {})
         judged = memo[1]
-        for statement in policy.statements:
-            for element, value, path in action_values(policy, statement):
-                key = (element, value)
-                if key in judged:
-                    message = judged[key]
-                else:
-                    message = judged[key] = self.judge(catalog, element, value)
-                if message is not None:
-                    yield self.finding(policy, path, message)
+        for element, value, path in _entries(policy):
+            key = (element, value)
+            if key in judged:
+                message = judged[key]
+            else:
+                message = judged[key] = self.judge(catalog, element, value)
+            if message is not None:
+                yield self.finding(policy, path, message)
 
     @abstractmethod
     def judge(self, catalog: Catalog, element: str, value: str) -> str | None:

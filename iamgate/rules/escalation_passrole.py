@@ -90,9 +90,24 @@ class PassRoleToCompute(ProofRule):
         if not passrole or not proof.named_by_allow(passrole[0]):
             return []
         # Names first: EC2's catalog is large, and most policies name no code runner at all.
-        runners = proof.search(lookup(*filter(proof.names, RUNS_CODE)), lambda _: True)
+        named = lookup(*filter(proof.names, RUNS_CODE))
+        passes: dict[str, Violation | None] = {}
+
+        def passed_to(runner: ActionInfo) -> Violation | None:
+            for service in RUNS_CODE[runner.full]:
+                if service not in passes:
+                    passes[service] = _pass_any_role_to(proof, passrole[0], service)
+                if passes[service] is not None:
+                    return passes[service]
+            return None
+
+        # Then PassRole: a policy that passes roles only inside the prefix (or only to other
+        # services) needs no search of its runners, the costlier half.
+        if all(passed_to(runner) is None for runner in named):
+            return []
+        runners = proof.search(named, lambda _: True)
         for runner in runners:
-            passed = _pass_any_role_to(proof, passrole[0], runner)
+            passed = passed_to(runner.action)
             if passed is None:
                 continue
             allowing = tuple(s for _, s in runner.decision.statements)
@@ -107,18 +122,14 @@ class PassRoleToCompute(ProofRule):
         return f"and {violation.detail}, so code the caller starts can run as that role"
 
 
-def _pass_any_role_to(proof: Proof, passrole: ActionInfo, runner: Violation) -> Violation | None:
-    """An allowed PassRole of a role outside the prefix to the service the runner starts."""
-    for service in RUNS_CODE[runner.action.full]:
-        found = proof.first_violation(
-            passrole,
-            lambda c: not proof.in_prefix(c.resource),
-            outside_first=True,
-            fixed={PASSED_TO_SERVICE: (service,)},
-        )
-        if found is not None:
-            return found
-    return None
+def _pass_any_role_to(proof: Proof, passrole: ActionInfo, service: str) -> Violation | None:
+    """An allowed PassRole of a role outside the prefix to ``service``."""
+    return proof.first_violation(
+        passrole,
+        lambda c: not proof.in_prefix(c.resource),
+        outside_first=True,
+        fixed={PASSED_TO_SERVICE: (service,)},
+    )
 
 
 RULES = [PassRoleToCompute]

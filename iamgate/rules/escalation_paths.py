@@ -85,7 +85,14 @@ class EscalationPathRule(Rule):
             # services name one: search there (without the proof's shared answers).
             space = CandidateSpace(policy, proof.project, account)
             return PathSearch(space, proof.evaluate, (policy,), self.table)
-        return PathSearch(proof, proof.evaluate, (policy,), self.table, proof.shared_decision)
+        return PathSearch(
+            proof,
+            proof.evaluate,
+            (policy,),
+            self.table,
+            proof.shared_decision,
+            proof.telling_contexts,
+        )
 
     def findings(
         self, proof: Proof, found: Sequence[PathFinding], where: str = ""
