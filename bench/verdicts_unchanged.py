@@ -10,8 +10,9 @@ rule, place, message, counterexample and statements):
 * ``managed-delegated``: the same policies deployed to dev by the example project's
   configuration (prefix, approved boundary, SCPs, RCPs, two accounts): every proof runs;
 * ``example``: the example project itself (policies, boundaries, SCPs, RCPs, pipeline roles);
-* ``fixtures``: every policy fixture of tests/fixtures (security, ceiling, SCP, RCP) in one
-  project with the example's delegation settings, and the seed-article project.
+* ``fixtures``: every policy fixture of tests/fixtures (security, ceiling, SCP, RCP, the
+  red-team corpus) in one project with the example's delegation settings; ``ceilings``: every
+  ceiling fixture as an approved boundary (IG503); and the seed-article project.
 
 The working tree's code runs with one worker and with several (a fork judges a file as a
 single process does); both runs use the same PYTHONHASHSEED. Exit status 0 when every report
@@ -69,7 +70,33 @@ def corpora(work: Path) -> dict[str, Path]:
         for verdict in ("bad", "good"):
             for path in sorted((FIXTURES / kind / verdict).glob("*.json")):
                 shutil.copy(path, fixtures / f"{kind}s" / f"fixture-{verdict}-{path.name}")
+    # The red-team corpus, each family where the project reads it.
+    for path in sorted((FIXTURES / "redteam").glob("*/*/*.json")):
+        family, verdict = path.parent.parent.name, path.parent.name
+        if family in ("scp", "rcp"):
+            shutil.copy(path, fixtures / f"{family}s" / f"redteam-{verdict}-{path.name}")
+        elif family != "ceiling":
+            target = fixtures / "policies" / "dev" / f"redteam-{family}-{verdict}"
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target / path.name)
     out["fixtures"] = fixtures
+
+    # Every ceiling fixture as an approved boundary of its own (IG503 judges each).
+    ceilings = work / "ceilings"
+    _example_project(ceilings)
+    names = ["S3AccessBoundary"]
+    for path in sorted(FIXTURES.glob("ceiling/*/*.json")) + sorted(
+        FIXTURES.glob("redteam/ceiling/*/*.json")
+    ):
+        if path.name == "S3AccessBoundary.json":
+            continue
+        name = f"{path.parent.parent.name}-{path.parent.name}-{path.stem}"
+        shutil.copy(path, ceilings / "boundaries" / f"{name}.json")
+        names.append(name)
+    config = (ceilings / "iamgate.yaml").read_text()
+    listed = "boundaries: [" + ", ".join(names) + "]"
+    (ceilings / "iamgate.yaml").write_text(config.replace("boundaries: [S3AccessBoundary]", listed))
+    out["ceilings"] = ceilings
     seed = work / "seed-article"
     shutil.copytree(FIXTURES / "projects" / "seed-article", seed)
     out["seed-article"] = seed
