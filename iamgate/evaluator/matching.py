@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from iamgate.evaluator.variables import ONE, STAR, Resolved, Wildcard
 
@@ -39,7 +40,8 @@ def never(_: str) -> bool:
 
 
 def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, object]:
-    """Classify one pattern: ("all", None) | ("exact", text) | ("prefix", text) | ("regex", src)."""
+    """Classify one pattern: ("all", None) | ("exact", text) | ("prefix", text) |
+    ("regex", (the literal text it starts with, src))."""
     if pieces == (STAR,):
         return "all", None
     wilds = [i for i, piece in enumerate(pieces) if isinstance(piece, Wildcard)]
@@ -61,14 +63,15 @@ def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, object]:
             parts.append("[^:]*" if bounded and index != last else ".*")
         else:
             parts.append("[^:]" if bounded else ".")
-    return "regex", "".join(parts)
+    head = "".join(pieces[: wilds[0]])  # type: ignore[arg-type]
+    return "regex", (head, "".join(parts))
 
 
 def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> Matcher:
     """One matcher that is true when any of ``patterns`` matches the whole string."""
     exact: set[str] = set()
     prefixes: list[str] = []
-    regexes: list[str] = []
+    regexes: list[tuple[str, str]] = []
     for pieces in patterns:
         kind, data = _fragment(pieces, arn)
         if kind == "all":
@@ -82,7 +85,9 @@ def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> 
     return _combine(frozenset(exact), tuple(prefixes), tuple(regexes))
 
 
-def _combine(exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[str, ...]) -> Matcher:
+def _combine(
+    exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[tuple[str, str], ...]
+) -> Matcher:
     # Specialised closures: the evaluator calls these millions of times in a proof.
     if not regexes:
         if not prefixes:
@@ -90,16 +95,16 @@ def _combine(exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[st
         if not exact:
             return lambda text: text.startswith(prefixes)
         return lambda text: text in exact or text.startswith(prefixes)
-    # Compiled on first use: on a large corpus most statements' resource patterns are
-    # never reached (their action matches no request asked), and compiling them all cost
-    # more than the evaluation itself.
-    source = "|".join(f"(?:{src})" for src in regexes)
-    compiled: list[Callable[[str], re.Match[str] | None]] = []
 
+    # One regular expression per pattern, each behind the literal text it starts with and
+    # compiled on first use (once per run: patterns recur across a corpus). A statement's
+    # patterns joined into one alternation cost more to compile than every question a proof
+    # asks of it, and most patterns are ruled out by their literal start alone.
     def full(text: str) -> bool:
-        if not compiled:
-            compiled.append(re.compile(source, re.DOTALL).fullmatch)
-        return compiled[0](text) is not None
+        for head, src in regexes:
+            if text.startswith(head) and _fullmatch(src)(text) is not None:
+                return True
+        return False
 
     if not exact and not prefixes:
         return full
@@ -108,17 +113,27 @@ def _combine(exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[st
     )
 
 
+@lru_cache(maxsize=16384)
+def _fullmatch(source: str) -> Callable[[str], re.Match[str] | None]:
+    return re.compile(source, re.DOTALL).fullmatch
+
+
+@lru_cache(maxsize=32768)
+def _action_pieces(text: str) -> tuple[Resolved, ...]:
+    from iamgate.evaluator.variables import parse
+
+    return lowered(parse(text, wildcards=True, variables=False))  # type: ignore[arg-type]
+
+
 def compile_actions(patterns: Iterable[str]) -> Matcher:
     """``compile_patterns`` for an Action/NotAction element (plain, lower case), with each
     pattern whose literal start names a service filed under it: a query compiles and runs
     only its own service's patterns. A managed policy's statement lists dozens of services'
     globs, and a proof asks about a handful of services."""
-    from iamgate.evaluator.variables import parse
-
     by_service: dict[str, list[tuple[Resolved, ...]]] = {}
     anywhere: list[tuple[Resolved, ...]] = []
     for text in patterns:
-        pieces = lowered(parse(text, wildcards=True, variables=False))  # type: ignore[arg-type]
+        pieces = _action_pieces(text)
         if pieces == (STAR,):
             return always
         first = pieces[0] if pieces else ""
