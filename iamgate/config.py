@@ -270,7 +270,10 @@ def _line_of(data: Any, path: list[Any]) -> int | None:
 @cache
 def _schema() -> dict[str, Any]:
     # Beside this module, read without importlib.resources (and the zipfile it imports).
-    return json.loads((Path(__file__).parent / "schemas" / "config.schema.json").read_bytes())  # type: ignore[no-any-return]
+    schema: dict[str, Any] = json.loads(
+        (Path(__file__).parent / "schemas" / "config.schema.json").read_bytes()
+    )
+    return schema
 
 
 @cache
