@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamgate.config import ConfigError, _fast_check, parse_config
+from iamgate.config import ConfigError, parse_config
+from iamgate.config_schema import _fast_check
 from iamgate.schema_compiler import Unsupported, compile_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "iamgate" / "schemas" / "config.schema.json"
