@@ -354,6 +354,66 @@ def one_step_off(draw: st.DrawFn, schema: Any) -> Any:
     return mutate(schema, draw(_valid(schema)))
 
 
+def _places(schema: Any, trail: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every place of the schema (an option of an anyOf, a property, any item, any other key)
+    down to its leaves, with the schema that holds there."""
+    if "anyOf" in schema:
+        return [
+            place
+            for i, option in enumerate(schema["anyOf"])
+            for place in _places(option, (*trail, ("option", i)))
+        ]
+    found = [(trail, schema)]
+    if schema.get("type") == "object":
+        for key, sub in schema.get("properties", {}).items():
+            found += _places(sub, (*trail, ("property", key)))
+        if isinstance(schema.get("additionalProperties"), dict):
+            found += _places(schema["additionalProperties"], (*trail, ("other key",)))
+    elif schema.get("type") == "array":
+        found += _places(schema.get("items", True), (*trail, ("item",)))
+    return found
+
+
+@st.composite
+def _missed_at(draw: st.DrawFn, schema: Any, trail: tuple[Any, ...]) -> Any:
+    """The smallest valid document around the place ``trail``, a near miss at that place."""
+    if not trail:
+        return draw(_off(schema, draw(_valid(schema))))
+    step, rest = trail[0], trail[1:]
+    if step[0] == "option":
+        return draw(_missed_at(schema["anyOf"][step[1]], rest))
+    if step[0] == "item":
+        return [draw(_missed_at(schema["items"], rest))]
+    properties = schema.get("properties", {})
+    doc = {k: draw(_valid(properties[k])) for k in schema.get("required", ())}
+    if step[0] == "property":
+        doc[step[1]] = draw(_missed_at(properties[step[1]], rest))
+        return doc
+    names = schema.get("propertyNames", {}).get("pattern")
+    key = draw(
+        st.from_regex(names).filter(lambda k: k not in properties) if names else st.just("x")
+    )
+    doc[key] = draw(_missed_at(schema["additionalProperties"], rest))
+    return doc
+
+
+PLACES = _places(SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "trail",
+    [t for t, _ in PLACES],
+    ids=["/".join(str(s[-1]) for s in t) or "top" for t, _ in PLACES],
+)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_near_miss_at_each_place_of_the_schema_gets_jsonschemas_verdict(
+    trail: tuple[Any, ...], data: st.DataObject
+) -> None:
+    doc = data.draw(_missed_at(SCHEMA, trail))
+    assert FAST(doc) == VALIDATOR.is_valid(doc), doc
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_valid(SCHEMA))
 def test_a_valid_configuration_passes_the_fast_check(doc: dict[str, Any]) -> None:
@@ -361,7 +421,7 @@ def test_a_valid_configuration_passes_the_fast_check(doc: dict[str, Any]) -> Non
     assert FAST(doc), doc
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(one_step_off(SCHEMA))
 def test_the_fast_check_never_accepts_what_jsonschema_rejects(doc: dict[str, Any]) -> None:
     # Equal verdicts: the fast path accepts nothing jsonschema rejects (the property that
