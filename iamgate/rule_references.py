@@ -12,7 +12,6 @@ rule added, renamed or made a security rule makes the key new).
 
 from __future__ import annotations
 
-from iamgate import cache_store
 from iamgate.config import Config, ConfigError, weakens
 
 _NAME = "rule-references-{key}"
@@ -29,6 +28,8 @@ def check_rule_references(config: Config, *, cache: bool = False) -> None:
         return
     name = ""
     if cache:
+        from iamgate import cache_store  # and hashlib: --no-cache need not import them
+
         checked = [(e.rule, e.level, bool(e.reason), e.expires is not None) for e in entries]
         checked += [(x.rule, "exception", True, x.expires is not None) for x in exceptions]
         key = cache_store.sha(cache_store.code_fingerprint(), repr(checked))
@@ -37,6 +38,8 @@ def check_rule_references(config: Config, *, cache: bool = False) -> None:
             return
     _check(config)
     if name:
+        from iamgate import cache_store
+
         folder = cache_store.folder(config.root)
         if cache_store.write(folder, name, b""):
             cache_store.evict(folder, "rule-references-", KEPT)
