@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from iamgate.config_schema import first_error, position
+
 CONFIG_NAME = "iamgate.yaml"
 
 
 class ConfigError(Exception):
-    """One clear message about the configuration, with its file and line (exit 2)."""
+    """One clear message about the configuration, with its file, line and column (exit 2)."""
 
-    def __init__(self, message: str, file: Path | None = None, line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        file: Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
+        self.column = column  # 1-based, when the mistake is one node of the file
 
     def __str__(self) -> str:
         where = ""
         if self.file is not None:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+            where = f"{self.file}: "
+            if self.line:
+                column = f"{self.column}:" if self.column else ""
+                where = f"{self.file}:{self.line}:{column} "
         return f"{where}{self.message}"
 
 
@@ -35,17 +46,20 @@ class LintException:
     reason: str
     expires: dt.date | None
     line: int
+    column: int = 0  # of the entry (its "- "), as the line
 
 
 @dataclass(frozen=True)
 class RuleWaiver:
-    """lint.rules with a reason: ``IG301: {level: off, reason: ..., expires: 2027-03-01}``."""
+    """One lint.rules entry: ``IG114: off``, or with a reason (a waiver):
+    ``IG301: {level: off, reason: ..., expires: 2027-03-01}``."""
 
     rule: str  # as written: an id or a name
     level: str
     reason: str | None
     expires: dt.date | None
     line: int
+    column: int = 0  # of the rule's key, as the line
 
     def expired(self, today: dt.date | None = None) -> bool:
         return self.expires is not None and self.expires < (today or dt.date.today())
@@ -115,6 +129,9 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     organization: OrganizationConfig = field(default_factory=OrganizationConfig)
     waivers: tuple[RuleWaiver, ...] = ()  # lint.rules written with a reason (and expiry)
+    # Every lint.rules entry as written, with its place: the rules exist one layer up, and
+    # lint checks these against them (iamgate.rule_references).
+    rule_entries: tuple[RuleWaiver, ...] = ()
 
 
 def find_config(start: Path) -> Path | None:
@@ -182,9 +199,8 @@ def _read_yaml(text: str, path: Path) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(
-            f"invalid YAML: {problem}", path, mark.line + 1 if mark else None
-        ) from None
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ConfigError(f"invalid YAML: {problem}", path, line, column) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path) from None
     except (ValueError, KeyError, TypeError) as exc:
@@ -223,68 +239,15 @@ def _plain(node: Any) -> Any:
 
 
 def _line_of(data: Any, path: list[Any]) -> int | None:
-    """The 1-based line of the node at ``path`` in ruamel's round-trip tree."""
-    node, line = data, None
-    for part in path:
-        lc = getattr(node, "lc", None)
-        try:
-            if lc is not None:
-                if isinstance(node, dict) and part in node:
-                    line = lc.key(part)[0] + 1
-                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                    line = lc.item(part)[0] + 1
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-    if line is None and hasattr(data, "lc"):
-        line = data.lc.line + 1
-    return line
+    """The 1-based line of the key (or list item) at ``path``."""
+    return position(data, path, at_value=False)[0]
 
 
 def _validate(data: Any, path: Path) -> None:
-    from iamgate.schema_subset import conforms
-
-    # Beside this module, read without importlib.resources (and the zipfile it imports).
-    schema = json.loads((Path(__file__).parent / "schemas" / "config.schema.json").read_bytes())
-    plain = _plain(data)
-    if conforms(plain, schema):
-        return
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(plain), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    error = errors[0]
-    where = list(error.absolute_path)
-    dotted = ".".join(str(p) for p in where) or "(top level)"
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        known = ", ".join(sorted(error.schema.get("properties", {})))
-        key = extra[0] if extra else "?"
-        message = f"unknown key '{key}' in {dotted}; known keys: {known}"
-        where = [*where, key]
-    elif error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        message = f"{dotted}: {error.instance!r} is not one of {allowed}"
-    elif error.validator == "required":
-        message = f"{dotted}: {error.message.replace(' is a required property', '')} is required"
-    elif error.validator == "format":
-        message = f"{dotted}: {error.instance!r} is not a date (write YYYY-MM-DD)"
-    elif error.validator == "type":
-        message = (
-            f"{dotted}: expected {error.validator_value}, found {type(error.instance).__name__}"
-        )
-    elif error.validator == "anyOf" and where[:2] == ["lint", "rules"]:
-        message = (
-            f"{dotted}: {error.instance!r} is not one of off, info, warning, error "
-            "(or write {level: off, reason: ..., expires: YYYY-MM-DD})"
-        )
-    elif error.validator == "pattern":
-        message = f"{dotted}: {error.instance!r} is not allowed here"
-    else:
-        message = f"{dotted}: {error.message}"
-    raise ConfigError(message, path, _line_of(data, where))
+    found = first_error(_plain(data), data)
+    if found is not None:
+        message, line, column = found
+        raise ConfigError(message, path, line, column or None)
 
 
 def _build(data: dict[str, Any], path: Path) -> Config:
@@ -292,18 +255,19 @@ def _build(data: dict[str, Any], path: Path) -> Config:
     delegation = plain.get("delegation", {})
     lint = plain.get("lint", {})
     deploy = plain.get("deploy", {})
-    rules, waivers = _rules(lint.get("rules", {}), data, path)
+    rules, waivers, rule_entries = _rules(lint.get("rules", {}), data)
     exceptions = tuple(
         LintException(
             path=item["path"],
             rule=item["rule"],
             reason=item["reason"],
             expires=dt.date.fromisoformat(item["expires"]) if "expires" in item else None,
-            line=_line_of(data, ["lint", "exceptions", i]) or 0,
+            line=place[0] or 0,
+            column=place[1],
         )
         for i, item in enumerate(lint.get("exceptions", []))
+        for place in [position(data, ["lint", "exceptions", i], at_value=False)]
     )
-    _check_exception_rules(exceptions, path)
     targets = tuple(
         Target(
             name=t["name"],
@@ -336,7 +300,8 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         deploy=DeployConfig(
             role=deploy.get("role", DeployConfig.role),
             path=deploy.get("path", DeployConfig.path),
-            concurrency=deploy.get("concurrency", DeployConfig.concurrency),
+            # 8.0 is an integer to JSON Schema; the thread pool wants an int.
+            concurrency=int(deploy.get("concurrency", DeployConfig.concurrency)),
             prune=deploy.get("prune", DeployConfig.prune),
             targets=targets,
             scps=_scp_attachments(deploy, data, path),
@@ -346,6 +311,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         raw=plain,
         organization=_organization(plain.get("organization", {}), data, path),
         waivers=waivers,
+        rule_entries=rule_entries,
     )
 
 
@@ -359,64 +325,35 @@ def weakens(level: str, default: str) -> bool:
 
 
 def _rules(
-    section: dict[str, Any], data: Any, path: Path
-) -> tuple[dict[str, str], tuple[RuleWaiver, ...]]:
-    """lint.rules: each rule's level, and the levels written with a reason. A security rule
-    is turned off, or lowered below its severity, only with a reason and an expiry date; once
-    that date has passed the rule is back at its severity (and the reports say so)."""
-    from iamgate.rules import rule_by_name
-
+    section: dict[str, Any], data: Any
+) -> tuple[dict[str, str], tuple[RuleWaiver, ...], tuple[RuleWaiver, ...]]:
+    """lint.rules: each rule's level, the entries written with a reason, and every entry. A
+    waiver whose expiry date has passed no longer sets its rule's level (the reports say so).
+    Whether each rule exists, and whether a security rule is waived with a reason and an
+    expiry, is lint's to check (iamgate.rule_references): the rules are a layer above."""
     rules: dict[str, str] = {}
     waivers: list[RuleWaiver] = []
+    entries: list[RuleWaiver] = []
     for key, value in section.items():
-        line = _line_of(data, ["lint", "rules", key])
-        rule = rule_by_name(str(key))
-        if rule is None:
-            raise ConfigError(
-                f"lint.rules: unknown rule '{key}' (see `iamgate rules` for the list)", path, line
-            )
+        line, column = position(data, ["lint", "rules", key], at_value=False)
         if isinstance(value, dict):
             expires = value.get("expires")
-            waiver = RuleWaiver(
+            entry = RuleWaiver(
                 rule=str(key),
                 level=value["level"],
                 reason=value.get("reason"),
                 expires=dt.date.fromisoformat(expires) if expires else None,
                 line=line or 0,
+                column=column,
             )
         else:
-            waiver = RuleWaiver(str(key), value, None, None, line or 0)
-        waived = waiver.reason and waiver.expires
-        if rule.security and weakens(waiver.level, rule.severity) and not waived:
-            what = "turning off" if waiver.level == "off" else f"lowering to {waiver.level}"
-            raise ConfigError(
-                f"lint.rules: {what} the security rule {rule.id} ({rule.name}) needs a "
-                f"reason and an expiry date: write {key}: {{level: {waiver.level}, "
-                'reason: "why", expires: YYYY-MM-DD}',
-                path,
-                line,
-            )
-        if waiver.reason is not None or waiver.expires is not None:
-            waivers.append(waiver)
-        if not waiver.expired():
-            rules[str(key)] = waiver.level
-    return rules, tuple(waivers)
-
-
-def _check_exception_rules(exceptions: tuple[LintException, ...], path: Path) -> None:
-    from iamgate.rules import rule_by_name
-
-    for exc in exceptions:
-        rule = rule_by_name(exc.rule)
-        if rule is None:
-            raise ConfigError(f"lint.exceptions: unknown rule '{exc.rule}'", path, exc.line)
-        if rule.security and exc.expires is None:
-            raise ConfigError(
-                f"lint.exceptions: an exception to the security rule {rule.id} ({rule.name}) "
-                "needs an expiry date (expires: YYYY-MM-DD) besides its reason",
-                path,
-                exc.line,
-            )
+            entry = RuleWaiver(str(key), value, None, None, line or 0, column)
+        entries.append(entry)
+        if entry.reason is not None or entry.expires is not None:
+            waivers.append(entry)
+        if not entry.expired():
+            rules[str(key)] = entry.level
+    return rules, tuple(waivers), tuple(entries)
 
 
 def _organization(section: dict[str, Any], data: Any, path: Path) -> OrganizationConfig:

@@ -1,11 +1,11 @@
 """The parsed configuration, cached beside the lint results (.iamgate_cache/).
 
 Reading iamgate.yaml with ruamel's round-trip parser (for the line numbers of its errors)
-and checking its schema and rule names costs a pre-commit hook more than linting three
-policies does. A configuration that parsed cleanly is kept as JSON, keyed by its path, its
-bytes, iamgate's code fingerprint (the rule names it was checked against) and the date (a
-waiver's expiry changes what the same bytes mean); an invalid
-one is never kept, so its error is reported every time.
+and checking its schema costs a pre-commit hook more than linting three policies does. A
+configuration that parsed cleanly is kept as JSON, keyed by its path, its bytes, iamgate's
+code fingerprint (the schema and the code that read it) and the date (a waiver's expiry
+changes what the same bytes mean); an invalid one is never kept, so its error is reported
+every time. Its rule references are lint's to check (iamgate.rule_references).
 
 Encoding is generic over the configuration's dataclasses (a field added later is kept
 too) and checked by decoding again: what cannot be encoded exactly is not cached.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
 from iamgate.project import PolicyFile, Project, expand_resolved, policy_file
+from iamgate.rule_references import check_rule_references
 
 if TYPE_CHECKING:
     from iamgate.result_cache import ResultCache
@@ -199,6 +200,7 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     record findings in the project's result cache (iamgate.result_cache)."""
     from iamgate.parallel import MIN_FILES, flat_map, settle_heap
 
+    check_rule_references(config, cache=cache)
     project = Project(config.root, config)
     found = expand_resolved(paths, config.root)
     files = [_policy_file(project, path, resolved) for path, resolved in found]

@@ -55,7 +55,7 @@ _ATTRIBUTE_INPUTS = {
 # or to the approved boundaries (kept out of the key, an input of their own).
 _CONFIG_FIELDS_TRACKED = {"root": "tree", "file": "tree", "boundaries": "boundaries"}
 # Configuration applied after the rules ran (lint.apply_config) or kept out of the key.
-_NOT_IN_KEY = {"root", "file", "raw", "fail_on", "exceptions", "boundaries"}
+_NOT_IN_KEY = {"root", "file", "raw", "fail_on", "exceptions", "boundaries", "rule_entries"}
 
 
 def config_fingerprint(config: Config) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from iamgate.config import CONFIG_NAME, ConfigError, load_config, parse_config
+from iamgate.rule_references import check_rule_references
 
 # A policy that is not JSON (a trailing comma) always yields the loading finding IG001.
 BROKEN_POLICY = '{\n  "Version": "2012-10-17",\n  "Statement": [],\n}\n'
@@ -92,10 +93,13 @@ def test_a_complete_configuration_is_read_into_values(tmp_path: Path) -> None:
 
 # -- every kind of mistake, with its line --------------------------------------------------------
 
+# (text, line, column, message): the column of the offending key or value (None where the
+# mistake is not one node: the whole file, or a second use of a name).
 MISTAKES = [
-    pytest.param("lnt:\n  fail-on: error\n", 1, "unknown key 'lnt'", id="unknown-top-level-key"),
+    pytest.param("lnt:\n  fail-on: error\n", 1, 1, "unknown key 'lnt'", id="unknown-top-level-key"),
     pytest.param(
         "delegation:\n  prefix: service-\n  prefx: x\n",
+        3,
         3,
         "unknown key 'prefx' in delegation",
         id="unknown-nested-key",
@@ -104,23 +108,44 @@ MISTAKES = [
         "lint:\n  exceptions:\n    - path: a.json\n      rule: IG001\n      reason: r\n"
         "      owner: me\n",
         6,
+        7,
         "unknown key 'owner'",
         id="unknown-key-in-exception",
     ),
     pytest.param(
-        "lint:\n  rules:\n    IG001: fatal\n", 3, "'fatal' is not one of", id="bad-severity"
+        "lint:\n  rules:\n    IG001: fatal\n", 3, 12, "'fatal' is not one of", id="bad-severity"
     ),
-    pytest.param("lint:\n  fail-on: sometimes\n", 2, "'sometimes' is not one of", id="bad-fail-on"),
-    pytest.param("lint:\n  rules:\n    IG999: off\n", 3, "unknown rule 'IG999'", id="bad-rule-id"),
+    pytest.param(
+        "lint:\n  fail-on: sometimes\n", 2, 12, "'sometimes' is not one of", id="bad-fail-on"
+    ),
+    pytest.param(
+        "lint:\n  rules:\n    IG999: off\n", 3, 5, "unknown rule 'IG999'", id="bad-rule-id"
+    ),
+    pytest.param(
+        "lint:\n  rules:\n    IG 301: off\n",
+        3,
+        5,
+        "'IG 301' is not a rule id or name",
+        id="rule-id-syntax",
+    ),
     pytest.param(
         "lint:\n  exceptions:\n    - path: a.json\n      rule: no-such-rule\n      reason: r\n",
         3,
+        7,
         "unknown rule 'no-such-rule'",
         id="bad-rule-in-exception",
     ),
     pytest.param(
+        "lint:\n  exceptions:\n    - path: a.json\n      rule: IG301 IG302\n      reason: r\n",
+        4,
+        13,
+        "'IG301 IG302' is not a rule id or name",
+        id="rule-syntax-in-exception",
+    ),
+    pytest.param(
         "lint:\n  exceptions:\n    - path: policies/*.json\n      rule: IG001\n",
         3,
+        7,
         "'reason' is required",
         id="exception-without-reason",
     ),
@@ -128,6 +153,7 @@ MISTAKES = [
         "lint:\n  exceptions:\n    - path: a.json\n      rule: IG001\n      reason: r\n"
         "      expires: 2027-13-01\n",
         6,
+        16,
         "'2027-13-01' is not a date",
         id="impossible-date",
     ),
@@ -135,26 +161,28 @@ MISTAKES = [
         "lint:\n  exceptions:\n    - path: a.json\n      rule: IG001\n      reason: r\n"
         "      expires: next year\n",
         6,
+        16,
         "'next year' is not a date",
         id="date-in-words",
     ),
-    pytest.param("delegation:\n  prefix: a: b\n", 2, "invalid YAML", id="yaml-syntax"),
-    pytest.param("lint:\n  fail-on: [error\n", 3, "invalid YAML", id="yaml-unclosed-list"),
+    pytest.param("delegation:\n  prefix: a: b\n", 2, 12, "invalid YAML", id="yaml-syntax"),
+    pytest.param("lint:\n  fail-on: [error\n", 3, 1, "invalid YAML", id="yaml-unclosed-list"),
     pytest.param(
-        "lint:\n  fail-on: error\n  fail-on: warning\n", 3, "duplicate key", id="duplicate-key"
+        "lint:\n  fail-on: error\n  fail-on: warning\n", 3, 3, "duplicate key", id="duplicate-key"
     ),
-    pytest.param("- delegation\n- lint\n", 1, "must be a mapping", id="list-at-top-level"),
-    pytest.param("just words\n", 1, "must be a mapping", id="scalar-at-top-level"),
+    pytest.param("- delegation\n- lint\n", 1, None, "must be a mapping", id="list-at-top-level"),
+    pytest.param("just words\n", 1, None, "must be a mapping", id="scalar-at-top-level"),
     pytest.param(
-        "deploy:\n  role: Admin\n  concurrency: many\n", 3, "expected integer", id="wrong-type"
+        "deploy:\n  role: Admin\n  concurrency: many\n", 3, 16, "expected integer", id="wrong-type"
     ),
     pytest.param(
         "deploy:\n  targets:\n    - name: dev\n    - name: dev\n",
         4,
+        None,
         "'dev' is used twice",
         id="duplicate-target",
     ),
-    pytest.param(b"delegation:\n  prefix: caf\xe9-\n", 2, "not UTF-8", id="latin-1"),
+    pytest.param(b"delegation:\n  prefix: caf\xe9-\n", 2, None, "not UTF-8", id="latin-1"),
 ]
 
 
@@ -165,23 +193,35 @@ def _write(path: Path, text: str | bytes) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-@pytest.mark.parametrize(("text", "line", "message"), MISTAKES)
+def _load_as_lint_does(path: Path) -> None:
+    """The file's schema and values (iamgate.config), then its references to rules, which
+    lint checks against the registry a layer above (iamgate.rule_references)."""
+    check_rule_references(parse_config(path))
+
+
+@pytest.mark.parametrize(("text", "line", "column", "message"), MISTAKES)
 def test_a_configuration_mistake_is_one_error_at_its_line(
-    tmp_path: Path, text: str | bytes, line: int, message: str
+    tmp_path: Path, text: str | bytes, line: int, column: int | None, message: str
 ) -> None:
     path = tmp_path / CONFIG_NAME
     _write(path, text)
     with pytest.raises(ConfigError) as caught:
-        parse_config(path)
-    assert caught.value.line == line
+        _load_as_lint_does(path)
+    assert (caught.value.line, caught.value.column) == (line, column)
     assert caught.value.file == path
     assert message in caught.value.message
-    assert str(caught.value).startswith(f"{path}:{line}: ")
+    where = f"{path}:{line}:{column}: " if column else f"{path}:{line}: "
+    assert str(caught.value).startswith(where)
 
 
-@pytest.mark.parametrize(("text", "line", "message"), MISTAKES)
+@pytest.mark.parametrize(("text", "line", "column", "message"), MISTAKES)
 def test_the_cli_reports_a_configuration_mistake_in_one_line_and_exits_2(
-    project: Path, run_iamgate: RunIamgate, text: str | bytes, line: int, message: str
+    project: Path,
+    run_iamgate: RunIamgate,
+    text: str | bytes,
+    line: int,
+    column: int | None,
+    message: str,
 ) -> None:
     _write(project / CONFIG_NAME, text)
     proc = run_iamgate("lint", cwd=project)
@@ -190,7 +230,7 @@ def test_the_cli_reports_a_configuration_mistake_in_one_line_and_exits_2(
     assert proc.stdout == ""
     (only,) = proc.stderr.splitlines()
     assert only.startswith("iamgate: error: ")
-    assert f"{CONFIG_NAME}:{line}: " in only
+    assert (f"{CONFIG_NAME}:{line}:{column}: " if column else f"{CONFIG_NAME}:{line}: ") in only
     assert message in only
 
 

@@ -141,6 +141,21 @@ def test_an_scp_or_a_rule_level_change_reproves_while_an_exception_does_not(
     assert not checked["policies/service-app-logs.json"]
 
 
+def test_a_rule_level_that_only_moves_in_the_file_keeps_the_findings(
+    project: Path, checked: Counter[str]
+) -> None:
+    # Where lint.rules entries sit (kept to locate their errors) is not what the rules read:
+    # re-indented, the entry keeps its line and changes its column.
+    config = project / "iamgate.yaml"
+    text = config.read_text().replace("lint:\n", "lint:\n  rules:\n    IG202: warning\n", 1)
+    config.write_text(text)
+    _lint(project)
+    checked.clear()
+    config.write_text(text.replace("    IG202: warning", "      IG202: warning", 1))
+    _lint(project)
+    assert not checked
+
+
 def test_a_file_that_reads_the_project_root_depends_on_every_policy_file(
     project: Path,
 ) -> None:

@@ -14,6 +14,7 @@ from test_reports import validate_sarif
 from iamgate.config import ConfigError, parse_config
 from iamgate.lint import lint_paths
 from iamgate.reports import render
+from iamgate.rule_references import check_rule_references
 from iamgate.rules import all_rules
 
 UNGUARDED = {
@@ -50,7 +51,7 @@ def test_turning_a_security_rule_off_without_reason_and_expiry_is_a_located_erro
 ) -> None:
     path = make(tmp_path, rules)
     with pytest.raises(ConfigError) as caught:
-        parse_config(path)
+        check_rule_references(parse_config(path))
     assert caught.value.line in (3, 4)  # the line of the rule's entry
     assert "reason and an expiry date" in caught.value.message
     assert "IG301" in caught.value.message
@@ -69,7 +70,7 @@ def test_an_exception_to_a_security_rule_needs_an_expiry(tmp_path: Path) -> None
         "  exceptions:\n    - {path: policies/Delegate.json, rule: IG301, reason: legacy}\n",
     )
     with pytest.raises(ConfigError) as caught:
-        parse_config(path)
+        check_rule_references(parse_config(path))
     assert caught.value.line == 4 and "expiry date" in caught.value.message
 
 
@@ -138,7 +139,7 @@ def test_lowering_a_security_rule_below_its_severity_needs_a_reason_and_expiry(
 ) -> None:
     # Below fail-on a finding stops failing the gate: off by another name.
     with pytest.raises(ConfigError) as caught:
-        parse_config(make(tmp_path, "  rules: {IG301: warning}\n"))
+        check_rule_references(parse_config(make(tmp_path, "  rules: {IG301: warning}\n")))
     assert "lowering to warning the security rule IG301" in caught.value.message
 
 
