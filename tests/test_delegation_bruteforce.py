@@ -366,8 +366,10 @@ class Space:
     def contexts(self, action: str) -> Iterator[dict[str, tuple[str, ...]]]:
         catalog = get_catalog()
         keys = [k for k in self.read if catalog.supports_key(action, k)]
-        # IAM has one endpoint, in us-east-1: its requests carry that region and no other.
-        iam = action.lower().startswith("iam:")
+        # IAM has one endpoint, in us-east-1: its requests carry that region and no other;
+        # iam:PassRole is a permission only, checked in the receiving service's request (any
+        # region).
+        iam = action.lower().startswith("iam:") and action.lower() != "iam:passrole"
         options = [[("us-east-1",)] if k == REGION and iam else self.options(k) for k in keys]
         for combo in itertools.product(*options):
             context = dict(self.base)

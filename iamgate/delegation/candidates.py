@@ -70,8 +70,14 @@ _PROBE_ACTION = "iamgate:probe"
 # aws:RequestedRegion us-east-1 and never another value ("all requests to these services are
 # made to the us-east-1 Region",
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_aws_deny-requested-region.html).
+# iam:PassRole is the exception: it is a permission only, no call to IAM's endpoint ("PassRole
+# [permission only]", https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html);
+# it is checked inside the request of the service the role is passed to (ec2:RunInstances in
+# eu-west-1), so its region is that request's, any region
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
 REQUESTED_REGION = "aws:RequestedRegion"
 _GLOBAL_REGION = {"iam": "us-east-1"}
+_PERMISSION_ONLY = frozenset({"iam:passrole"})
 
 
 def aws_owned(namespace: str) -> bool:
@@ -411,6 +417,8 @@ class CandidateSpace(PolicyFacts):
         _, keys = self.signature(action)
         fixed = fixed or {}
         region = _GLOBAL_REGION.get(action.service.lower())
+        if action.full.lower() in _PERMISSION_ONLY:
+            region = None
         if region is not None and REQUESTED_REGION.lower() in keys:
             fixed = {**fixed, REQUESTED_REGION: (region,)}
         fixed_lower = {k.lower() for k in fixed}
