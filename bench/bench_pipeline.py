@@ -195,7 +195,7 @@ def audit(root: Path) -> Calls:
     from argparse import Namespace
 
     from iamgate.pipeline.audit_run import expectations, run_audit
-    from iamgate.pipeline.desired import load_desired, target_files
+    from iamgate.pipeline.iam_policies.desired import load_desired, target_files
 
     from iamgate.config import load_config
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compare import decode, same_document
-from .desired import DesiredPolicy
-from .live import PAGE_SIZE, LivePolicy, parse_policy
+from .iam_policies.desired import DesiredPolicy
+from .iam_policies.live import PAGE_SIZE, LivePolicy, parse_policy
 from .ownership import marked
 
 FILTERS = ["User", "Role", "Group", "LocalManagedPolicy"]

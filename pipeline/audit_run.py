@@ -9,8 +9,8 @@ from typing import Any
 from iamgate.config import Config
 
 from .audit import AuditFinding, Expectations, audit_account, read_details
-from .desired import DesiredState
 from .errors import describe
+from .iam_policies.desired import DesiredState
 from .shard import in_shard
 from .targets import Account, OrgReader, resolve, restrict
 

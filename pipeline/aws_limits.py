@@ -28,9 +28,9 @@ from typing import Any
 from iamgate.config import Config
 
 from .deployment import MARKER
-from .desired import DesiredState
-from .scps_desired import DesiredScp
-from .scps_lockout import after_plan
+from .iam_policies.desired import DesiredState
+from .org_policies.desired import DesiredScp
+from .org_policies.lockout import after_plan
 
 REQUIRED_VERSION = "2012-10-17"
 MAX_SCPS_PER_TARGET = 5

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .live import LivePolicy
+from .iam_policies.live import LivePolicy
 from .ownership import DESCRIPTION, creation_tags, marked
 from .retries import create_version, created_already, delete_version
 

@@ -17,7 +17,7 @@ from iamgate.config import Config
 from iamgate.organization import RCP_TYPE as RCP
 
 from .aws_limits import attachment_problems, name_problems, version_problems
-from .desired import (
+from .iam_policies.desired import (
     MANAGED_POLICY_LIMIT,
     DesiredState,
     every_file,
@@ -25,7 +25,13 @@ from .desired import (
     oversized,
     target_files,
 )
-from .scps_desired import SCP_LIMIT, DesiredScp, load_desired_scps, oversized_scps, scp_files
+from .org_policies.desired import (
+    SCP_LIMIT,
+    DesiredScp,
+    load_desired_scps,
+    oversized_scps,
+    scp_files,
+)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ overwritten or deleted.
 
 from __future__ import annotations
 
-from .live import LivePolicy, PolicyDetails
+from .iam_policies.live import LivePolicy, PolicyDetails
 
 TAG_KEY = "iamgate:managed"
 TAG_VALUE = "true"

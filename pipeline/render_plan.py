@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from . import scps_render
-from .apply import Outcome
-from .plan import Change
+from .iam_policies.apply import Outcome
+from .iam_policies.plan import Change
+from .org_policies import render as org_render
 from .render_common import (
     count_done,
     markdown_change,
@@ -75,7 +75,7 @@ def totals(report: RunReport) -> str:
         )
     text = f"{head}; {', '.join(tail)}."
     for section in report.organization_reports:
-        text += f" {scps_render.scp_totals(section, report.command)}."
+        text += f" {org_render.scp_totals(section, report.command)}."
     return text
 
 
@@ -176,7 +176,7 @@ def render_text(report: RunReport) -> str:
     lines.append(f"iamgate {title} (commit {report.commit}){pruning}")
     lines += _ceilings_text(report)
     for section in report.organization_reports:
-        lines += scps_render.render_text(section, report.command)
+        lines += org_render.render_text(section, report.command)
     if report.error:
         lines.append(f"FAILED {report.error}")
         return "\n".join(lines) + "\n"
@@ -268,7 +268,7 @@ def render_markdown(report: RunReport) -> str:
     )
     lines += _ceilings_markdown(report)
     for section in report.organization_reports:
-        lines += scps_render.render_markdown(section, report.command)
+        lines += org_render.render_markdown(section, report.command)
     if report.error:
         lines += ["", f"**Failed:** {report.error}"]
         return "\n".join(lines) + "\n"
@@ -396,8 +396,8 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "accounts": [_account_json(a) for a in report.accounts],
         "skipped": [_skipped_json(a) for a in report.skipped],
         "warnings": list(report.warnings),
-        "scps": scps_render.to_json(report.scps) if report.scps is not None else None,
-        "rcps": scps_render.to_json(report.rcps) if report.rcps is not None else None,
+        "scps": org_render.to_json(report.scps) if report.scps is not None else None,
+        "rcps": org_render.to_json(report.rcps) if report.rcps is not None else None,
     } | ({"ceilings": report.ceilings.to_dict()} if _has_ceilings(report) else {})
 
 

@@ -1,7 +1,7 @@
 """The run shared by plan, apply and drift: discover accounts, then each account on its own.
 
 SCPs (deploy.scps) are organization-level: planned (and applied) once, from the management
-account, after discovery and before any account (scps_sync.py). A plan that would leave a
+account, after discovery and before any account (org_policies/sync.py). A plan that would leave a
 root, OU or account with no SCP stops the whole run there, before any write.
 
 Per account, in a thread pool of ``deploy.concurrency``: assume the deploy role, read
@@ -24,17 +24,17 @@ from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
 from .ancestry import Ancestry, in_progress, refusal
-from .apply import Outcome, apply_account
 from .deployment import MARKER, Deployment, DeploymentError, Recorder
 from .deployment import take as take_deployment
-from .desired import DesiredState
 from .errors import ReportsFailures, describe
-from .live import read_policies
+from .iam_policies.apply import Outcome, apply_account
+from .iam_policies.desired import DesiredState
+from .iam_policies.live import read_policies
+from .iam_policies.plan import DIFFERENCES, WRITES, AccountPlan, plan_account, policy_arn
+from .iam_policies.safety import confirm
+from .org_policies.desired import DesiredScp, load_desired_scps
+from .org_policies.sync import ScpReport, manages_scps, run_scps
 from .ownership import marked
-from .plan import DIFFERENCES, WRITES, AccountPlan, plan_account, policy_arn
-from .safety import confirm
-from .scps_desired import DesiredScp, load_desired_scps
-from .scps_sync import ScpReport, manages_scps, run_scps
 from .shard import in_shard
 from .targets import Account, OrgReader, resolve, restrict
 

@@ -124,7 +124,7 @@ def test_the_wheel_carries_the_release_metadata(wheel: Path) -> None:
     # boto3 only through the deploy extra.
     [boto3] = [r for r in meta.get_all("Requires-Dist") if r.startswith("boto3")]
     assert re.search(r'extra == "deploy"', boto3)
-    for package in ("iamgate/hooks/lint.py", "iamgate/pipeline/plan.py"):
+    for package in ("iamgate/hooks/lint.py", "iamgate/pipeline/iam_policies/plan.py"):
         assert package in names
     assert "iamgate/schemas/config.schema.json" in names
 

@@ -141,7 +141,7 @@ def test_a_claim_made_between_the_read_and_the_first_write_stops_the_apply_befor
     """IAM has no conditional write; the record's version ids (which only increase) are the
     compare-and-swap: a claim that does not get the id after the newest one read lost a race."""
     from iamgate.pipeline.deployment import DeploymentError, Recorder, take
-    from iamgate.pipeline.live import read_policies
+    from iamgate.pipeline.iam_policies.live import read_policies
 
     iam = org.iam("dev-1")
     first = "a" * 40

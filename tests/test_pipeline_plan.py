@@ -10,17 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from iamgate.pipeline.boundary_refs import foreign_boundaries
-from iamgate.pipeline.desired import (
+from iamgate.pipeline.iam_policies.boundary_refs import foreign_boundaries
+from iamgate.pipeline.iam_policies.desired import (
     MANAGED_POLICY_LIMIT,
     DesiredPolicy,
     load_desired,
     oversized,
     target_files,
 )
-from iamgate.pipeline.live import LivePolicy, LiveVersion
+from iamgate.pipeline.iam_policies.live import LivePolicy, LiveVersion
+from iamgate.pipeline.iam_policies.plan import plan_account
 from iamgate.pipeline.ownership import DESCRIPTION
-from iamgate.pipeline.plan import plan_account
 from iamgate.pipeline.progress import Progress
 from iamgate.pipeline.render_plan import render
 from iamgate.pipeline.shard import in_shard, parse_shard, shard_of

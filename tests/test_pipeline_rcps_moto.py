@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 
+from iamgate.pipeline.org_policies.live import attached_to, read_scps, scps_enabled
 from iamgate.pipeline.ownership import DESCRIPTION
-from iamgate.pipeline.scps_live import attached_to, read_scps, scps_enabled
 from pipeline_support import Org, client
 
 from iamgate.organization import RCP_TYPE, SCP_TYPE

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from iamgate.pipeline.org_policies.desired import DesiredScp
+from iamgate.pipeline.org_policies.live import FULL_AWS_ACCESS_ID, LiveScp
+from iamgate.pipeline.org_policies.plan import plan_scps, refuse_empty_targets
+from iamgate.pipeline.org_policies.targets import ScpTarget
 from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
-from iamgate.pipeline.scps_desired import DesiredScp
-from iamgate.pipeline.scps_live import FULL_AWS_ACCESS_ID, LiveScp
-from iamgate.pipeline.scps_plan import plan_scps, refuse_empty_targets
-from iamgate.pipeline.scps_targets import ScpTarget
 from pipeline_support import (
     CONFIG,
     DEPLOY_ROLE,
@@ -507,7 +507,7 @@ def test_an_ou_already_locked_out_by_hand_is_repaired_by_reverting_the_line(
 def test_the_evaluator_decides_whether_a_level_of_scps_allows_anything(
     documents: list[dict[str, Any]], allows: bool
 ) -> None:
-    from iamgate.pipeline.scps_lockout import ALLOW_ALL, allows_something
+    from iamgate.pipeline.org_policies.lockout import ALLOW_ALL, allows_something
 
     assert allows_something(documents) is allows
     # FullAWSAccess beside them: only a Deny of every probe and allowed action would lock out.
@@ -522,7 +522,7 @@ def _allow(*actions: str) -> dict[str, Any]:
 
 
 def test_a_path_whose_levels_allow_disjoint_services_allows_nothing() -> None:
-    from iamgate.pipeline.scps_lockout import ALLOW_ALL, path_allows_something
+    from iamgate.pipeline.org_policies.lockout import ALLOW_ALL, path_allows_something
 
     assert path_allows_something([[ALLOW_ALL], [_allow("s3:*")], [_allow("s3:Get*")]])
     assert not path_allows_something([[ALLOW_ALL], [_allow("s3:*")], [_allow("ec2:*")]])

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..audit_render import render, summary
     from ..audit_run import expectations, run_audit
-    from ..desired import load_desired, target_files
+    from ..iam_policies.desired import load_desired, target_files
     from ..session import Aws, session_name
 
     config = load_config(args.config)

@@ -70,7 +70,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     config = load_config(args.config)
     from iamgate.organization import RCP_TYPE
 
-    from ..scps_sync import manages_scps
+    from ..org_policies.sync import manages_scps
 
     if not config.deploy.targets and not (manages_scps(config) or manages_scps(config, RCP_TYPE)):
         raise ConfigError(

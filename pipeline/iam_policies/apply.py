@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import describe, error_code, is_aws_error
-from .ownership import DESCRIPTION, creation_tags
+from ..errors import describe, error_code, is_aws_error
+from ..ownership import DESCRIPTION, creation_tags
+from ..retries import create_version, created_already, tolerate_missing
 from .plan import WRITES, AccountPlan, Change
-from .retries import create_version, created_already, tolerate_missing
 
 Status = Literal["done", "failed", "not attempted", "reported"]
 

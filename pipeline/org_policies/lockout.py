@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .scps_plan import ScpPlan
+from .plan import ScpPlan
 
 ALLOW_ALL: dict[str, Any] = {
     "Version": "2012-10-17",

@@ -19,13 +19,14 @@ from iamgate.config import Config
 from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
-from .aws_limits import refuse_too_many_scps
-from .compare import decode
-from .errors import ReportsFailures, describe
-from .ownership import TAG_KEY, TAG_VALUE
-from .scps_apply import ScpOutcome, apply_scps
-from .scps_desired import DesiredScp
-from .scps_live import (
+from ..aws_limits import refuse_too_many_scps
+from ..compare import decode
+from ..errors import ReportsFailures, describe
+from ..ownership import TAG_KEY, TAG_VALUE
+from ..targets import OrgReader
+from .apply import ScpOutcome, apply_scps
+from .desired import DesiredScp
+from .live import (
     FULL_AWS_ACCESS_ID,
     LiveScp,
     attached_to,
@@ -33,10 +34,9 @@ from .scps_live import (
     read_tags,
     scps_enabled,
 )
-from .scps_lockout import ALLOW_ALL, affected_targets, refuse_lockouts
-from .scps_plan import SCP_WRITES, ScpPlan, as_conflict, plan_scps, refuse_empty_targets
-from .scps_targets import ROOT, ScpTarget, resolve_attachments, resolve_reference
-from .targets import OrgReader
+from .lockout import ALLOW_ALL, affected_targets, refuse_lockouts
+from .plan import SCP_WRITES, ScpPlan, as_conflict, plan_scps, refuse_empty_targets
+from .targets import ROOT, ScpTarget, resolve_attachments, resolve_reference
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .compare import decode
+from ..compare import decode
 
 PAGE_SIZE = 1000  # IAM's maximum MaxItems
 

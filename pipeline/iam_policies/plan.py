@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from ..compare import addition, same_document, unified_diff
+from ..ownership import marked, unmarked_reason
 from .boundary_refs import boundary_arns, foreign_boundaries
-from .compare import addition, same_document, unified_diff
 from .desired import DesiredPolicy
 from .live import LivePolicy
-from .ownership import marked, unmarked_reason
 
 Action = Literal["create", "update", "delete", "conflict", "retain"]
 MAX_VERSIONS = 5  # IAM keeps at most five versions of a managed policy

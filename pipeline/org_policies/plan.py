@@ -24,10 +24,10 @@ from typing import Literal
 from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
-from .compare import addition, same_document, unified_diff
-from .scps_desired import DesiredScp
-from .scps_live import FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, LiveScp
-from .scps_targets import ScpTarget
+from ..compare import addition, same_document, unified_diff
+from .desired import DesiredScp
+from .live import FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, LiveScp
+from .targets import ScpTarget
 
 ScpAction = Literal["enable", "create", "update", "attach", "detach", "delete", "conflict"]
 SCP_WRITES: tuple[str, ...] = ("enable", "create", "update", "attach", "detach", "delete")

@@ -2,7 +2,7 @@
 
 An SCP's name in AWS Organizations is its file name without ``.json``, as for IAM
 policies. Where each one is attached is resolved against the organization later
-(scps_targets.py); this module only reads the repository, so a missing file or an
+(targets.py); this module only reads the repository, so a missing file or an
 SCP over AWS's size limit stops the run before any AWS call.
 """
 
@@ -16,7 +16,7 @@ from iamgate.config import Config, ConfigError
 from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
-from .desired import policy_size
+from ..iam_policies.desired import policy_size
 
 SCP_FOLDER = SCP.folder
 # AWS Organizations quota "Maximum size of a policy document": 5,120 characters for an SCP.

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..ownership import tagged, untagged_reason
 from .live import read_boundary_usage, read_details
-from .ownership import tagged, untagged_reason
 from .plan import AccountPlan, Change
 
 MAX_NAMED = 10  # principals named in a retained policy's reason

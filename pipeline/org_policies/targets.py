@@ -15,8 +15,8 @@ from pathlib import Path
 
 from iamgate.config import ConfigError
 
-from .scps_desired import DesiredScp
-from .targets import OrgReader, UnknownOu, find_ou
+from ..targets import OrgReader, UnknownOu, find_ou
+from .desired import DesiredScp
 
 ROOT = "Root"
 

@@ -4,7 +4,7 @@ ListPolicies gives every SCP's name and description (iamgate's bulk-readable mar
 its content or where it is attached; those are read (DescribePolicy, ListTargetsForPolicy)
 only for iamgate's own SCPs — an organization has few SCPs, and someone else's are never
 changed, so their content does not matter. Tags (the ownership proof) are read only for
-SCPs a plan is about to change (scps_sync.py), as on the IAM side.
+SCPs a plan is about to change (sync.py), as on the IAM side.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
-from .compare import decode
-from .ownership import DESCRIPTION
-from .scps_targets import live_label
+from ..compare import decode
+from ..ownership import DESCRIPTION
+from .targets import live_label
 
 SCP_TYPE = SCP.policy_type
 FULL_AWS_ACCESS_ID = SCP.full_access_id  # AWS's default SCP: the same id in every organization

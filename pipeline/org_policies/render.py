@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render_common import (
+from ..render_common import (
     count_done,
     markdown_change,
     outcome_json,
@@ -18,9 +18,9 @@ from .render_common import (
     text_change,
     verb,
 )
-from .scps_apply import ScpOutcome
-from .scps_plan import ScpChange
-from .scps_sync import ScpReport
+from .apply import ScpOutcome
+from .plan import ScpChange
+from .sync import ScpReport
 
 MARK = {
     "enable": "+",

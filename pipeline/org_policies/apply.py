@@ -2,7 +2,7 @@
 
 The plan is already ordered (create, update, attach, detach, delete), already checked for
 roots, OUs and accounts it would leave without an SCP, and its SCPs' ownership tags were
-read just before (scps_sync.py). An SCP is created with iamgate's marks in one call: the
+read just before (sync.py). An SCP is created with iamgate's marks in one call: the
 description and the tag ``iamgate:managed=true``. A write whose effect is already in place
 (attached twice, detached or deleted already: a re-run) has done its job.
 """
@@ -15,9 +15,9 @@ from typing import Any, Literal
 from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
-from .errors import describe, error_code, is_aws_error
-from .ownership import DESCRIPTION, creation_tags
-from .scps_plan import SCP_WRITES, ScpChange, ScpPlan
+from ..errors import describe, error_code, is_aws_error
+from ..ownership import DESCRIPTION, creation_tags
+from .plan import SCP_WRITES, ScpChange, ScpPlan
 
 Status = Literal["done", "failed", "not attempted", "reported"]
 _ALREADY = {

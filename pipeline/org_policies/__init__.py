@@ -1,0 +1,2 @@
+"""Organization policies (SCPs, RCPs): one desired → live → plan → render → apply flow from the
+management account, for every policy type iamgate.organization describes."""
