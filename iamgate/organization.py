@@ -1,4 +1,6 @@
-"""The organization as the repository knows it: which SCPs sit on each level of an OU path.
+"""The organization as the repository knows it: the organization policy types iamgate deploys
+(one description each, ``OrgPolicyType``), and which SCPs and RCPs sit on each level of an OU
+path.
 
 `iamgate explain` and `iamgate simulate --account` work offline, so the OU tree and the
 accounts in it come from ``organization.ous`` in iamgate.yaml; the SCPs attached to each level
@@ -26,57 +28,115 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from iamgate.config import Config, ConfigError
+from iamgate.config import Config, ConfigError, ScpAttachment
 
 if TYPE_CHECKING:
     from iamgate.model import Policy, PolicyKind
 
 ROOT = "Root"
-SCP_FOLDER = "scps"
 # The account a policy is judged in when neither the project nor the policy names one.
 PLACEHOLDER_ACCOUNT = "123456789012"
 _IAM_ACCOUNT = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):")
 
 
+# Where a type applies in evaluation. "principal": it limits what the principals of the
+# accounts below it may do (SCPs); "resource": what anyone may do to those accounts'
+# resources (RCPs); neither applies in the management account. "none": not an authorization
+# policy (tag, backup, declarative policies), so the evaluator never sees it.
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+Side = Literal["principal", "resource", "none"]
+
+
 @dataclass(frozen=True)
 class OrgPolicyType:
-    """What tells one kind of organization authorization policy from another: all the
-    offline placement here and the pipeline's Organizations flow need to know of it."""
+    """Everything that tells one organization policy type from another: the offline placement
+    here (explain, simulate) and the pipeline's one Organizations flow read nothing else.
+    Adding a type is a description, its folder, and its ``deploy.<folder>`` key in the
+    configuration; project.KIND_FOLDERS maps the folder to the grammar ``kind``."""
 
-    kind: PolicyKind  # "scp" | "rcp": the grammar kind, and with it the rules (IG6xx | IG7xx)
-    folder: str  # also the key under deploy and organization.ous: "scps" | "rcps"
+    kind: PolicyKind  # the grammar kind: its files are judged by the rules of that kind
+    folder: str  # also its key under deploy and organization.ous: "scps" | "rcps"
     label: str  # "SCP" | "RCP"
-    full_access: str  # AWS's managed allow-all, attached everywhere by default
-    detachable: bool  # FullAWSAccess may be detached; RCPFullAWSAccess may not
+    title: str  # the report section: "Service control policies"
     policy_type: str  # the Organizations policy type
-    full_access_id: str  # the same id in every organization
-    max_characters: int  # AWS Organizations quota "Maximum size of a policy document"
-    side: str  # where it applies in evaluation: "principal" (caller's account) | "resource"
+    max_characters: int  # quota "Maximum size of a policy document"
+    max_per_target: int  # quota on policies of the type attached to one root, OU or account
+    side: Side
+    full_access: str | None = None  # AWS's managed allow-all, on every target by default
+    full_access_id: str | None = None  # its id, the same in every organization
+    detachable: bool = False  # whether full_access may be detached (FullAWSAccess may)
+
+    @property
+    def default_policy(self) -> Policy | None:
+        """AWS's allow-all of this type as a policy, or None for a type without one."""
+        return _allow_all(self.full_access, self.kind) if self.full_access else None
 
 
-# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html:
-# 5,120 characters for an SCP and for an RCP.
+# Quotas: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+# ("Maximum size of a policy document": 5,120 characters for an SCP and for an RCP;
+# "Maximum number of policies attached to a root, OU, or account": 5 SCPs, 5 RCPs — the
+# default FullAWSAccess / RCPFullAWSAccess counted).
 SCP_TYPE = OrgPolicyType(
-    "scp", "scps", "SCP", "FullAWSAccess", True,
-    "SERVICE_CONTROL_POLICY", "p-FullAWSAccess", 5120, "principal",
-)  # fmt: skip
+    kind="scp",
+    folder="scps",
+    label="SCP",
+    title="Service control policies",
+    policy_type="SERVICE_CONTROL_POLICY",
+    max_characters=5120,
+    max_per_target=5,
+    side="principal",
+    full_access="FullAWSAccess",
+    full_access_id="p-FullAWSAccess",
+    detachable=True,
+)
+# RCPFullAWSAccess cannot be detached:
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
 RCP_TYPE = OrgPolicyType(
-    "rcp", "rcps", "RCP", "RCPFullAWSAccess", False,
-    "RESOURCE_CONTROL_POLICY", "p-RCPFullAWSAccess", 5120, "resource",
-)  # fmt: skip
+    kind="rcp",
+    folder="rcps",
+    label="RCP",
+    title="Resource control policies",
+    policy_type="RESOURCE_CONTROL_POLICY",
+    max_characters=5120,
+    max_per_target=5,
+    side="resource",
+    full_access="RCPFullAWSAccess",
+    full_access_id="p-RCPFullAWSAccess",
+)
+# Every type iamgate deploys, in report order.
+ORG_POLICY_TYPES: tuple[OrgPolicyType, ...] = (SCP_TYPE, RCP_TYPE)
+
+
+def org_policy_types() -> tuple[OrgPolicyType, ...]:
+    """The registered types, read when asked (a test registers a throwaway one)."""
+    return ORG_POLICY_TYPES
+
+
+def deploy_entries(config: Config, kind: OrgPolicyType) -> tuple[ScpAttachment, ...]:
+    """deploy.<folder>: the policies of ``kind`` iamgate deploys and where."""
+    entries: tuple[ScpAttachment, ...] = getattr(config.deploy, kind.folder, ())
+    return entries
+
+
+def detach_references(config: Config, kind: OrgPolicyType) -> tuple[str, ...]:
+    """Where deploy.detach-full-aws-access detaches the type's default (SCPs only)."""
+    return config.deploy.detach_full_aws_access if kind.detachable else ()
 
 
 @dataclass(frozen=True)
-class ScpLevel:
+class PolicyLevel:
+    """One root, OU or account on a path, with the policies of one type attached there."""
+
     name: str  # "Root", "Workloads", "Workloads/Dev"
-    policies: tuple[Policy, ...]  # (RCP)FullAWSAccess first, then the policies attached here
+    policies: tuple[Policy, ...]  # AWS's default first (unless detached), then the attached
 
     @property
     def attached(self) -> tuple[Policy, ...]:
         """The policies of this level other than AWS's default (RCP)FullAWSAccess."""
-        defaults = (full_aws_access(), rcp_full_aws_access())
+        defaults = [t.default_policy for t in org_policy_types()]
         return tuple(p for p in self.policies if not any(p is d for d in defaults))
 
 
@@ -86,8 +146,8 @@ class Placement:
 
     account: str | None
     ou: str | None  # None: no OU given, only the root's SCPs apply
-    levels: tuple[ScpLevel, ...]
-    rcp_levels: tuple[ScpLevel, ...] = ()  # the same path's RCP levels
+    levels: tuple[PolicyLevel, ...]
+    rcp_levels: tuple[PolicyLevel, ...] = ()  # the same path's RCP levels
 
     @property
     def scps(self) -> list[list[Policy]]:
@@ -160,14 +220,19 @@ def placement(config: Config, *, account: str | None = None, ou: str | None = No
     return Placement(
         None,
         path if ou is not None else None,
-        _ou_levels(config, path),
-        _ou_levels(config, path, kind=RCP_TYPE),
+        _ou_levels(config, path, True, _evaluated_on("principal")),
+        _ou_levels(config, path, True, _evaluated_on("resource")),
     )
 
 
+def _evaluated_on(side: Side) -> OrgPolicyType:
+    """The type the evaluator applies on ``side`` (one per side)."""
+    return next(t for t in org_policy_types() if t.side == side)
+
+
 def _ou_levels(
-    config: Config, path: str, strict: bool = True, kind: OrgPolicyType = SCP_TYPE
-) -> tuple[ScpLevel, ...]:
+    config: Config, path: str, strict: bool, kind: OrgPolicyType
+) -> tuple[PolicyLevel, ...]:
     """Root, then each OU down to ``path``, each with the policies of ``kind`` attached there."""
     parts = path.split("/") if path != ROOT else []
     names = [ROOT] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
@@ -184,16 +249,20 @@ def account_placement(
     known = next((o.path for o in config.organization.ous if account in o.accounts), None)
     where = known or ou
     path = normalize_ou(where) if where else ROOT
-    levels = _ou_levels(config, path, strict)
-    if _account_level_configured(config, account):
-        levels = (*levels, _level(config, f"account {account}", account, strict))
-    rcp_levels = _ou_levels(config, path, strict, RCP_TYPE)
-    if attached_names(config, account, RCP_TYPE):
-        rcp_levels = (
-            *rcp_levels,
-            _level(config, f"account {account}", account, strict, RCP_TYPE),
-        )
+    levels = _path_levels(config, path, account, strict, _evaluated_on("principal"))
+    rcp_levels = _path_levels(config, path, account, strict, _evaluated_on("resource"))
     return Placement(account, path if where else None, levels, rcp_levels)
+
+
+def _path_levels(
+    config: Config, path: str, account: str, strict: bool, kind: OrgPolicyType
+) -> tuple[PolicyLevel, ...]:
+    """The levels of ``kind`` above an account, and the account itself when something of that
+    type is attached to it directly (or its default detached there)."""
+    levels = _ou_levels(config, path, strict, kind)
+    if _account_level_configured(config, account, kind):
+        levels = (*levels, _level(config, f"account {account}", account, strict, kind))
+    return levels
 
 
 def accounts_in(config: Config, ou: str) -> list[str]:
@@ -223,8 +292,13 @@ def literal_accounts(policy: Policy) -> tuple[str, ...]:
 
 def known_ous(config: Config) -> list[str]:
     """Every OU path the repository knows: organization.ous, their parents, and the OU paths
-    deploy.targets and deploy.scps name (ou- ids cannot be placed offline)."""
-    references = [r for entry in config.deploy.scps for r in entry.ous]
+    deploy.targets, deploy.scps and deploy.rcps name (ou- ids cannot be placed offline)."""
+    references = [
+        r
+        for kind in org_policy_types()
+        for entry in deploy_entries(config, kind)
+        for r in entry.ous
+    ]
     references += [r for target in config.deploy.targets for r in target.ous]
     paths = [ou.path for ou in config.organization.ous]
     paths += [normalize_reference(r) for r in references if not r.strip().lower().startswith("ou-")]
@@ -248,13 +322,13 @@ def check_known_ou(config: Config, path: str, given: str) -> None:
     hint = f"; did you mean {close[0]}?" if close else ""
     listed = f" (it knows {', '.join(known)})" if known else " (it lists no OU)"
     raise ConfigError(
-        f"--ou {given}: no such OU in organization.ous, deploy.targets or deploy.scps"
-        f"{listed}{hint}",
+        f"--ou {given}: no such OU in organization.ous, deploy.targets, "
+        f"{' or '.join(f'deploy.{kind.folder}' for kind in org_policy_types())}{listed}{hint}",
         config.file,
     )
 
 
-def attached_names(config: Config, level: str, kind: OrgPolicyType = SCP_TYPE) -> list[str]:
+def attached_names(config: Config, level: str, kind: OrgPolicyType) -> list[str]:
     """The SCPs (RCPs) on one level (an OU path, Root, or an account id): the ones
     organization.ous lists there, then the ones deploy.scps (deploy.rcps) attaches there — by
     OU path, Root or account id; an ou- id cannot be placed offline and is not counted."""
@@ -262,7 +336,7 @@ def attached_names(config: Config, level: str, kind: OrgPolicyType = SCP_TYPE) -
     for item in config.organization.ous:
         if item.path == level:
             names += getattr(item, kind.folder)
-    for entry in getattr(config.deploy, kind.folder):
+    for entry in deploy_entries(config, kind):
         references = [normalize_reference(r) for r in entry.ous] + list(entry.accounts)
         if level in references:
             names.append(entry.policy)
@@ -281,28 +355,27 @@ def _full_access_detached(config: Config, level: str) -> bool:
     return level in wanted
 
 
-def _account_level_configured(config: Config, account: str) -> bool:
-    return bool(attached_names(config, account)) or _full_access_detached(config, account)
+def _account_level_configured(config: Config, account: str, kind: OrgPolicyType) -> bool:
+    if attached_names(config, account, kind):
+        return True
+    return kind.detachable and _full_access_detached(config, account)
 
 
-def _level(
-    config: Config, name: str, key: str, strict: bool = True, kind: OrgPolicyType = SCP_TYPE
-) -> ScpLevel:
+def _level(config: Config, name: str, key: str, strict: bool, kind: OrgPolicyType) -> PolicyLevel:
     attached: list[Policy] = []
     for policy in attached_names(config, key, kind):
         try:
-            attached.append(load_scp(config, policy, kind))
+            attached.append(load_org_policy(config, policy, kind))
         except ConfigError:
             if strict:
                 raise
-    if not kind.detachable:
-        default: tuple[Policy, ...] = (rcp_full_aws_access(),)
-    else:
-        default = () if _full_access_detached(config, key) else (full_aws_access(),)
-    return ScpLevel(name, (*default, *attached))
+    default = kind.default_policy
+    if default is None or (kind.detachable and _full_access_detached(config, key)):
+        return PolicyLevel(name, tuple(attached))
+    return PolicyLevel(name, (default, *attached))
 
 
-def load_scp(config: Config, name: str, kind: OrgPolicyType = SCP_TYPE) -> Policy:
+def load_org_policy(config: Config, name: str, kind: OrgPolicyType) -> Policy:
     path = config.root / kind.folder / f"{name}.json"
     if not path.is_file():
         raise ConfigError(
@@ -358,12 +431,16 @@ def allow_everything() -> Policy:
 
 def full_aws_access() -> Policy:
     """AWS's default SCP, attached to every root, OU and account unless detached."""
-    return _allow_all("FullAWSAccess", "scp")
+    policy = SCP_TYPE.default_policy
+    assert policy is not None
+    return policy
 
 
 def rcp_full_aws_access() -> Policy:
     """AWS's default RCP, attached to every root, OU and account and never detached."""
-    return _allow_all("RCPFullAWSAccess", "rcp")
+    policy = RCP_TYPE.default_policy
+    assert policy is not None
+    return policy
 
 
 @cache

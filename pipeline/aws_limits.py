@@ -14,26 +14,25 @@ Lint already checks each file on its own (grammar, characters IAM accepts (IG117
   them as a configuration error
   https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
 * iamgate's own record of the deployed commit (deployment.py) owns its name;
-* at most 5 SCPs attached to one root, OU or account, FullAWSAccess included
+* at most ``max_per_target`` policies of one organization policy type attached to one root,
+  OU or account (5 SCPs, FullAWSAccess included; 5 RCPs, RCPFullAWSAccess included)
   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
-  (checked here per configured reference; the live count, with SCPs that are not iamgate's,
-  is checked by the SCP plan before any write).
+  (checked here per configured reference; the live count, with policies that are not
+  iamgate's, is checked by each type's plan before any write: org_policies/plan.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from iamgate.config import Config
+from iamgate.organization import OrgPolicyType, detach_references
 
 from .deployment import MARKER
 from .iam_policies.desired import DesiredState
-from .org_policies.desired import DesiredScp
-from .org_policies.lockout import after_plan
+from .org_policies.desired import DesiredOrgPolicy
 
 REQUIRED_VERSION = "2012-10-17"
-MAX_SCPS_PER_TARGET = 5
 
 
 def _position(text: str, needle: str) -> str:
@@ -73,34 +72,27 @@ def name_problems(state: DesiredState) -> list[str]:
     ]
 
 
-def attachment_problems(config: Config, scps: Iterable[DesiredScp]) -> list[str]:
+def attachment_problems(
+    config: Config, kind: OrgPolicyType, policies: Iterable[DesiredOrgPolicy]
+) -> list[str]:
+    """deploy.<folder> attaching more policies of ``kind`` to one reference than AWS allows,
+    its default allow-all counted where it stays."""
     counts: dict[str, list[str]] = {}
-    for scp in scps:
-        for reference in (*scp.ous, *scp.accounts):
+    for policy in policies:
+        for reference in (*policy.ous, *policy.accounts):
             key = "Root" if reference.strip("/") in ("Root", "") else reference.strip("/")
-            counts.setdefault(key, []).append(scp.name)
-    detached = {r.strip("/") for r in config.deploy.detach_full_aws_access}
+            counts.setdefault(key, []).append(policy.name)
+    detached = {r.strip("/") for r in detach_references(config, kind)}
     out = []
     for reference, names in sorted(counts.items()):
-        total = len(names) + (0 if reference in detached else 1)
-        if total > MAX_SCPS_PER_TARGET:
-            full = "" if reference in detached else " and FullAWSAccess"
+        default = kind.full_access if reference not in detached else None
+        total = len(names) + (1 if default else 0)
+        if total > kind.max_per_target:
+            also = f" and {default}" if default else ""
             out.append(
-                f"{config.file.name if config.file else 'iamgate.yaml'}:1:1: error deploy.scps "
-                f"attaches {len(names)} SCPs to {reference} ({', '.join(names)}){full}: "
-                f"AWS Organizations allows at most {MAX_SCPS_PER_TARGET} SCPs on one root, OU "
-                "or account"
+                f"{config.file.name if config.file else 'iamgate.yaml'}:1:1: error "
+                f"deploy.{kind.folder} attaches {len(names)} {kind.label}s to {reference} "
+                f"({', '.join(names)}){also}: AWS Organizations allows at most "
+                f"{kind.max_per_target} {kind.label}s on one root, OU or account"
             )
     return out
-
-
-def refuse_too_many_scps(plan: Any, targets: Mapping[str, str], attached: Any) -> None:
-    """The live count: SCPs that are not iamgate's count toward the quota too."""
-    for target_id, label in sorted(targets.items(), key=lambda item: item[1]):
-        left = after_plan(plan, target_id, attached.get(target_id, {}))
-        if len(left) > MAX_SCPS_PER_TARGET:
-            plan.refusals.append(
-                f"{label} ({target_id}) would have {len(left)} SCPs attached "
-                f"({', '.join(sorted(left.values()))}); AWS Organizations allows at most "
-                f"{MAX_SCPS_PER_TARGET} on one root, OU or account"
-            )

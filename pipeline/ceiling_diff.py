@@ -28,11 +28,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iamgate.config import Config, ConfigError
+from iamgate.organization import ORG_POLICY_TYPES
 
 if TYPE_CHECKING:
     from iamgate.explain.model import Ceiling
 
-FOLDERS = ("policies", "boundaries", "scps", "rcps")
+# The base's files a ceiling depends on: policies and boundaries, and every organization
+# policy type that takes part in authorization.
+FOLDERS = (
+    "policies",
+    "boundaries",
+    *(kind.folder for kind in ORG_POLICY_TYPES if kind.side != "none"),
+)
 LISTED = 8  # actions named before "and N more" (json lists them all)
 # What a reviewer should read first: the access levels that change permissions or data.
 RISK_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")

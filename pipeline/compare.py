@@ -24,6 +24,13 @@ class DocumentError(ValueError):
     """A live document that is not JSON even after URL-decoding."""
 
 
+def policy_size(document: dict[str, Any]) -> int:
+    """Characters IAM (6,144 for a managed policy) and Organizations (5,120 for an SCP or RCP)
+    count against their size limits: the document without any whitespace."""
+    compact = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return sum(1 for ch in compact if not ch.isspace())
+
+
 def decode(raw: str | dict[str, Any]) -> dict[str, Any]:
     """A live document as a dict, whatever shape boto3 or IAM gave it."""
     if isinstance(raw, dict):

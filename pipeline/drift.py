@@ -14,6 +14,6 @@ from .sync import RunReport
 
 
 def exit_code(report: RunReport) -> int:
-    if report.error or report.failed or report.scps_failed:
+    if report.error or report.failed or report.organization_failed:
         return 1
     return 2 if report.pending else 0

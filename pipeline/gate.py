@@ -4,17 +4,17 @@ It runs before any AWS call, on every file any target names — a policy that fa
 lint is never deployed, even if it reached main without the hooks. IAM's 6,144-char
 managed-policy limit is checked here too, since moto (and so the tests) would accept
 an oversized policy that AWS refuses, and so is what IAM and Organizations refuse of
-deployed files only (aws_limits.py): Version, names unique case-insensitively, SCPs per
-target.
+deployed files only (aws_limits.py): Version, names unique case-insensitively, policies
+per target of each organization policy type.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from iamgate.config import Config
-from iamgate.organization import RCP_TYPE as RCP
+from iamgate.organization import OrgPolicyType, org_policy_types
 
 from .aws_limits import attachment_problems, name_problems, version_problems
 from .iam_policies.desired import (
@@ -25,21 +25,17 @@ from .iam_policies.desired import (
     oversized,
     target_files,
 )
-from .org_policies.desired import (
-    SCP_LIMIT,
-    DesiredScp,
-    load_desired_scps,
-    oversized_scps,
-    scp_files,
-)
+from .org_policies import desired as org_desired
 
 
 @dataclass(frozen=True)
 class GateResult:
     problems: list[str]  # one line each: file:line:column: severity rule message
     desired: DesiredState | None
-    scps: tuple[DesiredScp, ...] = ()  # deploy.scps, loaded once they passed lint
-    rcps: tuple[DesiredScp, ...] = ()  # deploy.rcps, the same
+    # deploy.<folder> of each organization policy type, loaded once they passed lint
+    organization: dict[OrgPolicyType, tuple[org_desired.DesiredOrgPolicy, ...]] = field(
+        default_factory=dict
+    )
 
     @property
     def passed(self) -> bool:
@@ -51,10 +47,10 @@ def run_gate(config: Config) -> GateResult:
 
     files_by_target = target_files(config)
     files: list[Path] = every_file(files_by_target)
-    # The SCP files deploy.scps names pass the same gate (they lint with the SCP rules).
+    # The files deploy.scps, deploy.rcps, ... name pass the same gate (with their own rules).
     listed = {path.resolve() for path in files}
-    files += [path for path in scp_files(config) if path.resolve() not in listed]
-    files += [path for path in scp_files(config, RCP) if path.resolve() not in listed]
+    for kind in org_policy_types():
+        files += [p for p in org_desired.policy_files(config, kind) if p.resolve() not in listed]
     result = lint_paths(files, config)
     problems = [
         f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in result.failing()
@@ -68,19 +64,16 @@ def run_gate(config: Config) -> GateResult:
             f"IAM refuses managed policies over {MANAGED_POLICY_LIMIT:,}"
         )
     problems += version_problems(desired) + name_problems(desired)
-    scps = load_desired_scps(config)
-    problems += attachment_problems(config, scps)
-    for scp, size in oversized_scps(scps):
-        problems.append(
-            f"{scp.file}:1:1: error the SCP is {size:,} characters without whitespace; "
-            f"AWS Organizations refuses SCPs over {SCP_LIMIT:,}"
-        )
-    rcps = load_desired_scps(config, RCP)
-    for rcp, size in oversized_scps(rcps, RCP.max_characters):
-        problems.append(
-            f"{rcp.file}:1:1: error the RCP is {size:,} characters without whitespace; "
-            f"AWS Organizations refuses RCPs over {RCP.max_characters:,}"
-        )
+    organization: dict[OrgPolicyType, tuple[org_desired.DesiredOrgPolicy, ...]] = {}
+    for kind in org_policy_types():
+        policies = org_desired.load_desired(config, kind)
+        organization[kind] = policies
+        problems += attachment_problems(config, kind, policies)
+        for big, size in org_desired.oversized(policies, kind):
+            problems.append(
+                f"{big.file}:1:1: error the {kind.label} is {size:,} characters without "
+                f"whitespace; AWS Organizations refuses {kind.label}s over {kind.max_characters:,}"
+            )
     if problems:
         return GateResult(problems, None)
-    return GateResult(problems, desired, scps, rcps)
+    return GateResult(problems, desired, organization)

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from iamgate.organization import OrgPolicyType, org_policy_types
+
 from .iam_policies.apply import Outcome
 from .iam_policies.plan import Change
 from .org_policies import render as org_render
@@ -75,7 +77,7 @@ def totals(report: RunReport) -> str:
         )
     text = f"{head}; {', '.join(tail)}."
     for section in report.organization_reports:
-        text += f" {org_render.scp_totals(section, report.command)}."
+        text += f" {org_render.totals(section, report.command)}."
     return text
 
 
@@ -396,9 +398,13 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "accounts": [_account_json(a) for a in report.accounts],
         "skipped": [_skipped_json(a) for a in report.skipped],
         "warnings": list(report.warnings),
-        "scps": org_render.to_json(report.scps) if report.scps is not None else None,
-        "rcps": org_render.to_json(report.rcps) if report.rcps is not None else None,
+        **{kind.folder: _organization_json(report, kind) for kind in org_policy_types()},
     } | ({"ceilings": report.ceilings.to_dict()} if _has_ceilings(report) else {})
+
+
+def _organization_json(report: RunReport, kind: OrgPolicyType) -> dict[str, Any] | None:
+    section = report.organization.get(kind)
+    return org_render.to_json(section) if section is not None else None
 
 
 def _skipped_json(account: Any) -> dict[str, Any]:

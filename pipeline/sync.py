@@ -1,8 +1,10 @@
 """The run shared by plan, apply and drift: discover accounts, then each account on its own.
 
-SCPs (deploy.scps) are organization-level: planned (and applied) once, from the management
-account, after discovery and before any account (org_policies/sync.py). A plan that would leave a
-root, OU or account with no SCP stops the whole run there, before any write.
+Organization policies (deploy.scps, deploy.rcps: every type iamgate.organization describes)
+are organization-level: planned (and applied) once per type, from the management account,
+after discovery and before any account (org_policies/sync.py). A plan refused for any type
+(a root, OU or account left with no SCP, or over its attach quota) stops the whole run
+there, before any write.
 
 Per account, in a thread pool of ``deploy.concurrency``: assume the deploy role, read
 live IAM (one call), plan, confirm the plan against live IAM, and for apply, write.
@@ -13,15 +15,13 @@ never stops the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from iamgate.config import Config
-from iamgate.organization import RCP_TYPE as RCP
-from iamgate.organization import SCP_TYPE as SCP
-from iamgate.organization import OrgPolicyType
+from iamgate.organization import OrgPolicyType, org_policy_types
 
 from .ancestry import Ancestry, in_progress, refusal
 from .deployment import MARKER, Deployment, DeploymentError, Recorder
@@ -32,8 +32,8 @@ from .iam_policies.desired import DesiredState
 from .iam_policies.live import read_policies
 from .iam_policies.plan import DIFFERENCES, WRITES, AccountPlan, plan_account, policy_arn
 from .iam_policies.safety import confirm
-from .org_policies.desired import DesiredScp, load_desired_scps
-from .org_policies.sync import ScpReport, manages_scps, run_scps
+from .org_policies.desired import DesiredOrgPolicy, load_desired
+from .org_policies.sync import OrgPolicyReport, manages, run_type
 from .ownership import marked
 from .shard import in_shard
 from .targets import Account, OrgReader, resolve, restrict
@@ -70,8 +70,9 @@ class RunReport:
     accounts: list[AccountReport] = field(default_factory=list)
     skipped: list[Account] = field(default_factory=list)
     error: str = ""  # the organization could not be read: nothing was planned
-    scps: ScpReport | None = None  # None: SCPs not managed, or not in this run (--accounts)
-    rcps: ScpReport | None = None  # the same for RCPs (deploy.rcps)
+    # One section per organization policy type planned in this run, in registry order; a type
+    # that is not managed, or not planned (--accounts, shard > 1), has none.
+    organization: dict[OrgPolicyType, OrgPolicyReport] = field(default_factory=dict)
     ceilings: Any = None  # plan --base: a ceiling_diff.CeilingReport
     warnings: list[str] = field(default_factory=list)  # about the run, not one account
 
@@ -80,12 +81,11 @@ class RunReport:
         return [a for a in self.accounts if a.failed]
 
     @property
-    def organization_reports(self) -> list[ScpReport]:
-        """The SCP and RCP sections this run has, in that order."""
-        return [r for r in (self.scps, self.rcps) if r is not None]
+    def organization_reports(self) -> list[OrgPolicyReport]:
+        return list(self.organization.values())
 
     @property
-    def scps_failed(self) -> bool:
+    def organization_failed(self) -> bool:
         return any(r.failed for r in self.organization_reports)
 
     def count(self, action: str) -> int:
@@ -253,10 +253,10 @@ def _leftovers(
     return report
 
 
-def plans_scps(config: Config, options: Options, kind: OrgPolicyType = SCP) -> bool:
-    """SCPs (RCPs) are organization-level: planned once per run, so not for an --accounts
-    subset, and only by shard 1 of a CI matrix."""
-    if not manages_scps(config, kind) or options.accounts is not None:
+def plans_type(config: Config, options: Options, kind: OrgPolicyType) -> bool:
+    """Organization policies are organization-level: planned once per run, so not for an
+    --accounts subset, and only by shard 1 of a CI matrix."""
+    if not manages(config, kind) or options.accounts is not None:
         return False
     return options.shard is None or options.shard[0] == 1
 
@@ -270,13 +270,12 @@ def run(
     ancestry: Ancestry,
     on_account: Callable[[AccountReport], None] | None = None,
     on_targets: Callable[[int], None] | None = None,
-    scps: tuple[DesiredScp, ...] | None = None,
-    rcps: tuple[DesiredScp, ...] | None = None,
+    organization: Mapping[OrgPolicyType, tuple[DesiredOrgPolicy, ...]] | None = None,
 ) -> RunReport:
-    """Discover, plan (and apply) the SCPs, then every selected account. ConfigError
-    propagates. ``scps``: the desired SCPs the lint gate passed; None reads the files
-    deploy.scps names (never an empty desired state, which would prune every SCP of ours);
-    ``rcps`` the same for deploy.rcps."""
+    """Discover, plan (and apply) each organization policy type, then every selected account.
+    ConfigError propagates. ``organization``: the desired policies of each type the lint gate
+    passed; a type missing there reads the files deploy.<folder> names (never an empty
+    desired state, which would prune every policy of ours)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     pruning = options.prune or options.command == "drift"
@@ -303,16 +302,14 @@ def run(
         # before any account is touched.
         desired.for_targets(account.targets)
     report.skipped = list(targeting.skipped)
-    for kind, wanted in ((SCP, scps), (RCP, rcps)):
-        if not plans_scps(config, options, kind):
+    for kind in org_policy_types():
+        if not plans_type(config, options, kind):
             continue
+        wanted = (organization or {}).get(kind)
         if wanted is None:
-            wanted = load_desired_scps(config, kind)
-        section = run_scps(config, wanted, org, command=options.command, prune=pruning, kind=kind)
-        if kind is SCP:
-            report.scps = section
-        else:
-            report.rcps = section
+            wanted = load_desired(config, kind)
+        section = run_type(config, kind, wanted, org, command=options.command, prune=pruning)
+        report.organization[kind] = section
         if section.refused:
             assert section.plan is not None
             # Nothing has been written yet, anywhere: stop here, before any account.

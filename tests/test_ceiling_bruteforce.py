@@ -44,7 +44,7 @@ from iamgate.delegation import DEFAULT_ACCOUNT, boundary_condition_actions
 from iamgate.delegation.ceiling import CeilingProof
 from iamgate.evaluator import Request, evaluate
 from iamgate.model import Policy, policy_from_data
-from iamgate.organization import Placement, ScpLevel, allow_everything, full_aws_access
+from iamgate.organization import Placement, PolicyLevel, allow_everything, full_aws_access
 from iamgate.project import Project
 from iamgate.rules import all_rules
 
@@ -150,7 +150,7 @@ def ceilings(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 def assert_ceiling_agrees_with_brute_force(rule_id: str, data: tuple[dict, dict]) -> None:
     boundary = policy_from_data(data[0], BOUNDARY_NAME, "boundary")
     scp = policy_from_data(data[1], "Guardrail", "scp")
-    where = Placement(None, None, (ScpLevel("Root", (full_aws_access(), scp)),))
+    where = Placement(None, None, (PolicyLevel("Root", (full_aws_access(), scp)),))
     proof = CeilingProof(boundary, PROJECT, where)
     rule = all_rules()[rule_id]
     violations = [

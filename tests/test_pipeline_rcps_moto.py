@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from iamgate.pipeline.org_policies.live import attached_to, read_scps, scps_enabled
+from iamgate.pipeline.org_policies.live import attached_to, read_policies, type_enabled
 from iamgate.pipeline.ownership import DESCRIPTION
 from pipeline_support import Org, client
 
@@ -63,20 +63,20 @@ def test_the_live_reader_reads_iamgates_rcps_with_content_and_targets(org: Org) 
     organizations = client("organizations", org.endpoint)
     policy_id = create_rcp(org)
     organizations.attach_policy(PolicyId=policy_id, TargetId=org.root)
-    live = read_scps(organizations, RCP_TYPE)
+    live = read_policies(organizations, RCP_TYPE)
     ours = live["DenyAssumeRoleFromOutsideOrg"]
     assert ours.marked and ours.document == GUARDRAIL
     assert ours.targets == {org.root: "Root"}
     assert live[RCP_TYPE.full_access].aws_managed
-    assert "DenyAssumeRoleFromOutsideOrg" not in read_scps(organizations, SCP_TYPE)
+    assert "DenyAssumeRoleFromOutsideOrg" not in read_policies(organizations, SCP_TYPE)
 
 
 def test_the_rcp_type_is_enabled_per_root_like_scps(org: Org) -> None:
     organizations = client("organizations", org.endpoint)
-    assert not scps_enabled(organizations, RCP_TYPE)
+    assert not type_enabled(organizations, RCP_TYPE)
     organizations.enable_policy_type(RootId=org.root, PolicyType=RCP_TYPE.policy_type)
-    assert scps_enabled(organizations, RCP_TYPE)
-    assert not scps_enabled(organizations, SCP_TYPE)  # one type at a time
+    assert type_enabled(organizations, RCP_TYPE)
+    assert not type_enabled(organizations, SCP_TYPE)  # one type at a time
 
 
 def test_moto_differs_from_aws_where_rcpfullawsaccess_and_disabled_types_are_concerned(
@@ -84,7 +84,7 @@ def test_moto_differs_from_aws_where_rcpfullawsaccess_and_disabled_types_are_con
 ) -> None:
     organizations = client("organizations", org.endpoint)
     # AWS: RCPFullAWSAccess appears once RCPs are enabled; moto: from the start.
-    assert not scps_enabled(organizations, RCP_TYPE)
+    assert not type_enabled(organizations, RCP_TYPE)
     assert RCP_TYPE.full_access_id in attached_to(organizations, org.root, RCP_TYPE)
     # AWS refuses to attach a policy of a type not enabled on the root; moto accepts it.
     organizations.attach_policy(PolicyId=create_rcp(org), TargetId=org.root)

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from iamgate.pipeline.org_policies.desired import DesiredScp
-from iamgate.pipeline.org_policies.live import FULL_AWS_ACCESS_ID, LiveScp
-from iamgate.pipeline.org_policies.plan import plan_scps, refuse_empty_targets
-from iamgate.pipeline.org_policies.targets import ScpTarget
+from iamgate.pipeline.org_policies.desired import DesiredOrgPolicy
+from iamgate.pipeline.org_policies.live import LiveOrgPolicy
+from iamgate.pipeline.org_policies.plan import plan_policies, refuse_empty_targets
+from iamgate.pipeline.org_policies.targets import OrgTarget
 from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
 from pipeline_support import (
     CONFIG,
@@ -38,6 +38,8 @@ from pipeline_support import (
     make_project,
     write_json,
 )
+
+from iamgate.organization import SCP_TYPE
 
 pytestmark = pytest.mark.integration
 
@@ -392,7 +394,7 @@ def test_a_plan_that_would_leave_an_ou_with_no_scp_is_refused_before_any_write(
     assert f"OU Infrastructure ({org.ous['Infrastructure']}) would be left with no SCP" in out
     writes = {"CreatePolicy", "AttachPolicy", "DetachPolicy", "UpdatePolicy", "AssumeRole"}
     assert not writes & set(proxy.calls)  # not even a member account was touched
-    assert scp_ids(org) == {"FullAWSAccess": FULL_AWS_ACCESS_ID}
+    assert scp_ids(org) == {"FullAWSAccess": SCP_TYPE.full_access_id}
     assert attached(org, org.ous["Infrastructure"]) == {"FullAWSAccess"}
 
 
@@ -443,7 +445,7 @@ def test_an_ou_already_locked_out_by_hand_is_repaired_by_reverting_the_line(
     iamgate.configure(DENY_ONLY_LEFT)
     assert iamgate("apply")[0] == 0
     prod = org.ous["Workloads/Prod"]
-    organizations(org).detach_policy(PolicyId=FULL_AWS_ACCESS_ID, TargetId=prod)
+    organizations(org).detach_policy(PolicyId=SCP_TYPE.full_access_id, TargetId=prod)
     assert attached(org, prod) == {"DenyBoundaryTampering"}  # locked out
     code, report = iamgate.json("apply")
     assert code == 0, report
@@ -775,14 +777,14 @@ def test_the_example_project_deploys_its_shipped_guardrails(
 # --- the plan itself, without AWS ----------------------------------------------------------
 
 
-def _desired(name: str, *ous: str) -> DesiredScp:
+def _desired(name: str, *ous: str) -> DesiredOrgPolicy:
     document = repo_scp("DenyLeaveOrganization")
-    return DesiredScp(name, f"scps/{name}.json", json.dumps(document), document, ous, (), 1)
+    return DesiredOrgPolicy(name, f"scps/{name}.json", json.dumps(document), document, ous, (), 1)
 
 
 def test_moving_our_only_scp_between_ous_attaches_before_it_detaches() -> None:
-    prod = ScpTarget("ou-prod", "OU Prod")
-    live = LiveScp(
+    prod = OrgTarget("ou-prod", "OU Prod")
+    live = LiveOrgPolicy(
         "p-1",
         "arn",
         "Guard",
@@ -791,12 +793,16 @@ def test_moving_our_only_scp_between_ous_attaches_before_it_detaches() -> None:
         repo_scp("DenyLeaveOrganization"),
         {"ou-dev": "OU Dev"},
     )
-    plan = plan_scps((_desired("Guard", "Prod"),), {"Guard": (prod,)}, {"Guard": live}, prune=False)
+    plan = plan_policies(
+        SCP_TYPE, (_desired("Guard", "Prod"),), {"Guard": (prod,)}, {"Guard": live}, prune=False
+    )
     assert [(c.action, c.target.id if c.target else "") for c in plan.changes] == [
         ("attach", "ou-prod"),
         ("detach", "ou-dev"),
     ]
-    refuse_empty_targets(plan, {"ou-dev": {"p-1": "Guard", FULL_AWS_ACCESS_ID: "FullAWSAccess"}})
+    refuse_empty_targets(
+        plan, {"ou-dev": {"p-1": "Guard", SCP_TYPE.full_access_id: "FullAWSAccess"}}
+    )
     assert plan.refusals == []
     refuse_empty_targets(plan, {"ou-dev": {"p-1": "Guard"}})
     assert [r.split(" would")[0] for r in plan.refusals] == ["OU Dev (ou-dev)"]

@@ -25,8 +25,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def exit_code(report) -> int:
     # A conflict means a reviewed policy could not be deployed: the run did not converge.
-    scp_conflicts = sum(section.conflicts for section in report.organization_reports)
-    if report.error or report.failed or report.conflicts or report.scps_failed or scp_conflicts:
+    org_conflicts = sum(section.conflicts for section in report.organization_reports)
+    if (
+        report.error
+        or report.failed
+        or report.conflicts
+        or report.organization_failed
+        or org_conflicts
+    ):
         return 1
     return 0
 

@@ -68,13 +68,15 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     from ..sync import Options, run
 
     config = load_config(args.config)
-    from iamgate.organization import RCP_TYPE
+    from iamgate.organization import org_policy_types
 
-    from ..org_policies.sync import manages_scps
+    from ..org_policies.sync import manages
 
-    if not config.deploy.targets and not (manages_scps(config) or manages_scps(config, RCP_TYPE)):
+    kinds = org_policy_types()
+    if not config.deploy.targets and not any(manages(config, kind) for kind in kinds):
+        keys = ["deploy.targets", *(f"deploy.{kind.folder}" for kind in kinds)]
         raise ConfigError(
-            "deploy.targets, deploy.scps and deploy.rcps are empty: there is nothing to deploy",
+            f"{', '.join(keys[:-1])} and {keys[-1]} are empty: there is nothing to deploy",
             config.file,
         )
     gate = run_gate(config)
@@ -120,8 +122,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
         ancestry,
         finished,
         started,
-        gate.scps,
-        gate.rcps,
+        gate.organization,
     )
     return report
 

@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def exit_code(report, detailed: bool) -> int:
-    if report.error or report.failed or report.scps_failed:
+    if report.error or report.failed or report.organization_failed:
         return 1
     if detailed and report.pending:
         return 2

@@ -7,13 +7,14 @@ file's text; the parsed form is kept for comparing with live documents.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from iamgate.config import Config, ConfigError, Target
+
+from ..compare import policy_size
 
 # IAM's quota for a managed policy document; IAM does not count whitespace.
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
@@ -31,12 +32,6 @@ class DesiredPolicy:
     @property
     def size(self) -> int:
         return policy_size(self.document)
-
-
-def policy_size(document: dict[str, Any]) -> int:
-    """Characters IAM counts against the 6,144 limit: the document without any whitespace."""
-    compact = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    return sum(1 for ch in compact if not ch.isspace())
 
 
 def target_files(config: Config) -> dict[str, list[Path]]:

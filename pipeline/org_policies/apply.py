@@ -1,10 +1,12 @@
-"""Apply the SCP plan: Organizations writes in the plan's order, stopping at the first failure.
+"""Apply one organization policy type's plan: Organizations writes in the plan's order,
+stopping at the first failure.
 
-The plan is already ordered (create, update, attach, detach, delete), already checked for
-roots, OUs and accounts it would leave without an SCP, and its SCPs' ownership tags were
-read just before (sync.py). An SCP is created with iamgate's marks in one call: the
-description and the tag ``iamgate:managed=true``. A write whose effect is already in place
-(attached twice, detached or deleted already: a re-run) has done its job.
+The plan is already ordered (create, update, attach, detach, delete), already checked (for
+targets it would leave without a policy, locked out or over the attach quota), and its
+policies' ownership tags were read just before (sync.py). A policy is created with iamgate's
+marks in one call: the description and the tag ``iamgate:managed=true``. A write whose
+effect is already in place (attached twice, detached or deleted already: a re-run) has done
+its job.
 """
 
 from __future__ import annotations
@@ -12,12 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from iamgate.organization import SCP_TYPE as SCP
-from iamgate.organization import OrgPolicyType
-
 from ..errors import describe, error_code, is_aws_error
 from ..ownership import DESCRIPTION, creation_tags
-from .plan import SCP_WRITES, ScpChange, ScpPlan
+from .plan import WRITES, OrgChange, OrgPlan
 
 Status = Literal["done", "failed", "not attempted", "reported"]
 _ALREADY = {
@@ -37,15 +36,13 @@ _VERB = {
 
 
 @dataclass(frozen=True)
-class ScpOutcome:
-    change: ScpChange
+class OrgOutcome:
+    change: OrgChange
     status: Status
     error: str = ""
 
 
-def write(
-    client: Any, change: ScpChange, created: dict[str, str], kind: OrgPolicyType = SCP
-) -> None:
+def write(client: Any, change: OrgChange, created: dict[str, str], policy_type: str) -> None:
     """One write; ``created`` maps the names of policies created in this run to their ids."""
     policy_id = change.policy_id or created.get(change.policy, "")
     if change.action == "enable":
@@ -54,14 +51,14 @@ def write(
             "enable",
             client.enable_policy_type,
             RootId=change.target.id,
-            PolicyType=kind.policy_type,
+            PolicyType=policy_type,
         )
     elif change.action == "create":
         answer = client.create_policy(
             Name=change.policy,
             Description=DESCRIPTION,
             Content=change.text,
-            Type=kind.policy_type,
+            Type=policy_type,
             Tags=creation_tags(),
         )
         created[change.policy] = answer["Policy"]["PolicySummary"]["Id"]
@@ -85,27 +82,28 @@ def _tolerate(action: str, call: Any, **kwargs: Any) -> None:
             raise
 
 
-def apply_scps(client: Any, plan: ScpPlan, kind: OrgPolicyType = SCP) -> list[ScpOutcome]:
-    outcomes: list[ScpOutcome] = []
+def apply_plan(client: Any, plan: OrgPlan) -> list[OrgOutcome]:
+    kind = plan.kind
+    outcomes: list[OrgOutcome] = []
     created: dict[str, str] = {}
     stopped = False
     for change in plan.changes:
-        if change.action not in SCP_WRITES:
-            outcomes.append(ScpOutcome(change, "reported", change.reason))
+        if change.action not in WRITES:
+            outcomes.append(OrgOutcome(change, "reported", change.reason))
         elif stopped:
             outcomes.append(
-                ScpOutcome(change, "not attempted", f"an earlier {kind.label} write failed")
+                OrgOutcome(change, "not attempted", f"an earlier {kind.label} write failed")
             )
         else:
             try:
-                write(client, change, created, kind)
+                write(client, change, created, kind.policy_type)
             except Exception as exc:
                 if not is_aws_error(exc):
                     raise
                 where = f" on {change.target.label}" if change.target else ""
                 message = f"{_VERB[change.action]} {change.policy}{where}: {describe(exc)}"
-                outcomes.append(ScpOutcome(change, "failed", message))
+                outcomes.append(OrgOutcome(change, "failed", message))
                 stopped = True
             else:
-                outcomes.append(ScpOutcome(change, "done"))
+                outcomes.append(OrgOutcome(change, "done"))
     return outcomes

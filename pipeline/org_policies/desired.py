@@ -1,9 +1,10 @@
-"""The desired SCPs: the files of scps/ that ``deploy.scps`` names, exactly as reviewed.
+"""The desired organization policies of one type: the files of its folder that
+``deploy.<folder>`` names, exactly as reviewed.
 
-An SCP's name in AWS Organizations is its file name without ``.json``, as for IAM
+A policy's name in AWS Organizations is its file name without ``.json``, as for IAM
 policies. Where each one is attached is resolved against the organization later
-(targets.py); this module only reads the repository, so a missing file or an
-SCP over AWS's size limit stops the run before any AWS call.
+(targets.py); this module only reads the repository, so a missing file or a policy over
+AWS's size limit stops the run before any AWS call.
 """
 
 from __future__ import annotations
@@ -13,37 +14,30 @@ from pathlib import Path
 from typing import Any
 
 from iamgate.config import Config, ConfigError
-from iamgate.organization import SCP_TYPE as SCP
-from iamgate.organization import OrgPolicyType
+from iamgate.organization import OrgPolicyType, deploy_entries
 
-from ..iam_policies.desired import policy_size
-
-SCP_FOLDER = SCP.folder
-# AWS Organizations quota "Maximum size of a policy document": 5,120 characters for an SCP.
-# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
-SCP_LIMIT = SCP.max_characters
+from ..compare import policy_size
 
 
 @dataclass(frozen=True)
-class DesiredScp:
+class DesiredOrgPolicy:
     name: str
     file: str  # relative to the project root
     text: str
     document: dict[str, Any]
     ous: tuple[str, ...]  # references as configured: OU paths, ou- ids, "Root"
     accounts: tuple[str, ...]
-    line: int  # of the deploy.scps entry
+    line: int  # of the deploy.<folder> entry
 
     @property
     def size(self) -> int:
         return policy_size(self.document)
 
 
-def scp_files(config: Config, kind: OrgPolicyType = SCP) -> list[Path]:
-    """The files deploy.scps (deploy.rcps) names; a name without a file is a configuration
-    error."""
+def policy_files(config: Config, kind: OrgPolicyType) -> list[Path]:
+    """The files deploy.<folder> names; a name without a file is a configuration error."""
     out: list[Path] = []
-    for entry in getattr(config.deploy, kind.folder):
+    for entry in deploy_entries(config, kind):
         path = config.root / kind.folder / f"{entry.policy}.json"
         if not path.is_file():
             raise ConfigError(
@@ -56,18 +50,18 @@ def scp_files(config: Config, kind: OrgPolicyType = SCP) -> list[Path]:
     return out
 
 
-def load_desired_scps(config: Config, kind: OrgPolicyType = SCP) -> tuple[DesiredScp, ...]:
+def load_desired(config: Config, kind: OrgPolicyType) -> tuple[DesiredOrgPolicy, ...]:
     from iamgate.document import load
     from iamgate.project import display_path
 
-    out: list[DesiredScp] = []
-    entries = getattr(config.deploy, kind.folder)
-    for entry, path in zip(entries, scp_files(config, kind), strict=True):
+    out: list[DesiredOrgPolicy] = []
+    entries = deploy_entries(config, kind)
+    for entry, path in zip(entries, policy_files(config, kind), strict=True):
         display = display_path(path, config.root)
         # The lint gate already proved the file loads; a LoadError here means it changed since.
         document = load(path, display)
         out.append(
-            DesiredScp(
+            DesiredOrgPolicy(
                 name=entry.policy,
                 file=display,
                 text=document.text,
@@ -80,8 +74,8 @@ def load_desired_scps(config: Config, kind: OrgPolicyType = SCP) -> tuple[Desire
     return tuple(out)
 
 
-def oversized_scps(
-    scps: tuple[DesiredScp, ...], limit: int = SCP_LIMIT
-) -> list[tuple[DesiredScp, int]]:
+def oversized(
+    policies: tuple[DesiredOrgPolicy, ...], kind: OrgPolicyType
+) -> list[tuple[DesiredOrgPolicy, int]]:
     """Policies Organizations would refuse (moto does not enforce the limit, so iamgate must)."""
-    return [(scp, scp.size) for scp in scps if scp.size > limit]
+    return [(policy, policy.size) for policy in policies if policy.size > kind.max_characters]

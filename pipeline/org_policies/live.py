@@ -1,10 +1,10 @@
-"""Reading the organization's live SCPs from the management account.
+"""Reading the organization's live policies of one type from the management account.
 
-ListPolicies gives every SCP's name and description (iamgate's bulk-readable mark) but not
+ListPolicies gives every policy's name and description (iamgate's bulk-readable mark) but not
 its content or where it is attached; those are read (DescribePolicy, ListTargetsForPolicy)
-only for iamgate's own SCPs — an organization has few SCPs, and someone else's are never
+only for iamgate's own — an organization has few such policies, and someone else's are never
 changed, so their content does not matter. Tags (the ownership proof) are read only for
-SCPs a plan is about to change (sync.py), as on the IAM side.
+policies a plan is about to change (sync.py), as on the IAM side.
 """
 
 from __future__ import annotations
@@ -12,26 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamgate.organization import SCP_TYPE as SCP
 from iamgate.organization import OrgPolicyType
 
 from ..compare import decode
 from ..ownership import DESCRIPTION
 from .targets import live_label
 
-SCP_TYPE = SCP.policy_type
-FULL_AWS_ACCESS_ID = SCP.full_access_id  # AWS's default SCP: the same id in every organization
-FULL_AWS_ACCESS = SCP.full_access
-
 
 @dataclass(frozen=True)
-class LiveScp:
+class LiveOrgPolicy:
     id: str
     arn: str
     name: str
     description: str
     aws_managed: bool
-    document: dict[str, Any] | None = None  # read for iamgate's SCPs only
+    document: dict[str, Any] | None = None  # read for iamgate's own only
     targets: dict[str, str] = field(default_factory=dict)  # target id -> label (ours only)
 
     @property
@@ -44,9 +39,8 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[st
     return [item for page in paginator.paginate(**kwargs) for item in page.get(key, ())]
 
 
-def scps_enabled(client: Any, kind: OrgPolicyType = SCP) -> bool:
-    """Whether the policy type (SCPs by default) is enabled on the root (AWS refuses
-    attachments otherwise)."""
+def type_enabled(client: Any, kind: OrgPolicyType) -> bool:
+    """Whether the policy type is enabled on the root (AWS refuses attachments otherwise)."""
     root = _pages(client, "list_roots", "Roots")[0]
     return any(
         t.get("Type") == kind.policy_type and t.get("Status") == "ENABLED"
@@ -54,12 +48,12 @@ def scps_enabled(client: Any, kind: OrgPolicyType = SCP) -> bool:
     )
 
 
-def read_scps(client: Any, kind: OrgPolicyType = SCP) -> dict[str, LiveScp]:
-    """Every policy of the type (SCPs by default) by name; content and attachments for the
-    ones iamgate's marks claim."""
-    out: dict[str, LiveScp] = {}
+def read_policies(client: Any, kind: OrgPolicyType) -> dict[str, LiveOrgPolicy]:
+    """Every policy of the type by name; content and attachments for the ones iamgate's marks
+    claim."""
+    out: dict[str, LiveOrgPolicy] = {}
     for item in _pages(client, "list_policies", "Policies", Filter=kind.policy_type):
-        policy = LiveScp(
+        policy = LiveOrgPolicy(
             id=item["Id"],
             arn=item.get("Arn", ""),
             name=item["Name"],
@@ -69,7 +63,7 @@ def read_scps(client: Any, kind: OrgPolicyType = SCP) -> dict[str, LiveScp]:
         if policy.marked:
             content = client.describe_policy(PolicyId=policy.id)["Policy"]["Content"]
             targets = _pages(client, "list_targets_for_policy", "Targets", PolicyId=policy.id)
-            policy = LiveScp(
+            policy = LiveOrgPolicy(
                 policy.id,
                 policy.arn,
                 policy.name,
@@ -82,9 +76,8 @@ def read_scps(client: Any, kind: OrgPolicyType = SCP) -> dict[str, LiveScp]:
     return out
 
 
-def attached_to(client: Any, target_id: str, kind: OrgPolicyType = SCP) -> dict[str, str]:
-    """The policies of the type (SCPs by default) attached directly to one root, OU or
-    account: policy id -> name."""
+def attached_to(client: Any, target_id: str, kind: OrgPolicyType) -> dict[str, str]:
+    """The policies of the type attached directly to one root, OU or account: id -> name."""
     items = _pages(
         client,
         "list_policies_for_target",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .plan import ScpPlan
+from .plan import OrgPlan, after_plan
 
 ALLOW_ALL: dict[str, Any] = {
     "Version": "2012-10-17",
@@ -82,7 +82,7 @@ def path_allows_something(levels: list[list[dict[str, Any]]]) -> bool:
     )
 
 
-def affected_targets(plan: ScpPlan, updated_at: Mapping[str, Iterable[str]]) -> dict[str, str]:
+def affected_targets(plan: OrgPlan, updated_at: Mapping[str, Iterable[str]]) -> dict[str, str]:
     """Target id -> label: where the plan attaches or detaches, and where an SCP it updates
     is attached (``updated_at``: SCP name -> target ids)."""
     out: dict[str, str] = {}
@@ -95,22 +95,8 @@ def affected_targets(plan: ScpPlan, updated_at: Mapping[str, Iterable[str]]) -> 
     return out
 
 
-def after_plan(plan: ScpPlan, target_id: str, now: Mapping[str, str]) -> dict[str, str]:
-    """The SCPs (id, or ``new:<name>`` for one the plan creates -> name) attached to
-    ``target_id`` once the plan has run; ``now``: the ones attached before."""
-    left = dict(now)
-    for change in plan.changes:
-        if change.target is None or change.target.id != target_id:
-            continue
-        if change.action == "detach":
-            left.pop(change.policy_id, None)
-        elif change.action == "attach":
-            left[change.policy_id or f"new:{change.policy}"] = change.policy
-    return left
-
-
 def refuse_lockouts(
-    plan: ScpPlan,
+    plan: OrgPlan,
     targets: Mapping[str, str],
     attached: Any,
     document_of: Any,

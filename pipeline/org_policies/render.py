@@ -1,9 +1,9 @@
-"""The SCP (and RCP) sections of plan, apply and drift reports, in text, markdown and json.
+"""The organization-policy sections of plan, apply and drift reports, in text, markdown and json.
 
 Organization policies belong to the organization, not to a member account, so each type gets
-its own section
-ahead of the accounts, with their own total: ``+`` create or attach, ``~`` update (with
-the content diff), ``-`` detach or delete, ``!`` conflict.
+its own section ahead of the accounts, titled by its description, with its own total:
+``+`` create or attach, ``~`` update (with the content diff), ``-`` detach or delete, ``!``
+conflict.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from ..render_common import (
     text_change,
     verb,
 )
-from .apply import ScpOutcome
-from .plan import ScpChange
-from .sync import ScpReport
+from .apply import OrgOutcome
+from .plan import OrgChange
+from .sync import OrgPolicyReport
 
 MARK = {
     "enable": "+",
@@ -39,18 +39,17 @@ DONE = {
     "detach": "detached",
     "delete": "deleted",
 }
-TITLE = "Service control policies (organization-wide, from the management account)"
-TITLES = {
-    "scp": TITLE,
-    "rcp": "Resource control policies (organization-wide, from the management account)",
-}
 
 
-def _outcomes(report: ScpReport) -> dict[int, ScpOutcome]:
+def title(report: OrgPolicyReport) -> str:
+    return f"{report.kind.title} (organization-wide, from the management account)"
+
+
+def _outcomes(report: OrgPolicyReport) -> dict[int, OrgOutcome]:
     return outcomes_by_change(report.outcomes)
 
 
-def scp_totals(report: ScpReport, command: str) -> str:
+def totals(report: OrgPolicyReport, command: str) -> str:
     label = f"{report.kind.label}s"
     if report.plan is None:
         return f"{label}: not planned (failed)" if report.error else f"{label}: not planned"
@@ -65,7 +64,7 @@ def scp_totals(report: ScpReport, command: str) -> str:
     return f"{label}: " + ", ".join(parts)
 
 
-def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
+def change_line(change: OrgChange, outcome: OrgOutcome | None) -> str:
     where = ""
     if change.target is not None:
         preposition = {"attach": "to", "enable": "on"}.get(change.action, "from")
@@ -78,8 +77,8 @@ def change_line(change: ScpChange, outcome: ScpOutcome | None) -> str:
     return f"{MARK[change.action]} {verb_shown} {change.policy}{where}{file}{detail}"
 
 
-def render_text(report: ScpReport, command: str) -> list[str]:
-    lines = ["", TITLES[report.kind.kind]]
+def render_text(report: OrgPolicyReport, command: str) -> list[str]:
+    lines = ["", title(report)]
     outcomes = _outcomes(report)
     plan = report.plan
     if plan is not None:
@@ -99,13 +98,12 @@ def render_text(report: ScpReport, command: str) -> list[str]:
             lines.append(f"  unchanged: {', '.join(plan.unchanged)}")
     if report.error:
         lines.append(f"  FAILED {report.error}")
-    lines.append("  " + scp_totals(report, command))
+    lines.append("  " + totals(report, command))
     return lines
 
 
-def render_markdown(report: ScpReport, command: str) -> list[str]:
-    title = TITLES[report.kind.kind]
-    lines = ["", f"#### {title}", "", f"**{scp_totals(report, command)}**", ""]
+def render_markdown(report: OrgPolicyReport, command: str) -> list[str]:
+    lines = ["", f"#### {title(report)}", "", f"**{totals(report, command)}**", ""]
     outcomes = _outcomes(report)
     plan = report.plan
     if report.error:
@@ -124,7 +122,7 @@ def render_markdown(report: ScpReport, command: str) -> list[str]:
     return lines
 
 
-def _change_json(change: ScpChange, outcome: ScpOutcome | None) -> dict[str, Any]:
+def _change_json(change: OrgChange, outcome: OrgOutcome | None) -> dict[str, Any]:
     out: dict[str, Any] = {"action": change.action, "policy": change.policy}
     if change.policy_id:
         out["policy_id"] = change.policy_id
@@ -140,7 +138,7 @@ def _change_json(change: ScpChange, outcome: ScpOutcome | None) -> dict[str, Any
     return out | outcome_json(outcome)
 
 
-def to_json(report: ScpReport) -> dict[str, Any]:
+def to_json(report: OrgPolicyReport) -> dict[str, Any]:
     plan = report.plan
     outcomes = _outcomes(report)
     summary: dict[str, int] = {}

@@ -1,8 +1,8 @@
-"""Where deploy.scps attaches each SCP, resolved against AWS Organizations.
+"""Where deploy.<folder> attaches each organization policy, resolved against AWS Organizations.
 
 A reference is ``Root`` (the organization root), an OU path below the root
 (``Workloads/Dev``), an ``ou-`` id, or, under ``accounts``, a 12-digit account id. Unlike
-deploy targets, an OU reference means the OU itself — an SCP attached to an OU applies to
+deploy targets, an OU reference means the OU itself — a policy attached to an OU applies to
 everything below it, so nothing is expanded to accounts. A reference that does not exist
 is a configuration error naming the entry, before any write.
 """
@@ -16,13 +16,13 @@ from pathlib import Path
 from iamgate.config import ConfigError
 
 from ..targets import OrgReader, UnknownOu, find_ou
-from .desired import DesiredScp
+from .desired import DesiredOrgPolicy
 
 ROOT = "Root"
 
 
 @dataclass(frozen=True)
-class ScpTarget:
+class OrgTarget:
     id: str  # r-..., ou-..., or a 12-digit account id
     label: str  # "Root", "OU Workloads/Dev", "account 111111111111 (dev-1)"
 
@@ -33,30 +33,30 @@ def _error(where: str, message: str, file: Path | None, line: int) -> ConfigErro
 
 def resolve_ou(
     reference: str, org: OrgReader, where: str, file: Path | None, line: int
-) -> ScpTarget:
+) -> OrgTarget:
     try:
         ou_id, parts = find_ou(reference, org)
     except UnknownOu as exc:
         raise _error(where, str(exc), file, line) from None
     if reference.startswith("ou-"):
-        return ScpTarget(ou_id, f"OU {ou_id}")
-    return ScpTarget(ou_id, f"OU {'/'.join(parts)}" if parts else ROOT)
+        return OrgTarget(ou_id, f"OU {ou_id}")
+    return OrgTarget(ou_id, f"OU {'/'.join(parts)}" if parts else ROOT)
 
 
 def resolve_account(
     account_id: str, names: dict[str, str], where: str, file: Path | None, line: int
-) -> ScpTarget:
+) -> OrgTarget:
     if account_id not in names:
         raise _error(where, f"the account {account_id} is not in this organization", file, line)
     name = names[account_id]
-    return ScpTarget(
+    return OrgTarget(
         account_id, f"account {account_id} ({name})" if name else f"account {account_id}"
     )
 
 
 def resolve_reference(
     reference: str, org: OrgReader, names: dict[str, str], where: str, file: Path | None, line: int
-) -> ScpTarget:
+) -> OrgTarget:
     """An OU path, ou- id, Root or account id (detach-full-aws-access mixes them)."""
     if len(reference) == 12 and reference.isdigit():
         return resolve_account(reference, names, where, file, line)
@@ -64,19 +64,19 @@ def resolve_reference(
 
 
 def resolve_attachments(
-    scps: Iterable[DesiredScp],
+    policies: Iterable[DesiredOrgPolicy],
     org: OrgReader,
     names: dict[str, str],
     file: Path | None,
-    key: str = "scps",
-) -> dict[str, tuple[ScpTarget, ...]]:
-    """Policy name -> the roots, OUs and accounts deploy.scps (deploy.``key``) attaches it to."""
-    out: dict[str, tuple[ScpTarget, ...]] = {}
-    for scp in scps:
-        where = f"deploy.{key}[{scp.name}]"
-        found = [resolve_ou(ref, org, where, file, scp.line) for ref in scp.ous]
-        found += [resolve_account(a, names, where, file, scp.line) for a in scp.accounts]
-        out[scp.name] = tuple({t.id: t for t in found}.values())
+    key: str,
+) -> dict[str, tuple[OrgTarget, ...]]:
+    """Policy name -> the roots, OUs and accounts deploy.``key`` attaches it to."""
+    out: dict[str, tuple[OrgTarget, ...]] = {}
+    for policy in policies:
+        where = f"deploy.{key}[{policy.name}]"
+        found = [resolve_ou(ref, org, where, file, policy.line) for ref in policy.ous]
+        found += [resolve_account(a, names, where, file, policy.line) for a in policy.accounts]
+        out[policy.name] = tuple({t.id: t for t in found}.values())
     return out
 
 
