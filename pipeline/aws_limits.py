@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from iamgate.config import Config
-from iamgate.organization import OrgPolicyType, detach_references
+from iamgate.org_policy_types import OrgPolicyType, detach_references
 
 from .deployment import MARKER
 from .iam_policies.desired import DesiredState

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iamgate.config import Config, ConfigError
-from iamgate.organization import ORG_POLICY_TYPES
+from iamgate.org_policy_types import ORG_POLICY_TYPES
 
 if TYPE_CHECKING:
     from iamgate.explain.model import Ceiling

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iamgate.config import Config
-from iamgate.organization import OrgPolicyType, org_policy_types
+from iamgate.org_policy_types import OrgPolicyType, org_policy_types
 
 from .aws_limits import attachment_problems, name_problems, version_problems
 from .iam_policies.desired import (

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from iamgate.organization import OrgPolicyType, org_policy_types
+from iamgate.org_policy_types import OrgPolicyType, org_policy_types
 
 from .iam_policies.apply import Outcome
 from .iam_policies.plan import Change

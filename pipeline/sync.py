@@ -1,6 +1,6 @@
 """The run shared by plan, apply and drift: discover accounts, then each account on its own.
 
-Organization policies (deploy.scps, deploy.rcps: every type iamgate.organization describes)
+Organization policies (deploy.scps, deploy.rcps: every type iamgate.org_policy_types describes)
 are organization-level: planned (and applied) once per type, from the management account,
 after discovery and before any account (org_policies/sync.py). A plan refused for any type
 (a root, OU or account left with no SCP, or over its attach quota) stops the whole run
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from iamgate.config import Config
-from iamgate.organization import OrgPolicyType, org_policy_types
+from iamgate.org_policy_types import OrgPolicyType, org_policy_types
 
 from .ancestry import Ancestry, in_progress, refusal
 from .deployment import MARKER, Deployment, DeploymentError, Recorder

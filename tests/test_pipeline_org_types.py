@@ -1,6 +1,6 @@
-"""Organization policy types are descriptions fed to one flow (iamgate.organization.OrgPolicyType):
-the per-target attach quota for every type, and a third type registered without any code of
-its own, planned and applied against a moto-server organization.
+"""Organization policy types are descriptions (iamgate.org_policy_types) fed to one flow: the
+per-target attach quota for every type, and a third type registered without any code of its
+own, planned and applied against a moto-server organization.
 
 AWS Organizations quotas, "Maximum number of policies attached to a root, OU, or account":
 5 SCPs and 5 RCPs, AWS's FullAWSAccess / RCPFullAWSAccess included; 10 tag policies
@@ -22,10 +22,11 @@ from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
 from pipeline_support import DEPLOY_ROLE, MotoServer, Org, Run, client, fresh_org, write_json
 
 from iamgate import config as config_module
+from iamgate import org_policy_types as types_module
 from iamgate import organization
 from iamgate import project as project_module
 from iamgate.config import Config, DeployConfig, ScpAttachment
-from iamgate.organization import RCP_TYPE, SCP_TYPE, OrgPolicyType
+from iamgate.org_policy_types import RCP_TYPE, SCP_TYPE, OrgPolicyType
 
 pytestmark = pytest.mark.integration
 
@@ -75,8 +76,8 @@ def _project(root: Path, names: list[str], ou: str = "Workloads/Prod") -> Path:
 
 
 def test_every_type_is_described_once_and_lint_reads_its_folder_with_its_grammar() -> None:
-    assert organization.org_policy_types() == (SCP_TYPE, RCP_TYPE)
-    for kind in organization.org_policy_types():
+    assert types_module.org_policy_types() == (SCP_TYPE, RCP_TYPE)
+    for kind in types_module.org_policy_types():
         assert project_module.KIND_FOLDERS[kind.folder] == kind.kind
     # AWS's numbers (orgs_reference_limits.html), and where each applies in evaluation.
     assert (SCP_TYPE.max_characters, SCP_TYPE.max_per_target) == (5120, 5)
@@ -184,7 +185,7 @@ def _with_tag_guards(config: Config, entries: tuple[ScpAttachment, ...] | None) 
 def tag_guards(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Register TAG_TYPE for this test: the registry, lint's folder map, the configuration."""
     wanted: dict[str, Any] = {"entries": (ScpAttachment("TagGuard", ous=("Workloads",)),)}
-    monkeypatch.setattr(organization, "ORG_POLICY_TYPES", (SCP_TYPE, RCP_TYPE, TAG_TYPE))
+    monkeypatch.setattr(types_module, "ORG_POLICY_TYPES", (SCP_TYPE, RCP_TYPE, TAG_TYPE))
     monkeypatch.setitem(project_module.KIND_FOLDERS, TAG_TYPE.folder, TAG_TYPE.kind)
     load = config_module.load_config
 

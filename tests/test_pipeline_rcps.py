@@ -1,5 +1,5 @@
 """Deploying RCPs (deploy.rcps) with plan/apply/drift/prune, through the same organization
-policy flow as SCPs (iamgate.organization.RCP_TYPE), against a moto-server organization.
+policy flow as SCPs (iamgate.org_policy_types.RCP_TYPE), against a moto-server organization.
 
 AWS: RCPs are the Organizations policy type RESOURCE_CONTROL_POLICY, enabled per root;
 RCPFullAWSAccess is attached everywhere and cannot be detached
@@ -20,7 +20,7 @@ from iamgate.pipeline.ownership import DESCRIPTION, TAG_KEY
 from pipeline_support import CONFIG, DEPLOY_ROLE, REPO, MotoServer, Org, Run, client, fresh_org
 from pipeline_support import make_project as make_base_project
 
-from iamgate.organization import RCP_TYPE
+from iamgate.org_policy_types import RCP_TYPE
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from iamgate.pipeline.org_policies.live import attached_to, read_policies, type_
 from iamgate.pipeline.ownership import DESCRIPTION
 from pipeline_support import Org, client
 
-from iamgate.organization import RCP_TYPE, SCP_TYPE
+from iamgate.org_policy_types import RCP_TYPE, SCP_TYPE
 
 GUARDRAIL = {
     "Version": "2012-10-17",

@@ -39,7 +39,7 @@ from pipeline_support import (
     write_json,
 )
 
-from iamgate.organization import SCP_TYPE
+from iamgate.org_policy_types import SCP_TYPE
 
 pytestmark = pytest.mark.integration
 

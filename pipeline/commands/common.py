@@ -68,7 +68,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     from ..sync import Options, run
 
     config = load_config(args.config)
-    from iamgate.organization import org_policy_types
+    from iamgate.org_policy_types import org_policy_types
 
     from ..org_policies.sync import manages
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from iamgate.config import Config, ConfigError
-from iamgate.organization import OrgPolicyType, deploy_entries
+from iamgate.org_policy_types import OrgPolicyType, deploy_entries
 
 from ..compare import policy_size
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamgate.organization import OrgPolicyType
+from iamgate.org_policy_types import OrgPolicyType
 
 from ..compare import decode
 from ..ownership import DESCRIPTION

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from iamgate.organization import OrgPolicyType
+from iamgate.org_policy_types import OrgPolicyType
 
 from ..compare import addition, same_document, unified_diff
 from .desired import DesiredOrgPolicy

@@ -1,5 +1,5 @@
 """The organization-policy half of plan, apply and drift: once per run and per policy type
-(iamgate.organization.ORG_POLICY_TYPES), from the management account, one flow for all.
+(iamgate.org_policy_types.ORG_POLICY_TYPES), from the management account, one flow for all.
 
 Read the organization's policies of the type, plan, prove ownership of every policy the plan
 would change (its tag, read fresh), refuse a plan Organizations would reject half-way (more
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamgate.config import Config
-from iamgate.organization import OrgPolicyType, detach_references
+from iamgate.org_policy_types import OrgPolicyType, detach_references
 
 from ..compare import decode
 from ..errors import ReportsFailures, describe
