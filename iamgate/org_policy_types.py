@@ -102,6 +102,8 @@ def detach_references(config: Config, kind: OrgPolicyType) -> tuple[str, ...]:
 
 @cache
 def allow_all(name: str, kind: PolicyKind) -> Policy:
+    """A policy allowing every request, built once per name: AWS's defaults are compared by
+    identity (PolicyLevel.attached)."""
     from iamgate.model import policy_from_data
 
     data = {

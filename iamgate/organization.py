@@ -258,7 +258,7 @@ def attached_names(config: Config, level: str, kind: OrgPolicyType) -> list[str]
     names: list[str] = []
     for item in config.organization.ous:
         if item.path == level:
-            names += getattr(item, kind.folder)
+            names += getattr(item, kind.folder, ())  # a type placed only by deploy
     for entry in deploy_entries(config, kind):
         references = [normalize_reference(r) for r in entry.ous] + list(entry.accounts)
         if level in references:
