@@ -18,7 +18,7 @@ The working tree's code runs with one worker and with several (a fork judges a f
 single process does); both runs use the same PYTHONHASHSEED. Exit status 0 when every report
 is identical.
 
-    python bench/verdicts_unchanged.py [--against main] [--keep DIR]
+    python bench/verdicts_unchanged.py [--against main | --base-code DIR] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -134,12 +134,17 @@ def base_code(revision: str, work: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="main", help="base revision (default main)")
+    parser.add_argument(
+        "--base-code",
+        type=Path,
+        help="a folder holding the base's iamgate/ package (instead of --against's)",
+    )
     parser.add_argument("--keep", type=Path, help="write every report into this folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iamgate-verdicts-"))
     failed = 0
     try:
-        base = base_code(args.against, work)
+        base = args.base_code.resolve() if args.base_code else base_code(args.against, work)
         for name, project in corpora(work).items():
             expected = lint(base, project, "1")
             for jobs in ("1", None):
