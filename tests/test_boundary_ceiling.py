@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 from iamgate.config import load_config
-from iamgate.delegation import ProofRule, Violation, lookup, proof_for
+from iamgate.delegation import Violation, lookup, proof_for
 from iamgate.document import load
 from iamgate.evaluator import Request, evaluate
 from iamgate.explain.build import explain
@@ -32,6 +32,7 @@ from iamgate.project import Project
 from iamgate.rules import all_rules
 from iamgate.rules.base import Rule
 from iamgate.rules.boundary_ceiling import escapes
+from iamgate.rules.proof_rule import ProofRule
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ceiling"
 BAD = sorted((FIXTURES / "bad").glob("*.json"))

@@ -156,7 +156,7 @@ def assert_ceiling_agrees_with_brute_force(rule_id: str, data: tuple[dict, dict]
     violations = [
         v
         for v in proof.violations(rule)  # type: ignore[arg-type]
-        if not proof.reported_elsewhere(rule, v) and proof.confirmed(v)  # type: ignore[arg-type]
+        if not rule.reported_elsewhere(proof, v) and proof.confirmed(v)  # type: ignore[arg-type]
     ]
     space = CeilingSpace(boundary, scp)
     expected = brute_force(rule_id, space)

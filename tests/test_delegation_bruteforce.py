@@ -578,7 +578,7 @@ def reported_actions(rule_id: str, p: Policy) -> set[str]:
         if not rule.applies(proof):
             continue
         found = {
-            v.action.full for v in proof.violations(rule) if not proof.reported_elsewhere(rule, v)
+            v.action.full for v in proof.violations(rule) if not rule.reported_elsewhere(proof, v)
         }
         if found:
             return found

@@ -22,7 +22,8 @@ counterexample is always evaluated again for its own action: a finding checks it
 
 The package, one job a module: actions (the catalog's families of actions), policy_facts
 (what a policy and its project say), candidates (the candidate requests), search (asking
-the evaluator: Proof), messages (a finding's words) and proof_rule (the rules' base class).
+the evaluator: Proof) and messages (a finding's words). The rules decided by a search build
+on ``iamgate.rules.proof_rule.ProofRule``.
 """
 
 from __future__ import annotations
@@ -64,26 +65,17 @@ from iamgate.delegation.policy_facts import (
     PolicyFacts,
     principal_account,
 )
-from iamgate.delegation.proof_rule import (
-    BOUNDARIES_DOC,
-    ESCALATION_DOC,
-    OPERATORS_DOC,
-    ProofRule,
-)
 from iamgate.delegation.search import Proof, Violation, clear_cache, judged_accounts, proof_for
 from iamgate.delegation.text import has_wildcard, resource_name
 
 __all__ = [
     "ADMINISTRATOR_ACCESS",
-    "BOUNDARIES_DOC",
     "BOUNDARY",
     "BOUNDARY_KEY",
     "CALLER",
     "DEFAULT_ACCOUNT",
     "DELEGATED_TYPES",
-    "ESCALATION_DOC",
     "MAX_CONTEXTS",
-    "OPERATORS_DOC",
     "OUTSIDE_NAMES",
     "PRINCIPAL_TYPES",
     "SCOPED_TYPES",
@@ -92,7 +84,6 @@ __all__ = [
     "CandidateSpace",
     "PolicyFacts",
     "Proof",
-    "ProofRule",
     "Unsafe",
     "Violation",
     "boundary_condition_actions",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from iamgate.delegation.actions import (
     BOUNDARY,
@@ -19,10 +19,17 @@ from iamgate.organization import literal_accounts
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
-    from iamgate.delegation.proof_rule import ProofRule
     from iamgate.evaluator import Decision, Request
     from iamgate.model import Policy, Statement
     from iamgate.project import Project
+
+
+class Searcher(Protocol):
+    """What asks a proof for violations: a rule decided by a search (iamgate.rules.proof_rule)."""
+
+    id: str
+
+    def search(self, proof: Proof) -> list[Violation]: ...
 
 
 @dataclass(frozen=True)
@@ -250,27 +257,11 @@ class Proof(CandidateSpace):
 
     # -- rules' results ---------------------------------------------------------------
 
-    def violations(self, rule: ProofRule) -> list[Violation]:
+    def violations(self, rule: Searcher) -> list[Violation]:
         found = self._violations.get(rule.id)
         if found is None:
             found = self._violations[rule.id] = rule.search(self)
         return found
-
-    def reported_elsewhere(self, rule: ProofRule, violation: Violation) -> bool:
-        """Is the same action already reported by a rule ``rule`` defers to?"""
-        from iamgate.delegation.proof_rule import ProofRule
-        from iamgate.rules import all_rules
-
-        rules = all_rules()
-        for other_id in rule.defers_to:
-            other = rules.get(other_id)
-            if not isinstance(other, ProofRule) or not other.enabled(self.config):
-                continue
-            if self.policy.kind not in other.kinds or not other.applies(self):
-                continue
-            if any(v.action.full == violation.action.full for v in self.violations(other)):
-                return True
-        return False
 
 
 def _always(_: Candidate) -> bool:

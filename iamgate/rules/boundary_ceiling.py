@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import (
-    BOUNDARIES_DOC,
     BOUNDARY,
     BOUNDARY_KEY,
     boundary_condition_actions,
@@ -28,6 +27,7 @@ from iamgate.delegation import (
 )
 from iamgate.delegation.ceiling import CeilingProof
 from iamgate.rules.base import Example, Rule
+from iamgate.rules.proof_rule import BOUNDARIES_DOC
 
 if TYPE_CHECKING:
     from iamgate.findings import Finding

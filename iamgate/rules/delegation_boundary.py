@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import (
-    BOUNDARIES_DOC,
-    ProofRule,
-    Violation,
-    boundary_condition_actions,
-    resource_name,
-)
+from iamgate.delegation import Violation, boundary_condition_actions, resource_name
 from iamgate.rules.base import Example
+from iamgate.rules.proof_rule import BOUNDARIES_DOC, ProofRule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof

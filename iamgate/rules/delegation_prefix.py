@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import (
-    BOUNDARIES_DOC,
-    Candidate,
-    ProofRule,
-    Violation,
-    prefix_scoped_actions,
-)
+from iamgate.delegation import Candidate, Violation, prefix_scoped_actions
 from iamgate.rules.base import Example
+from iamgate.rules.proof_rule import BOUNDARIES_DOC, ProofRule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof

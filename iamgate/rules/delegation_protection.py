@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import (
-    BOUNDARIES_DOC,
-    ProofRule,
-    Violation,
-    boundary_deletion_actions,
-    policy_editing_actions,
-)
+from iamgate.delegation import Violation, boundary_deletion_actions, policy_editing_actions
 from iamgate.rules.base import Example
+from iamgate.rules.proof_rule import BOUNDARIES_DOC, ProofRule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import ESCALATION_DOC, ProofRule, Violation, lookup
+from iamgate.delegation import Violation, lookup
 from iamgate.rules.base import Example
+from iamgate.rules.proof_rule import ESCALATION_DOC, ProofRule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Candidate, Proof

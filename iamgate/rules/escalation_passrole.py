@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import (
-    ProofRule,
-    Violation,
-    listing,
-    lookup,
-    statement_label,
-)
+from iamgate.delegation import Violation, listing, lookup, statement_label
 from iamgate.rules.base import Example
+from iamgate.rules.proof_rule import ProofRule
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from iamgate.delegation import (
     CandidateSpace,
-    ProofRule,
     describe_request,
     judged_accounts,
     listing,
@@ -15,6 +14,7 @@ from iamgate.delegation import (
     statement_label,
 )
 from iamgate.rules.base import Example, Rule
+from iamgate.rules.proof_rule import ProofRule
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof

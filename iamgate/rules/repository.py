@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import BOUNDARIES_DOC, BOUNDARY, has_wildcard, judged_accounts, proof_for
+from iamgate.delegation import BOUNDARY, has_wildcard, judged_accounts, proof_for
 from iamgate.delegation.candidates import aws_owned
 from iamgate.delegation.search import may_allow
 from iamgate.rules.base import Example, Rule
+from iamgate.rules.proof_rule import BOUNDARIES_DOC
 
 if TYPE_CHECKING:
     from iamgate.delegation import Proof

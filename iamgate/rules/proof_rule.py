@@ -6,14 +6,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from iamgate.delegation.actions import BOUNDARY
-from iamgate.delegation.messages import (
+from iamgate.delegation import (
+    BOUNDARY,
     counterexample,
     describe_request,
+    judged_accounts,
     listing,
+    proof_for,
     statement_label,
 )
-from iamgate.delegation.search import judged_accounts, may_allow, proof_for
+from iamgate.delegation.search import may_allow
 from iamgate.delegation.text import _dedupe
 from iamgate.rules.base import Rule
 
@@ -86,9 +88,24 @@ class ProofRule(Rule, ABC):
         violations = [
             v
             for v in proof.violations(self)
-            if not proof.reported_elsewhere(self, v) and proof.confirmed(v)
+            if not self.reported_elsewhere(proof, v) and proof.confirmed(v)
         ]
         return list(self.findings(proof, violations, where))
+
+    def reported_elsewhere(self, proof: Proof, violation: Violation) -> bool:
+        """Is the same action already reported by a rule this one defers to?"""
+        from iamgate.rules import all_rules
+
+        rules = all_rules()
+        for other_id in self.defers_to:
+            other = rules.get(other_id)
+            if not isinstance(other, ProofRule) or not other.enabled(proof.config):
+                continue
+            if proof.policy.kind not in other.kinds or not other.applies(proof):
+                continue
+            if any(v.action.full == violation.action.full for v in proof.violations(other)):
+                return True
+        return False
 
     def findings(
         self, proof: Proof, violations: Sequence[Violation], where: str = ""
