@@ -1,19 +1,18 @@
-"""The lint engine: file -> document -> grammar -> model -> rules -> findings -> exceptions."""
+"""The lint engine: file -> document -> grammar -> model -> rules -> findings -> exceptions
+(each rule's setting, its exceptions and the waivers: iamgate.rules.settings)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import fnmatch
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from iamgate.config import Config, weakens
 from iamgate.findings import RANK, Finding
 from iamgate.project import PolicyFile, Project, expand_resolved, policy_file
 from iamgate.rule_references import check_rule_references
 
 if TYPE_CHECKING:
+    from iamgate.config import Config
     from iamgate.result_cache import ResultCache
 
 
@@ -80,6 +79,7 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
     from iamgate import grammar
     from iamgate.model import build_policy
     from iamgate.rules import all_rules
+    from iamgate.rules.settings import enabled
 
     pf.load()
     if pf.error is not None:
@@ -93,112 +93,17 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
         if (
             rule.stage in ("rules", "project")
             and policy.kind in rule.kinds
-            and _enabled(rule.id, rule.name, project.config)
+            and enabled(rule, project.config)
         ):
             findings.extend(rule.check(policy, project))
     return findings
-
-
-def _enabled(rule_id: str, name: str, config: Config) -> bool:
-    return config.rules.get(rule_id, config.rules.get(name)) != "off"
-
-
-def apply_config(
-    findings: list[Finding], config: Config, today: dt.date | None = None
-) -> tuple[list[Finding], list[Finding]]:
-    """Severity overrides, then exceptions. Returns (reported, suppressed)."""
-    if not findings:
-        return [], []
-    from iamgate.rules import all_rules
-
-    today = today or dt.date.today()
-    rules = all_rules()
-    reported: list[Finding] = []
-    suppressed: list[Finding] = []
-    for finding in findings:
-        rule = rules.get(finding.rule)
-        level = config.rules.get(finding.rule) or (config.rules.get(rule.name) if rule else None)
-        if level == "off":
-            continue
-        if level is not None:
-            finding = replace(finding, severity=level)  # type: ignore[arg-type]
-        exception = _matching_exception(finding, config, rule.name if rule else "")
-        if exception is None:
-            reported.append(finding)
-            continue
-        info = {
-            "reason": exception.reason,
-            "expires": exception.expires.isoformat() if exception.expires else None,
-        }
-        if exception.expires is not None and exception.expires < today:
-            reported.append(
-                replace(
-                    finding,
-                    message=f"{finding.message} (the exception for this finding expired on "
-                    f"{exception.expires.isoformat()}: {exception.reason})",
-                    exception={**info, "expired": True},
-                )
-            )
-        else:
-            suppressed.append(replace(finding, exception={**info, "expired": False}))
-    return reported, suppressed
-
-
-def _matching_exception(finding: Finding, config: Config, rule_name: str):
-    for exception in config.exceptions:
-        if exception.rule not in (finding.rule, rule_name):
-            continue
-        if fnmatch.fnmatch(finding.file, exception.path):
-            return exception
-    return None
-
-
-def security_waivers(
-    config: Config, files: list[str] | None = None, today: dt.date | None = None
-) -> list[dict[str, Any]]:
-    """Each security check lint.rules turns off or lowers, or lint.exceptions excepts for one of
-    ``files`` (every file when None), with its scope, reason and expiry: silence about a
-    disabled security check is what a gate must not do."""
-    today = today or dt.date.today()
-    out: list[dict[str, Any]] = []
-
-    def add(rule_key: str, kind: str, scope: str, reason: str | None, expires: Any) -> None:
-        from iamgate.rules import all_rules  # only when something may be waived: start-up
-
-        rules = all_rules()
-        rule = rules.get(rule_key) or next((r for r in rules.values() if r.name == rule_key), None)
-        if rule is None or not rule.security:
-            return
-        if kind != "exception" and not weakens(kind, rule.severity):
-            return  # raised, or left at its severity: nothing is waived
-        out.append(
-            {
-                "rule": rule.id,
-                "name": rule.name,
-                "kind": kind,
-                "scope": scope,
-                "reason": reason or "",
-                "expires": expires.isoformat() if expires else None,
-                "expired": bool(expires and expires < today),
-            }
-        )
-
-    for waiver in config.waivers:
-        add(waiver.rule, waiver.level, "*", waiver.reason, waiver.expires)
-    for key, level in config.rules.items():
-        if not any(w.rule == key for w in config.waivers):
-            add(key, level, "*", None, None)  # a Config built in code, not from iamgate.yaml
-    for exception in config.exceptions:
-        if files is not None and not any(fnmatch.fnmatch(f, exception.path) for f in files):
-            continue
-        add(exception.rule, "exception", exception.path, exception.reason, exception.expires)
-    return out
 
 
 def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
     """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
     record findings in the project's result cache (iamgate.result_cache)."""
     from iamgate.parallel import MIN_FILES, flat_map, settle_heap
+    from iamgate.rules.settings import apply_config, security_waivers
 
     check_rule_references(config, cache=cache)
     project = Project(config.root, config)

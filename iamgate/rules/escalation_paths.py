@@ -139,29 +139,22 @@ def _location(finding: PathFinding) -> tuple[str | int, ...]:
     return (*statement.path, "Action" if statement.action is not None else "NotAction")
 
 
-_RANK = {"info": 0, "warning": 1, "error": 2}
-
-
-def _level(rule: Rule, proof: Proof) -> int:
-    rules = proof.config.rules
-    return _RANK.get(rules.get(rule.id) or rules.get(rule.name) or rule.severity, 2)
-
-
 def _covered(path: EscalationPath, proof: Proof) -> bool:
     """Does an older rule that covers this row report one of its actions here, at least as
     severely as IG408 would? Then the row is not searched: its request is that rule's
     finding. (IG407 reports a rewritten function as a warning; the path it opens is still
     an error here.)"""
     from iamgate.rules import all_rules
+    from iamgate.rules.settings import enabled, rank
 
     rules = all_rules()
     names = path.lower_names
-    own = _level(rules["IG408"], proof)
+    own = rank(rules["IG408"], proof.config)
     for rule_id in path.covered_by:
         rule = rules.get(rule_id)
-        if not isinstance(rule, ProofRule) or not rule.enabled(proof.config):
+        if not isinstance(rule, ProofRule) or not enabled(rule, proof.config):
             continue
-        if _level(rule, proof) < own:
+        if rank(rule, proof.config) < own:
             continue
         if proof.policy.kind not in rule.kinds or not rule.applies(proof):
             continue

@@ -20,7 +20,6 @@ from iamgate.delegation.text import _dedupe
 from iamgate.rules.base import Rule
 
 if TYPE_CHECKING:
-    from iamgate.config import Config
     from iamgate.delegation.search import Proof, Violation
     from iamgate.document import JsonPath
     from iamgate.findings import Finding
@@ -64,9 +63,6 @@ class ProofRule(Rule, ABC):
             return False
         return proof.is_delegation if self.delegation_only else True
 
-    def enabled(self, config: Config) -> bool:
-        return config.rules.get(self.id, config.rules.get(self.name)) != "off"
-
     def check(self, policy: Policy, project: Project) -> list[Finding]:
         """The violations in the first account, of those the policy is judged in, that has
         any: an escape a delegate reaches in the account it is deployed to comes first."""
@@ -95,11 +91,12 @@ class ProofRule(Rule, ABC):
     def reported_elsewhere(self, proof: Proof, violation: Violation) -> bool:
         """Is the same action already reported by a rule this one defers to?"""
         from iamgate.rules import all_rules
+        from iamgate.rules.settings import enabled
 
         rules = all_rules()
         for other_id in self.defers_to:
             other = rules.get(other_id)
-            if not isinstance(other, ProofRule) or not other.enabled(proof.config):
+            if not isinstance(other, ProofRule) or not enabled(other, proof.config):
                 continue
             if proof.policy.kind not in other.kinds or not other.applies(proof):
                 continue
