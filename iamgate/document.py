@@ -10,6 +10,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from enum import Enum, auto
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,22 @@ _JSON_TYPES = {
 }
 
 
-class LoadError(Exception):
-    """A file that is not a strict JSON object; ``rule`` says which way it fails."""
+class LoadProblem(Enum):
+    """Each way a file fails to become a JSON object (iamgate.rules.loading: a rule each)."""
 
-    def __init__(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
+    INVALID_JSON = auto()  # not strict JSON
+    NOT_UTF8 = auto()  # another encoding, or UTF-8 with a byte-order mark
+    DUPLICATE_KEY = auto()
+    NOT_AN_OBJECT = auto()  # empty, binary, or not an object at the top level
+    UNREADABLE = auto()
+
+
+class LoadError(Exception):
+    """A file that is not a strict JSON object; ``problem`` says which way it fails."""
+
+    def __init__(self, problem: LoadProblem, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)
-        self.rule = rule
+        self.problem = problem
         self.message = message
         self.line = line
         self.column = column
@@ -80,21 +91,24 @@ class Document:
 
 def parse(raw: bytes, display: str) -> Document:
     if not raw.strip(b" \t\r\n"):
-        raise LoadError("IG004", "the file is empty; a policy is a JSON object")
+        raise LoadError(LoadProblem.NOT_AN_OBJECT, "the file is empty; a policy is a JSON object")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Windows tools (PowerShell's `>`) save UTF-16; say so rather than "binary".
         raise LoadError(
-            "IG002",
+            LoadProblem.NOT_UTF8,
             "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8",
         )
     if b"\x00" in raw:
         line, column = _byte_position(raw, raw.index(b"\x00"))
         raise LoadError(
-            "IG004", "the file is binary (it contains NUL bytes), not a JSON policy", line, column
+            LoadProblem.NOT_AN_OBJECT,
+            "the file is binary (it contains NUL bytes), not a JSON policy",
+            line,
+            column,
         )
     if raw.startswith(b"\xef\xbb\xbf"):
         raise LoadError(
-            "IG002",
+            LoadProblem.NOT_UTF8,
             "the file starts with a UTF-8 byte-order mark; IAM rejects it, save without BOM",
         )
     try:
@@ -102,7 +116,7 @@ def parse(raw: bytes, display: str) -> Document:
     except UnicodeDecodeError as exc:
         line, column = _byte_position(raw, exc.start)
         raise LoadError(
-            "IG002",
+            LoadProblem.NOT_UTF8,
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; IAM policies must be UTF-8 "
             "(was the file saved as Latin-1 or Windows-1252?)",
             line,
@@ -118,11 +132,16 @@ def parse_text(text: str, display: str) -> Document:
         # Rescan only now, to say where the second occurrence is.
         _Scanner(text, {}, {}).scan()
         # The scanner found no duplicate json did: still a located finding, never a crash.
-        raise LoadError("IG003", "the policy has a duplicate key; merge the two into one") from None
+        raise LoadError(
+            LoadProblem.DUPLICATE_KEY, "the policy has a duplicate key; merge the two into one"
+        ) from None
     except _BadConstant as exc:
         line, column = _char_position(text, _first_outside_strings(_CONSTANT, text))
         raise LoadError(
-            "IG001", f"{exc} is not a JSON value; write it as a string", line, column
+            LoadProblem.INVALID_JSON,
+            f"{exc} is not a JSON value; write it as a string",
+            line,
+            column,
         ) from None
     except json.JSONDecodeError as exc:
         if looks_like_yaml(text, display):
@@ -130,25 +149,30 @@ def parse_text(text: str, display: str) -> Document:
             # send the author looking for a typo in what is a different language.
             start = _YAML_CONTENT.match(text)
             raise LoadError(
-                "IG001",
+                LoadProblem.INVALID_JSON,
                 "invalid JSON: the file looks like YAML, but a policy file is JSON "
                 "(convert it, e.g. yq -o json)",
                 *_char_position(text, start.end() if start else 0),
             ) from None
         raise _syntax_error(text, exc) from None
     except RecursionError:
-        raise LoadError("IG001", "the document nests too deeply to be a policy") from None
+        raise LoadError(
+            LoadProblem.INVALID_JSON, "the document nests too deeply to be a policy"
+        ) from None
     except ValueError:
         # Python refuses to convert integers of more than 4,300 digits.
         line, column = _char_position(text, _first_outside_strings(_LONG_INTEGER, text))
         raise LoadError(
-            "IG001", "a number has too many digits to be read; no IAM value needs it", line, column
+            LoadProblem.INVALID_JSON,
+            "a number has too many digits to be read; no IAM value needs it",
+            line,
+            column,
         ) from None
     if not isinstance(data, dict):
         kind = _JSON_TYPES.get(type(data).__name__, "not an object")
         start = len(text) - len(text.lstrip(" \t\r\n"))
         raise LoadError(
-            "IG004",
+            LoadProblem.NOT_AN_OBJECT,
             f"the top level is {kind}; a policy is a JSON object",
             *_char_position(text, start),
         )
@@ -167,7 +191,9 @@ def load(path: Path, display: str) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise LoadError("IG005", f"cannot read the file: {exc.strerror or exc}") from None
+        raise LoadError(
+            LoadProblem.UNREADABLE, f"cannot read the file: {exc.strerror or exc}"
+        ) from None
     return parse(raw, display)
 
 
@@ -220,41 +246,57 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
     before = text[:pos].rstrip()
     if here.startswith(("//", "/*")) or here.startswith("#"):
         return LoadError(
-            "IG001", "comments are not allowed in JSON policies", *_char_position(text, pos)
+            LoadProblem.INVALID_JSON,
+            "comments are not allowed in JSON policies",
+            *_char_position(text, pos),
         )
     if before.endswith(",") and here[:1] in ("}", "]"):
         comma = len(before) - 1
         return LoadError(
-            "IG001",
+            LoadProblem.INVALID_JSON,
             f"trailing comma before '{here[:1]}'; remove it (JSON allows no trailing commas)",
             *_char_position(text, comma),
         )
     if exc.msg == "Extra data":
         return LoadError(
-            "IG001", "unexpected text after the end of the policy object", exc.lineno, exc.colno
+            LoadProblem.INVALID_JSON,
+            "unexpected text after the end of the policy object",
+            exc.lineno,
+            exc.colno,
         )
     if pos >= len(text):
         return LoadError(
-            "IG001",
+            LoadProblem.INVALID_JSON,
             "the file ends before the JSON is complete (a missing '}' or ']'?)",
             exc.lineno,
             exc.colno,
         )
     if exc.msg.startswith("Unterminated string"):
-        return LoadError("IG001", "a string is not closed (a missing '\"')", exc.lineno, exc.colno)
+        return LoadError(
+            LoadProblem.INVALID_JSON,
+            "a string is not closed (a missing '\"')",
+            exc.lineno,
+            exc.colno,
+        )
     if exc.msg.startswith("Invalid control character"):
         return LoadError(
-            "IG001",
+            LoadProblem.INVALID_JSON,
             "a string contains a raw line break or tab; write it as \\n or \\t",
             exc.lineno,
             exc.colno,
         )
     if here[:1] == "'":
         return LoadError(
-            "IG001", "strings must use double quotes, not single quotes", exc.lineno, exc.colno
+            LoadProblem.INVALID_JSON,
+            "strings must use double quotes, not single quotes",
+            exc.lineno,
+            exc.colno,
         )
     return LoadError(
-        "IG001", f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}", exc.lineno, exc.colno
+        LoadProblem.INVALID_JSON,
+        f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}",
+        exc.lineno,
+        exc.colno,
     )
 
 
@@ -334,7 +376,7 @@ class _Scanner:
         if key in seen:
             line, column = self.position(pos)
             raise LoadError(
-                "IG003",
+                LoadProblem.DUPLICATE_KEY,
                 f"duplicate key {json.dumps(key)}: JSON parsers keep only one of them, silently; "
                 "merge the two into one",
                 line,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from iamgate.document import LoadError, parse
+from iamgate.document import LoadError, LoadProblem, parse
 
 POLICY_KEYS = ("Version", "Id", "Statement")
 STATEMENT_KEYS = (
@@ -34,11 +34,11 @@ INDENT = "  "
 
 # Why the loader refused a file, in a few words (the full located message is lint's job).
 SKIP_REASONS = {
-    "IG001": "not valid JSON",
-    "IG002": "not UTF-8 text",
-    "IG003": "duplicate key",
-    "IG004": "not a JSON object",
-    "IG005": "unreadable",
+    LoadProblem.INVALID_JSON: "not valid JSON",
+    LoadProblem.NOT_UTF8: "not UTF-8 text",
+    LoadProblem.DUPLICATE_KEY: "duplicate key",
+    LoadProblem.NOT_AN_OBJECT: "not a JSON object",
+    LoadProblem.UNREADABLE: "unreadable",
 }
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -47,13 +47,13 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def skip_reason(error: LoadError) -> str:
     """Why the loader refused a file, in a few words; an encoding named for what it is (a
     UTF-8 file with a byte-order mark is UTF-8, just not what IAM accepts)."""
-    if error.rule == "IG002" and "UTF-16" in error.message:
+    if error.problem is LoadProblem.NOT_UTF8 and "UTF-16" in error.message:
         return "UTF-16 text, not UTF-8"
-    if error.rule == "IG002" and "byte-order mark" in error.message:
+    if error.problem is LoadProblem.NOT_UTF8 and "byte-order mark" in error.message:
         return "UTF-8 with a byte-order mark (BOM), which IAM rejects; save it without the BOM"
-    if error.rule == "IG001" and "looks like YAML" in error.message:
+    if error.problem is LoadProblem.INVALID_JSON and "looks like YAML" in error.message:
         return "YAML, not JSON"
-    return SKIP_REASONS.get(error.rule, "not a policy file")
+    return SKIP_REASONS.get(error.problem, "not a policy file")
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def format_file(path: Path, *, write: bool) -> Outcome:
         document = parse(raw, str(path))
         formatted = _canonical(document.text)
     except OSError:
-        return Outcome(path, "skipped", SKIP_REASONS["IG005"])
+        return Outcome(path, "skipped", SKIP_REASONS[LoadProblem.UNREADABLE])
     except LoadError as exc:
         return Outcome(path, "skipped", skip_reason(exc))
     if formatted == document.text:

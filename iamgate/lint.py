@@ -47,21 +47,6 @@ class LintResult:
         return 1 if self.failing() else 0
 
 
-def load_finding(pf: PolicyFile) -> Finding:
-    from iamgate.rules import all_rules
-
-    assert pf.error is not None
-    rule = all_rules()[pf.error.rule]
-    return Finding(
-        rule=rule.id,
-        severity=rule.severity,
-        file=pf.display,
-        line=pf.error.line,
-        column=pf.error.column,
-        message=pf.error.message,
-    )
-
-
 def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
     """Every finding for one file, before configuration is applied. The file's document
     and model are let go once its rules ran (a boundary's are kept: other files' proofs
@@ -83,7 +68,9 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 
     pf.load()
     if pf.error is not None:
-        return [load_finding(pf)]
+        from iamgate.rules.loading import load_finding
+
+        return [load_finding(pf.error, pf.display)]
     assert pf.document is not None
     findings, well_formed = grammar.check(pf.document, pf.kind, pf.name)
     if not well_formed:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iamgate.document import Document, JsonPath, LoadError, load, parse, parse_text
+from iamgate.rules import rule_for
 
 
 def load_error(raw: bytes | str) -> LoadError:
@@ -22,7 +23,7 @@ def load_error(raw: bytes | str) -> LoadError:
 
 
 def where(error: LoadError) -> tuple[str, int, int]:
-    return error.rule, error.line, error.column
+    return rule_for(error.problem).id, error.line, error.column
 
 
 # -- every loader failure, with its exact position ---------------------------------------
@@ -187,7 +188,7 @@ def test_missing_file_is_unreadable(tmp_path: Path) -> None:
 def test_folder_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as caught:
         load(tmp_path, "policies")
-    assert caught.value.rule == "IG005"
+    assert rule_for(caught.value.problem).id == "IG005"
 
 
 def test_dangling_symlink_is_unreadable(tmp_path: Path) -> None:
@@ -196,7 +197,7 @@ def test_dangling_symlink_is_unreadable(tmp_path: Path) -> None:
     path.symlink_to(tmp_path / "deleted.json")
     with pytest.raises(LoadError) as caught:
         load(path, "gone.json")
-    assert caught.value.rule == "IG005"
+    assert rule_for(caught.value.problem).id == "IG005"
     assert "cannot read" in caught.value.message
 
 
@@ -207,7 +208,7 @@ def test_file_without_read_permission_is_unreadable(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(LoadError) as caught:
         load(path, "secret.json")
-    assert caught.value.rule == "IG005"
+    assert rule_for(caught.value.problem).id == "IG005"
 
 
 # -- positions of nodes ----------------------------------------------------------------------
@@ -350,7 +351,7 @@ def _strict_loads(text: str) -> Any:
 
 
 def _assert_located(error: LoadError) -> None:
-    assert error.rule in {"IG001", "IG002", "IG003", "IG004"}
+    assert rule_for(error.problem).id in {"IG001", "IG002", "IG003", "IG004"}
     assert error.line >= 1 and error.column >= 1
     assert error.message
 
@@ -374,7 +375,7 @@ def test_any_json_value_parses_when_an_object_and_is_located_exactly(
     text = json.dumps(value, **layout)
     if not isinstance(value, dict):
         error = load_error(text)
-        assert error.rule == "IG004"
+        assert rule_for(error.problem).id == "IG004"
         _assert_located(error)
         return
     doc = parse(text.encode(), "value.json")
@@ -430,7 +431,7 @@ def test_duplicate_name_is_located_at_its_second_occurrence(
     text = prefix + ", ".join(members) + "}]}"
     offset = len(prefix) + len(", ".join(members[:insert_at])) + (2 if insert_at else 0)
     error = load_error(text)
-    assert error.rule == "IG003"
+    assert rule_for(error.problem).id == "IG003"
     assert (error.line, error.column) == (2, offset - len('{"Statement": [\n') + 1)
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from iamgate.cli import main as iamgate
 from iamgate.document import LoadError, parse
 from iamgate.fmt import POLICY_KEYS, STATEMENT_KEYS, format_file, format_policy
+from iamgate.rules import rule_for
 
 REPO = Path(__file__).resolve().parent.parent
 NOT_SOURCES = {".git", ".venv", "node_modules", ".hypothesis", ".pytest_cache", "build", "dist"}
@@ -196,7 +197,7 @@ def test_a_file_the_loader_rejects_is_never_rewritten(
 def test_format_policy_raises_the_loaders_located_error() -> None:
     with pytest.raises(LoadError) as caught:
         format_policy('{\n  "a": 1,\n}')
-    assert (caught.value.rule, caught.value.line) == ("IG001", 2)
+    assert (rule_for(caught.value.problem).id, caught.value.line) == ("IG001", 2)
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from iamgate.document import LoadError, looks_like_yaml, parse
+from iamgate.rules import rule_for
 
 YAML_POLICY = """\
 # a policy someone wrote in YAML
@@ -25,7 +26,7 @@ Statement:
 def test_yaml_gets_invalid_json_and_a_hint(text: str) -> None:
     with pytest.raises(LoadError) as error:
         parse(text.encode(), "policies/p.json")
-    assert error.value.rule == "IG001"
+    assert rule_for(error.value.problem).id == "IG001"
     assert error.value.message.startswith("invalid JSON")
     assert "looks like YAML, but a policy file is JSON" in error.value.message
 
@@ -50,7 +51,7 @@ def test_a_yaml_file_name_is_hint_enough() -> None:
 def test_a_bom_is_named_as_a_bom(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as error:
         parse(b'\xef\xbb\xbf{"Version": "2012-10-17", "Statement": []}', "p.json")
-    assert error.value.rule == "IG002"
+    assert rule_for(error.value.problem).id == "IG002"
     assert "UTF-8 byte-order mark" in error.value.message
     assert "not valid UTF-8" not in error.value.message
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from enum import Enum
 from functools import cache
 
 from iamgate.rules.base import Rule
@@ -33,3 +34,22 @@ def rule_by_name(id_or_name: str) -> Rule | None:
         if rule.id.lower() == wanted or rule.name == wanted:
             return rule
     return None
+
+
+def rule_for(problem: Enum) -> Rule:
+    """The rule that reports a problem of the loader or the grammar."""
+    return _by_problem()[problem]
+
+
+@cache
+def _by_problem() -> dict[Enum, Rule]:
+    owners: dict[Enum, Rule] = {}
+    for rule in all_rules().values():
+        if rule.problem is None:
+            continue
+        if rule.problem in owners:
+            raise RuntimeError(
+                f"{rule.problem} is reported by {owners[rule.problem].id} and {rule.id}"
+            )
+        owners[rule.problem] = rule
+    return owners

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from iamgate.document import JsonPath
@@ -22,11 +23,13 @@ class Example:
 
 
 class Rule:
-    """One check. Subclasses set the class attributes and implement ``check``.
+    """One check: its documentation and the code that checks. Subclasses set the class
+    attributes and implement ``check``.
 
-    Rules whose findings are produced by an earlier stage (loading, grammar) set
-    ``stage`` and keep ``check`` empty: they exist so that configuration, SARIF
-    metadata and the README know them.
+    A rule of an earlier stage (loading, grammar) sets ``problem`` instead: the typed problem
+    that layer detects (document.LoadProblem, grammar.Problem), which the loader and the
+    grammar cannot know as a rule (they sit below the rules). ``reported`` turns one
+    occurrence into the rule's finding.
     """
 
     id: ClassVar[str]
@@ -39,6 +42,7 @@ class Rule:
     tags: ClassVar[tuple[str, ...]] = ()
     kinds: ClassVar[tuple[PolicyKind, ...]] = ("identity", "boundary")
     stage: ClassVar[str] = "rules"  # "load" | "grammar" | "rules" | "project"
+    problem: ClassVar[Enum | None] = None  # what the loader or the grammar reports for it
 
     @property
     def security(self) -> bool:
@@ -49,6 +53,10 @@ class Rule:
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         return ()
+
+    def reported(self, file: str, line: int, column: int, message: str) -> Finding:
+        """The finding for one occurrence of the rule's ``problem``, at its severity."""
+        return Finding(self.id, self.severity, file, line, column, message)
 
     def judge(self, proof: Proof) -> list[Finding] | None:
         """The findings on a proof built elsewhere: IG503 builds one for each boundary's

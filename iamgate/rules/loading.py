@@ -1,11 +1,11 @@
-"""Rules for files that never become a policy: the loader (iamgate.document) reports them.
-
-They carry no check of their own; they exist so configuration, SARIF metadata and
-the README know each way a file can fail to load.
+"""Rules for files that never become a policy: each owns one way the loader
+(iamgate.document) refuses a file, a LoadProblem, and turns it into a finding.
 """
 
 from __future__ import annotations
 
+from iamgate.document import LoadError, LoadProblem
+from iamgate.findings import Finding
 from iamgate.rules.base import Example, Rule
 
 _ALL_KINDS = ("identity", "boundary", "scp", "rcp")
@@ -28,6 +28,7 @@ class InvalidJson(Rule):
     source = _JSON
     kinds = _ALL_KINDS
     stage = "load"
+    problem = LoadProblem.INVALID_JSON
 
 
 class NotUtf8(Rule):
@@ -49,6 +50,7 @@ class NotUtf8(Rule):
     source = "https://www.rfc-editor.org/rfc/rfc8259#section-8.1"
     kinds = _ALL_KINDS
     stage = "load"
+    problem = LoadProblem.NOT_UTF8
 
 
 class DuplicateKey(Rule):
@@ -68,6 +70,7 @@ class DuplicateKey(Rule):
     source = "https://www.rfc-editor.org/rfc/rfc8259#section-4"
     kinds = _ALL_KINDS
     stage = "load"
+    problem = LoadProblem.DUPLICATE_KEY
 
 
 class NotAPolicyObject(Rule):
@@ -83,6 +86,7 @@ class NotAPolicyObject(Rule):
     source = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html"
     kinds = _ALL_KINDS
     stage = "load"
+    problem = LoadProblem.NOT_AN_OBJECT
 
 
 class UnreadableFile(Rule):
@@ -96,6 +100,14 @@ class UnreadableFile(Rule):
     )
     kinds = _ALL_KINDS
     stage = "load"
+    problem = LoadProblem.UNREADABLE
 
 
 RULES = [InvalidJson, NotUtf8, DuplicateKey, NotAPolicyObject, UnreadableFile]
+
+
+def load_finding(error: LoadError, display: str) -> Finding:
+    """The finding on a file the loader refused: the rule that owns its problem reports it."""
+    from iamgate.rules import rule_for
+
+    return rule_for(error.problem).reported(display, error.line, error.column, error.message)
