@@ -61,9 +61,9 @@ def check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
     # The rules, the model and the grammar are imported by the first file that is checked:
     # a run whose findings all come from the result cache never pays for them.
-    from iamgate import grammar
     from iamgate.model import build_policy
     from iamgate.rules import all_rules
+    from iamgate.rules.grammar_rules import grammar_findings
     from iamgate.rules.settings import enabled
 
     pf.load()
@@ -72,7 +72,7 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 
         return [load_finding(pf.error, pf.display)]
     assert pf.document is not None
-    findings, well_formed = grammar.check(pf.document, pf.kind, pf.name)
+    findings, well_formed = grammar_findings(pf.document, pf.kind, pf.name)
     if not well_formed:
         return findings
     policy = pf.policy = build_policy(pf.document, pf.name, pf.kind)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +41,7 @@ from iamgate.org_policy_types import (
 )
 
 if TYPE_CHECKING:
+    from iamgate.grammar import Problem
     from iamgate.model import Policy, PolicyKind
 
 ROOT = "Root"
@@ -322,11 +323,12 @@ def read_policy(
     kind: PolicyKind,
     error: Callable[[str], Exception],
     hint: str = "",
-    refuse: tuple[str, ...] = (),
+    refuse: Mapping[Problem, str] | None = None,
 ) -> Policy:
     """Load, check against the grammar and model one file; ``error(message)`` is raised, with
     the file's location, if it does not load or is not well formed (``hint`` ends that one),
-    or if the grammar reports one of the rules in ``refuse``."""
+    or if the grammar reports one of the problems in ``refuse`` (each with the label its
+    message names it by: the id of the rule that owns it)."""
     from iamgate import grammar
     from iamgate.document import LoadError, load
     from iamgate.model import build_policy
@@ -335,14 +337,17 @@ def read_policy(
         document = load(path, display)
     except LoadError as exc:
         raise error(f"{display}:{exc.line}:{exc.column}: {exc.message}") from None
-    findings, well_formed = grammar.check(document, kind, path.stem)
-    refused = [f for f in findings if f.rule in refuse]
+    issues, well_formed = grammar.check(document, kind, path.stem)
+    refuse = refuse or {}
+    refused = [i for i in issues if i.problem in refuse]
     if refused:
-        located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.rule} {f.message}" for f in refused)
+        located = "; ".join(
+            f"{display}:{i.line}:{i.column}: {refuse[i.problem]} {i.message}" for i in refused
+        )
         raise error(located)
     if not well_formed:
-        errors = [f for f in findings if f.severity == "error"] or findings
-        located = "; ".join(f"{f.file}:{f.line}:{f.column}: {f.message}" for f in errors[:3])
+        errors = [i for i in issues if i.problem.refused] or issues
+        located = "; ".join(f"{display}:{i.line}:{i.column}: {i.message}" for i in errors[:3])
         raise error(located or f"{display}: not a well-formed IAM policy{hint}")
     return build_policy(document, path.stem, kind)
 

@@ -17,6 +17,7 @@ from iamgate.document import parse_text
 from iamgate.findings import Finding
 from iamgate.model import PolicyKind, build_policy
 from iamgate.rules import all_rules
+from iamgate.rules.grammar_rules import grammar_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def lint(
     text: str, kind: PolicyKind = "identity", name: str = "TestPolicy"
 ) -> tuple[list[Finding], bool]:
-    return grammar.check(parse_text(text, f"{name}.json"), kind, name)
+    return grammar_findings(parse_text(text, f"{name}.json"), kind, name)
 
 
 def only(text: str, kind: PolicyKind = "identity", name: str = "TestPolicy") -> Finding:
@@ -71,7 +72,7 @@ READ = '"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"'
 def test_example_project_files_have_no_grammar_findings(path: Path) -> None:
     kind: PolicyKind = "boundary" if path.parent.name == "boundaries" else "identity"
     doc = parse_text(path.read_text(), path.name)
-    assert grammar.check(doc, kind, path.stem) == ([], True)
+    assert grammar_findings(doc, kind, path.stem) == ([], True)
     assert build_policy(doc, path.stem, kind).statements
 
 
@@ -797,7 +798,7 @@ def test_any_document_gets_located_findings_and_well_formed_ones_build_a_model(
     data: dict[str, Any], kind: PolicyKind
 ) -> None:
     doc = parse_text(json.dumps(data, indent=1), "random.json")
-    findings, well_formed = grammar.check(doc, kind, "random")
+    findings, well_formed = grammar_findings(doc, kind, "random")
     for finding in findings:
         assert finding.line >= 1 and finding.column >= 1 and finding.message
     if well_formed:

@@ -197,8 +197,11 @@ def load_policy(path_text: str, kind: PolicyKind) -> Policy:
     A Principal where IAM refuses one (IG109) is refused too: evaluating such a policy would
     answer for a policy AWS cannot hold."""
     from iamgate.organization import read_policy
+    from iamgate.rules.grammar_rules import PrincipalNotAllowed as Refused
 
-    return read_policy(Path(path_text), path_text, kind, UsageError, refuse=("IG109",))
+    return read_policy(
+        Path(path_text), path_text, kind, UsageError, refuse={Refused.problem: Refused.id}
+    )
 
 
 def _statement_rows(decision: Decision) -> list[dict[str, Any]]:

@@ -1,12 +1,11 @@
-"""The state every grammar check shares: the document, its statements, the findings so far."""
+"""The state every grammar check shares: the document, its statements, the issues so far."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from iamgate.findings import Finding
-from iamgate.rules.grammar_rules import RULES
+from iamgate.grammar.problems import Issue, Problem
 
 if TYPE_CHECKING:
     from iamgate.document import Document, JsonPath, Position
@@ -15,17 +14,15 @@ if TYPE_CHECKING:
 # Every kind iamgate lints is attached to a principal, so none may name one.
 _NO_PRINCIPAL_KINDS = frozenset({"identity", "boundary", "scp"})
 
-_RULES = {rule.id: rule for rule in RULES}
-
 
 class CheckerBase:
-    """One document under check; ``add`` files a finding at an element's line and column."""
+    """One document under check; ``add`` files an issue at an element's line and column."""
 
     def __init__(self, doc: Document, kind: PolicyKind) -> None:
         self.doc = doc
         self.kind = kind
         self.data: dict[str, Any] = doc.data
-        self.findings: list[Finding] = []
+        self.issues: list[Issue] = []
         self.statements = list(_statements(self.data))
         # Element names suggested for misspelt keys, per object: "Resources" already
         # says what is wrong, so "no Resource" would be the same problem twice.
@@ -33,22 +30,19 @@ class CheckerBase:
 
     def add(
         self,
-        rule_id: str,
+        problem: Problem,
         message: str,
         path: JsonPath = (),
         *,
         key: bool = False,
         position: Position | None = None,
     ) -> None:
-        rule = _RULES[rule_id]
-        if self.kind not in rule.kinds:
+        if self.kind not in problem.kinds:
             return
         if position is None:
             position = self.doc.locate_key(path) if key else self.doc.locate(path)
         line, column = position
-        self.findings.append(
-            Finding(rule_id, rule.severity, self.doc.display, line, column, message)
-        )
+        self.issues.append(Issue(problem, line, column, message))
 
 
 def _statements(data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]:

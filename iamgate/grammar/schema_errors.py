@@ -1,4 +1,4 @@
-"""jsonschema's errors in IAM's words: one located finding per problem.
+"""jsonschema's errors in IAM's words: one located issue per problem.
 
 jsonschema is imported only here, and only when the fast conformance check fails.
 """
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamgate.grammar.base import _NO_PRINCIPAL_KINDS, CheckerBase
 from iamgate.grammar.conformance import conforms
+from iamgate.grammar.problems import Problem
 from iamgate.grammar.schema import SET_PREFIXES, _validator, all_condition_operators
 from iamgate.grammar.wording import _kind_of, _show, suggest, where
 
@@ -29,7 +30,7 @@ class SchemaErrors(CheckerBase):
         try:
             errors = list(_validator(self.kind).iter_errors(self.data))
         except RecursionError:
-            self.add("IG116", "the policy nests too deeply to be an IAM policy")
+            self.add(Problem.ELEMENT_TYPE, "the policy nests too deeply to be an IAM policy")
             return
         # Unknown keys first, so their suggestions can silence "missing" errors.
         errors.sort(key=lambda error: error.validator != "additionalProperties")
@@ -65,7 +66,7 @@ class SchemaErrors(CheckerBase):
         elif keyword == "minItems":
             self.empty_list(path)
         else:
-            self.add("IG116", f"{where(path)}: {error.message[:200]}", path)
+            self.add(Problem.ELEMENT_TYPE, f"{where(path)}: {error.message[:200]}", path)
 
     def principal_reported(self, path: JsonPath, error: ValidationError) -> bool:
         """Whether IG109 already reports this: the whole Principal must go, whatever its shape."""
@@ -93,7 +94,7 @@ class SchemaErrors(CheckerBase):
         else:
             hint = "allowed here: " + ", ".join(allowed)
         self.add(
-            "IG101",
+            Problem.UNKNOWN_ELEMENT,
             f"{_show(key)} is not an element IAM knows {place} (names are case-sensitive); {hint}",
             (*path, key),
             key=True,
@@ -103,22 +104,26 @@ class SchemaErrors(CheckerBase):
         if name in self.suggested.get(path, ()):
             return
         if name == "Effect":
-            self.add("IG102", f'{where(path)} has no Effect; add "Effect": "Allow" or "Deny"', path)
+            self.add(
+                Problem.EFFECT_VALUE,
+                f'{where(path)} has no Effect; add "Effect": "Allow" or "Deny"',
+                path,
+            )
         elif name == "Statement":
             self.add(
-                "IG116",
+                Problem.ELEMENT_TYPE,
                 'the policy has no Statement; add "Statement": [...] with at least one statement',
                 path,
             )
         else:
-            self.add("IG116", f"{where(path)} has no {name}", path)
+            self.add(Problem.ELEMENT_TYPE, f"{where(path)} has no {name}", path)
 
     def missing_pair(self, path: JsonPath, names: list[str]) -> None:
         if self.suggested.get(path, set()) & set(names):
             return
         if names[0] == "Action":
             self.add(
-                "IG103",
+                Problem.ACTION_ELEMENT,
                 f'{where(path)} has neither Action nor NotAction; add "Action" with the '
                 "actions it covers",
                 path,
@@ -126,16 +131,16 @@ class SchemaErrors(CheckerBase):
         else:
             required_in = _RESOURCE_REQUIRED.get(self.kind, "these policies")
             self.add(
-                "IG104",
+                Problem.RESOURCE_ELEMENT,
                 f"{where(path)} has neither Resource nor NotResource, which {required_in} "
                 'require; add "Resource" with the ARNs it covers (or "*")',
                 path,
             )
 
     def both_of_pair(self, path: JsonPath, first: str, second: str) -> None:
-        rule = {"Action": "IG103", "Resource": "IG104"}.get(first, "IG116")
+        pairs = {"Action": Problem.ACTION_ELEMENT, "Resource": Problem.RESOURCE_ELEMENT}
         self.add(
-            rule,
+            pairs.get(first, Problem.ELEMENT_TYPE),
             f"{where(path)} has both {first} and {second}; keep one ({second} already means "
             f"every {first.lower()} except those listed)",
             (*path, second),
@@ -145,7 +150,7 @@ class SchemaErrors(CheckerBase):
     def bad_value(self, path: JsonPath, value: Any) -> None:
         if path == ("Version",):
             self.add(
-                "IG110",
+                Problem.INVALID_VERSION,
                 f'Version is {_show(value)}; IAM accepts only "2012-10-17" (current) or '
                 '"2008-10-17" (legacy): write "2012-10-17"',
                 path,
@@ -155,7 +160,7 @@ class SchemaErrors(CheckerBase):
         if isinstance(value, str) and value.strip().lower() in ("allow", "deny"):
             fix = f'; write "{value.strip().capitalize()}"'
         self.add(
-            "IG102",
+            Problem.EFFECT_VALUE,
             f'{where(path)} is {_show(value)}; IAM accepts only "Allow" or "Deny"{fix}',
             path,
         )
@@ -174,7 +179,7 @@ class SchemaErrors(CheckerBase):
                 f"{where(path)} uses {_show(operator)}, which is not an IAM condition operator "
                 f"(operator names are case-sensitive){hint}"
             )
-        self.add("IG105", message, (*path, operator), key=True)
+        self.add(Problem.CONDITION_OPERATOR, message, (*path, operator), key=True)
 
     def wrong_type(self, path: JsonPath, value: Any) -> None:
         what = _kind_of(value)
@@ -185,7 +190,7 @@ class SchemaErrors(CheckerBase):
                 ("Statement",): "write a statement object or a non-empty list of them",
                 ("Id",): "Id must be a string",
             }.get(path, "see the IAM policy grammar")
-            self.add("IG116", f"{here} is {what}; {expected}", path)
+            self.add(Problem.ELEMENT_TYPE, f"{here} is {what}; {expected}", path)
             return
         inner = split[1]
         element = inner[0] if inner else None
@@ -193,19 +198,23 @@ class SchemaErrors(CheckerBase):
         if element in ("Action", "NotAction"):
             example = 'an action such as "s3:GetObject"'
             expected = f"each entry must be {example}" if item else f"write {example} or a list"
-            self.add("IG103", f"{here} is {what}; {expected}", path)
+            self.add(Problem.ACTION_ELEMENT, f"{here} is {what}; {expected}", path)
         elif element in ("Resource", "NotResource"):
             example = 'an ARN or "*"'
             expected = f"each entry must be {example}" if item else f"write {example} or a list"
-            self.add("IG104", f"{here} is {what}; {expected}", path)
+            self.add(Problem.RESOURCE_ELEMENT, f"{here} is {what}; {expected}", path)
         elif element is None:
             self.add(
-                "IG116",
+                Problem.ELEMENT_TYPE,
                 f"{here} is {what}; a statement is an object with Effect, Action and Resource",
                 path,
             )
         elif element == "Sid":
-            self.add("IG116", f"{here} is {what}; a Sid is a string of letters and digits", path)
+            self.add(
+                Problem.ELEMENT_TYPE,
+                f"{here} is {what}; a Sid is a string of letters and digits",
+                path,
+            )
         elif element == "Condition":
             expected = [
                 'an object of operators, e.g. {"StringEquals": {"aws:username": "alice"}}',
@@ -213,21 +222,27 @@ class SchemaErrors(CheckerBase):
                 "a string, number or boolean, or a list of them",
                 "a string, number or boolean",
             ][min(len(inner), 4) - 1]
-            self.add("IG116", f"{here} is {what}; it must be {expected}", path)
+            self.add(Problem.ELEMENT_TYPE, f"{here} is {what}; it must be {expected}", path)
         else:
-            self.add("IG116", f"{here} is {what}, which IAM does not accept here", path)
+            self.add(
+                Problem.ELEMENT_TYPE, f"{here} is {what}, which IAM does not accept here", path
+            )
 
     def empty_list(self, path: JsonPath) -> None:
         here = where(path)
         if path == ("Statement",):
-            self.add("IG116", "Statement is an empty list; a policy needs at least one", path)
+            self.add(
+                Problem.ELEMENT_TYPE,
+                "Statement is an empty list; a policy needs at least one",
+                path,
+            )
             return
         split = self.split(path)
         element = split[1][0] if split and split[1] else ""
-        rule = {"Action": "IG103", "NotAction": "IG103"}.get(element, "IG104")
-        noun = "action" if rule == "IG103" else "resource"
+        actions = element in ("Action", "NotAction")
+        noun = "action" if actions else "resource"
         self.add(
-            rule,
+            Problem.ACTION_ELEMENT if actions else Problem.RESOURCE_ELEMENT,
             f"{here} is an empty list, which IAM rejects; list at least one {noun} "
             "or remove the statement",
             path,

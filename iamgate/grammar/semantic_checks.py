@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamgate.grammar.arn_syntax import _VARIABLE, arn_problem
 from iamgate.grammar.base import _NO_PRINCIPAL_KINDS, CheckerBase
+from iamgate.grammar.problems import Problem
 from iamgate.grammar.wording import _show, where
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class SemanticChecks(CheckerBase):
                 fixed = "".join(word[:1].upper() + word[1:] for word in words)
                 fix = f"; write {_show(fixed)}" if fixed else ""
                 self.add(
-                    "IG113",
+                    Problem.SID_CHARACTERS,
                     f"{where(path)} is {_show(sid)}; a Sid may contain only ASCII letters and "
                     f"digits{fix}",
                     path,
@@ -57,7 +58,7 @@ class SemanticChecks(CheckerBase):
             if sid in seen:
                 line = self.doc.locate(seen[sid])[0]
                 self.add(
-                    "IG106",
+                    Problem.DUPLICATE_SID,
                     f"{where(path)} {_show(sid)} is already the Sid of {where(seen[sid])} "
                     f"(line {line}); IAM requires unique Sids within a policy; rename one",
                     path,
@@ -71,7 +72,7 @@ class SemanticChecks(CheckerBase):
                 for path, action in _strings(statement, statement_path, element):
                     if not _ACTION.fullmatch(action):
                         self.add(
-                            "IG112",
+                            Problem.MALFORMED_ACTION,
                             f"{where(path)} is {_show(action)}; an action is service:ActionName, "
                             'e.g. "s3:GetObject" (wildcards allowed, "*" for every action)',
                             path,
@@ -83,7 +84,11 @@ class SemanticChecks(CheckerBase):
                 for path, resource in _strings(statement, statement_path, element):
                     problem = arn_problem(resource)
                     if problem:
-                        self.add("IG108", f"{where(path)} is {_show(resource)}: {problem}", path)
+                        self.add(
+                            Problem.MALFORMED_ARN,
+                            f"{where(path)} is {_show(resource)}: {problem}",
+                            path,
+                        )
 
     def principals(self) -> None:
         if self.kind not in _NO_PRINCIPAL_KINDS:
@@ -93,7 +98,7 @@ class SemanticChecks(CheckerBase):
                 if element in statement:
                     path = (*statement_path, element)
                     self.add(
-                        "IG109",
+                        Problem.PRINCIPAL_NOT_ALLOWED,
                         f"{where(path)} is not allowed in {_KIND_PHRASE[self.kind]}; remove it "
                         "(Principal belongs in trust and resource policies)",
                         path,
@@ -108,14 +113,14 @@ class SemanticChecks(CheckerBase):
             else:
                 found = "policy variables such as ${aws:username} are literal text"
             self.add(
-                "IG114",
+                Problem.MISSING_VERSION,
                 f'the policy has no Version, so IAM reads it as "2008-10-17" and {found}; '
                 'add "Version": "2012-10-17"',
                 (),
             )
         elif self.data["Version"] == "2008-10-17" and variable:
             self.add(
-                "IG115",
+                Problem.VARIABLES_NEED_CURRENT_VERSION,
                 f'Version "2008-10-17" reads {variable[1]} in {where(variable[0])} as literal '
                 'text, not as a policy variable; write "Version": "2012-10-17"',
                 ("Version",),
@@ -155,7 +160,7 @@ class SemanticChecks(CheckerBase):
                 f"and + = , . @ _ - (e.g. {_show(fixed)})"
             )
         self.add(
-            "IG111",
+            Problem.POLICY_NAME,
             f"the policy name {_show(name)} (its file name) {problem}; rename the file",
             position=(1, 1),
         )
@@ -167,7 +172,7 @@ class SemanticChecks(CheckerBase):
         count = len(text) - sum(text.count(space) for space in " \t\r\n")
         if count > MANAGED_POLICY_LIMIT:
             self.add(
-                "IG107",
+                Problem.POLICY_SIZE,
                 f"the policy is {count:,} characters without whitespace, "
                 f"{count - MANAGED_POLICY_LIMIT:,} over IAM's {MANAGED_POLICY_LIMIT:,}-character "
                 "limit for managed policies; split it into two policies",
@@ -186,7 +191,7 @@ class SemanticChecks(CheckerBase):
         more = len(_REFUSED_CHARACTER.findall(text)) - 1
         also = f" ({more} more in this file)" if more else ""
         self.add(
-            "IG117",
+            Problem.POLICY_CHARACTERS,
             f"character U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')}) is not allowed "
             "in an IAM policy, which accepts only tab, line feed, carriage return and "
             f"U+0020-U+00FF; replace it{also}",

@@ -1,4 +1,4 @@
-"""How grammar findings name things: JSON paths, quoted values, did-you-mean suggestions."""
+"""How the grammar's messages name things: JSON paths, quoted values, did-you-mean suggestions."""
 
 from __future__ import annotations
 

@@ -1,27 +1,39 @@
-"""Rules of the IAM policy grammar; iamgate.grammar produces their findings.
+"""Rules of the IAM policy grammar: each owns one problem iamgate.grammar reports.
 
-Each class documents one check (what, why, an example and the AWS page it
-comes from); the checking code lives in iamgate/grammar/, which runs before
-the policy model exists.
+Each class documents one check (what, why, an example and the AWS page it comes from) and
+names the grammar's Problem it reports; the checking code lives in iamgate/grammar/, which
+runs before the policy model exists and reports typed problems, not rules.
+``grammar_findings`` turns a document's problems into the rules' findings.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from iamgate.grammar.problems import Problem
 from iamgate.rules.base import Example, Rule
 
+if TYPE_CHECKING:
+    from iamgate.document import Document
+    from iamgate.findings import Finding
+    from iamgate.model import PolicyKind
+
 _DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
-_ALL_KINDS = ("identity", "boundary", "scp", "rcp")
-_MANAGED = ("identity", "boundary")
 
 
 class _GrammarRule(Rule):
     stage = "grammar"
-    kinds = _ALL_KINDS
     tags = ("grammar",)
+    problem: ClassVar[Problem]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.kinds = cls.problem.kinds  # the grammar checks its problem in these kinds only
 
 
 class UnknownElement(_GrammarRule):
     id = "IG101"
+    problem = Problem.UNKNOWN_ELEMENT
     name = "unknown-element"
     summary = "An element IAM does not know (a misspelt or miscased key), with a did-you-mean."
     why = (
@@ -37,6 +49,7 @@ class UnknownElement(_GrammarRule):
 
 class EffectValue(_GrammarRule):
     id = "IG102"
+    problem = Problem.EFFECT_VALUE
     name = "effect-value"
     summary = 'A statement has no Effect, or an Effect other than exactly "Allow" or "Deny".'
     why = 'IAM accepts only "Allow" and "Deny", capitalised; "allow" is rejected.'
@@ -46,6 +59,7 @@ class EffectValue(_GrammarRule):
 
 class ActionElement(_GrammarRule):
     id = "IG103"
+    problem = Problem.ACTION_ELEMENT
     name = "action-element"
     summary = "A statement needs exactly one of Action or NotAction: a string or a non-empty list."
     why = (
@@ -61,6 +75,7 @@ class ActionElement(_GrammarRule):
 
 class ResourceElement(_GrammarRule):
     id = "IG104"
+    problem = Problem.RESOURCE_ELEMENT
     name = "resource-element"
     summary = (
         "A statement needs exactly one of Resource or NotResource (required in identity "
@@ -80,6 +95,7 @@ class ResourceElement(_GrammarRule):
 
 class ConditionOperator(_GrammarRule):
     id = "IG105"
+    problem = Problem.CONDITION_OPERATOR
     name = "condition-operator"
     summary = (
         "An unknown condition operator (misspelt, miscased, NullIfExists), with a did-you-mean."
@@ -97,6 +113,7 @@ class ConditionOperator(_GrammarRule):
 
 class DuplicateSid(_GrammarRule):
     id = "IG106"
+    problem = Problem.DUPLICATE_SID
     name = "duplicate-sid"
     summary = "Two statements in one policy have the same Sid."
     why = "In IAM the Sid value must be unique within a JSON policy; IAM rejects duplicates."
@@ -109,6 +126,7 @@ class DuplicateSid(_GrammarRule):
 
 class PolicySize(_GrammarRule):
     id = "IG107"
+    problem = Problem.POLICY_SIZE
     name = "policy-size"
     summary = (
         "The policy is over the 6,144-character managed-policy limit (whitespace not counted)."
@@ -122,11 +140,11 @@ class PolicySize(_GrammarRule):
         good="two policies, each under 6,144 characters without whitespace",
     )
     source = _DOCS + "reference_iam-quotas.html"
-    kinds = _MANAGED
 
 
 class MalformedArn(_GrammarRule):
     id = "IG108"
+    problem = Problem.MALFORMED_ARN
     name = "malformed-arn"
     summary = 'A Resource or NotResource that is neither "*" nor a six-part ARN.'
     why = (
@@ -143,6 +161,7 @@ class MalformedArn(_GrammarRule):
 
 class PrincipalNotAllowed(_GrammarRule):
     id = "IG109"
+    problem = Problem.PRINCIPAL_NOT_ALLOWED
     name = "principal-not-allowed"
     summary = "Principal or NotPrincipal in an identity policy, a permissions boundary or an SCP."
     why = (
@@ -158,6 +177,7 @@ class PrincipalNotAllowed(_GrammarRule):
 
 class InvalidVersion(_GrammarRule):
     id = "IG110"
+    problem = Problem.INVALID_VERSION
     name = "invalid-version"
     summary = 'A Version other than "2012-10-17" or "2008-10-17".'
     why = "IAM knows two policy-language versions; any other value is rejected."
@@ -167,6 +187,7 @@ class InvalidVersion(_GrammarRule):
 
 class PolicyName(_GrammarRule):
     id = "IG111"
+    problem = Problem.POLICY_NAME
     name = "policy-name"
     summary = "The policy's name (its file name) is not 1-128 of A-Z a-z 0-9 + = , . @ _ -."
     why = (
@@ -175,11 +196,11 @@ class PolicyName(_GrammarRule):
     )
     example = Example(bad="policies/read only.json", good="policies/read-only.json")
     source = _DOCS + "reference_iam-quotas.html"
-    kinds = _MANAGED
 
 
 class MalformedAction(_GrammarRule):
     id = "IG112"
+    problem = Problem.MALFORMED_ACTION
     name = "malformed-action"
     summary = 'An action that is not "*" or service:ActionName (wildcards allowed).'
     why = (
@@ -193,6 +214,7 @@ class MalformedAction(_GrammarRule):
 
 class SidCharacters(_GrammarRule):
     id = "IG113"
+    problem = Problem.SID_CHARACTERS
     name = "sid-characters"
     summary = "A Sid with characters other than ASCII letters and digits."
     why = "The IAM Sid element supports only A-Z, a-z and 0-9; IAM rejects other characters."
@@ -202,6 +224,7 @@ class SidCharacters(_GrammarRule):
 
 class MissingVersion(_GrammarRule):
     id = "IG114"
+    problem = Problem.MISSING_VERSION
     name = "missing-version"
     severity = "warning"
     summary = "The policy has no Version, so IAM reads it as the 2008-10-17 language."
@@ -214,12 +237,11 @@ class MissingVersion(_GrammarRule):
         bad='{"Statement": [...]}', good='{"Version": "2012-10-17", "Statement": [...]}'
     )
     source = _DOCS + "reference_policies_elements_version.html"
-    # An RCP without 2012-10-17 is refused outright: IG707 says so as an error.
-    kinds = ("identity", "boundary", "scp")
 
 
 class VariablesNeedCurrentVersion(_GrammarRule):
     id = "IG115"
+    problem = Problem.VARIABLES_NEED_CURRENT_VERSION
     name = "variables-need-2012-version"
     severity = "warning"
     summary = (
@@ -234,12 +256,11 @@ class VariablesNeedCurrentVersion(_GrammarRule):
         good='"Version": "2012-10-17" ... "Resource": "arn:aws:s3:::home/${aws:username}/*"',
     )
     source = _DOCS + "reference_policies_variables.html"
-    # An RCP without 2012-10-17 is refused outright: IG707 says so as an error.
-    kinds = ("identity", "boundary", "scp")
 
 
 class ElementType(_GrammarRule):
     id = "IG116"
+    problem = Problem.ELEMENT_TYPE
     name = "element-type"
     summary = (
         "An element of the wrong shape: no Statement or an empty one, a statement that "
@@ -255,6 +276,7 @@ class ElementType(_GrammarRule):
 
 class PolicyCharacters(_GrammarRule):
     id = "IG117"
+    problem = Problem.POLICY_CHARACTERS
     name = "policy-characters"
     summary = "A character IAM refuses: outside tab, line feed, carriage return and U+0020-U+00FF."
     why = (
@@ -286,3 +308,17 @@ RULES = [
     ElementType,
     PolicyCharacters,
 ]
+
+
+def grammar_findings(doc: Document, kind: PolicyKind, name: str) -> tuple[list[Finding], bool]:
+    """The grammar rules' findings on one document, in the order of their place and rule; and
+    whether the model may be built from it."""
+    from iamgate.grammar import check
+    from iamgate.rules import rule_for
+
+    issues, well_formed = check(doc, kind, name)
+    findings = [
+        rule_for(i.problem).reported(doc.display, i.line, i.column, i.message) for i in issues
+    ]
+    findings.sort(key=lambda f: (f.line, f.column, f.rule, f.message))
+    return findings, well_formed
