@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from iamgate.config import Config
 from iamgate.delegation import CALLER, DEFAULT_ACCOUNT, prefix_scoped_actions
 from iamgate.findings import Finding
@@ -135,9 +137,11 @@ def test_the_well_known_path_reports_the_request_and_prefix_scoping_defers_to_it
     assert trust.counterexample["action"] == "iam:UpdateAssumeRolePolicy"  # type: ignore[index]
 
 
-def test_with_the_well_known_path_turned_off_prefix_scoping_reports_the_request() -> None:
+@pytest.mark.parametrize("key", ["IG405", "update-assume-role-policy"])
+def test_with_the_well_known_path_turned_off_prefix_scoping_reports_the_request(key: str) -> None:
+    # Turned off by id or by name: the deferral asks the same place as the lint engine.
     p = policy(allow("iam:UpdateAssumeRolePolicy", "*"))
-    (finding,) = check(p, make_project({"IG405": "off"}))
+    (finding,) = check(p, make_project({key: "off"}))
     assert finding.counterexample["action"] == "iam:UpdateAssumeRolePolicy"  # type: ignore[index]
 
 
