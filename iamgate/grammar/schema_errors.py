@@ -69,7 +69,8 @@ class SchemaErrors(CheckerBase):
             self.add(Problem.ELEMENT_TYPE, f"{where(path)}: {error.message[:200]}", path)
 
     def principal_reported(self, path: JsonPath, error: ValidationError) -> bool:
-        """Whether IG109 already reports this: the whole Principal must go, whatever its shape."""
+        """Whether a PRINCIPAL_NOT_ALLOWED issue reports this: the whole Principal must go,
+        whatever its shape."""
         if self.kind not in _NO_PRINCIPAL_KINDS:
             return False
         if error.validator == "not" and error.schema_path[-2] == "Principal":
