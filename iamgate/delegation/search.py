@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 class Searcher(Protocol):
     """What asks a proof for violations: a rule decided by a search (iamgate.rules.proof_rule)."""
 
-    id: str
+    @property
+    def id(self) -> str: ...
 
     def search(self, proof: Proof) -> list[Violation]: ...
 
