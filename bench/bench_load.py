@@ -83,9 +83,9 @@ def load_and_index(path: Path) -> None:
 
 
 def load_and_grammar(path: Path) -> None:
-    findings, _ = grammar.check(load(path, path.name), "identity", path.stem)
-    if findings:
-        raise SystemExit(f"{path.name} is not clean: {findings[0].message}")
+    issues, _ = grammar.check(load(path, path.name), "identity", path.stem)
+    if issues:
+        raise SystemExit(f"{path.name} is not clean: {issues[0].message}")
 
 
 def best_time(step: Callable[[Path], None], paths: list[Path], repeat: int) -> float:
