@@ -5,16 +5,22 @@ One rule (or a small family) per module; deleting a module removes its rules.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from enum import Enum
 from functools import cache
+from typing import TYPE_CHECKING
 
-from iamgate.rules.base import Rule
+if TYPE_CHECKING:
+    from enum import Enum
+
+    from iamgate.rules.base import Rule
 
 
 @cache
 def all_rules() -> dict[str, Rule]:
+    # Imported here: a lint run whose findings all come from the result cache imports this
+    # package (rules.settings) but never loads a rule.
+    import importlib
+    import pkgutil
+
     rules: dict[str, Rule] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name == "base":
