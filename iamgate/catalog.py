@@ -14,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 _WILDCARDS = ("*", "?")
 # A variable part of a documented key: aws:RequestTag/${TagKey}, s3:ExistingObjectTag/<key>.
@@ -147,7 +147,10 @@ def key_matches(key: str, documented: str) -> bool:
     return is_template(documented) and _template_regex(documented).fullmatch(key) is not None
 
 
-def _lookup_key(key: str, table: dict[str, Any], templates: tuple[str, ...]) -> Any:
+_Entry = TypeVar("_Entry")
+
+
+def _lookup_key(key: str, table: dict[str, _Entry], templates: tuple[str, ...]) -> _Entry | None:
     """The table entry of ``key`` (lower-cased table), matching templates when not exact."""
     lower = key.lower()
     if lower in table:

@@ -125,8 +125,8 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
             if "--color" not in command._option_string_actions:
                 add_option(command)  # every command honours --color, NO_COLOR, FORCE_COLOR
         if name == chosen:
-            parser.chosen = command  # type: ignore[assignment]
-            command.argv = tuple(argv)  # type: ignore[attr-defined]
+            parser.chosen = command
+            command.argv = tuple(argv)
     return parser
 
 

@@ -147,12 +147,12 @@ def parse_text(text: str, display: str) -> Document:
         if looks_like_yaml(text, display):
             # JSON's own complaint ("comments are not allowed", "expecting value") would
             # send the author looking for a typo in what is a different language.
-            start = _YAML_CONTENT.match(text)
+            content = _YAML_CONTENT.match(text)
             raise LoadError(
                 LoadProblem.INVALID_JSON,
                 "invalid JSON: the file looks like YAML, but a policy file is JSON "
                 "(convert it, e.g. yq -o json)",
-                *_char_position(text, start.end() if start else 0),
+                *_char_position(text, content.end() if content else 0),
             ) from None
         raise _syntax_error(text, exc) from None
     except RecursionError:

@@ -69,6 +69,7 @@ def build_policy(doc: Document, name: str, kind: PolicyKind) -> Policy:
     """Build the model from a document that already passed the grammar."""
     data = doc.data
     raw = data.get("Statement", [])
+    paths: list[JsonPath]
     if isinstance(raw, dict):
         items, paths = [raw], [("Statement",)]
     else:

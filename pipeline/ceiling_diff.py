@@ -118,16 +118,20 @@ class CeilingReport:
 # --- git ---------------------------------------------------------------------------------
 
 
-def _git(root: Path, *args: str, binary: bool = False) -> Any:
+def _git(root: Path, *args: str) -> str | None:
+    """git's output as text, stripped; None when git fails."""
+    out = _git_bytes(root, *args)
+    return None if out is None else out.decode("utf-8", "replace").strip()
+
+
+def _git_bytes(root: Path, *args: str) -> bytes | None:
     try:
         done = subprocess.run(
             ["git", *args], cwd=root, capture_output=True, timeout=60, check=False
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"--base: cannot run git: {exc}") from None
-    if done.returncode != 0:
-        return None
-    return done.stdout if binary else done.stdout.decode("utf-8", "replace").strip()
+    return done.stdout if done.returncode == 0 else None
 
 
 def resolve_base(root: Path, ref: str) -> str:
@@ -147,7 +151,7 @@ def materialize_base(root: Path, commit: str, into: Path) -> Path:
     listed = _git(root, "ls-tree", "--name-only", commit, "--", *paths) or ""
     present = [line for line in listed.splitlines() if line]
     if present:
-        archive = _git(root, "archive", "--format=tar", commit, "--", *present, binary=True)
+        archive = _git_bytes(root, "archive", "--format=tar", commit, "--", *present)
         if archive is None:
             raise ConfigError(f"--base: git archive of {commit[:12]} failed")
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:

@@ -225,8 +225,8 @@ def render_text(report: RunReport) -> str:
         lines.append(f"unchanged: {_plural(len(unchanged), 'account')} ({shown}{more})")
     if report.skipped:
         lines.append("")
-        for account in report.skipped:
-            lines.append(f"skipped: {account.id} {account.name} ({account.skip_reason})")
+        for skipped in report.skipped:
+            lines.append(f"skipped: {skipped.id} {skipped.name} ({skipped.skip_reason})")
     if report.warnings:
         lines.append("")
         lines += [f"warning: {w}" for w in report.warnings]

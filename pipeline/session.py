@@ -12,7 +12,13 @@ import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # The boto3-stubs service packages (test extra): boto3 itself is untyped.
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
 
 SHA_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA")
 SHORT = 12
@@ -112,32 +118,34 @@ class Aws:
         # Client creation reads shared loader state; boto3 sessions are not thread-safe.
         self._lock = threading.Lock()
         self._sts_lock = threading.Lock()
-        self._sts: Any = None
+        self._sts: STSClient | None = None
 
-    def _client(self, service: str, **credentials: str) -> Any:
+    def organizations(self) -> OrganizationsClient:
         with self._lock:
-            return self._boto.client(
-                service, region_name=self.region, config=self._config, **credentials
-            )
-
-    def organizations(self) -> Any:
-        return self._client("organizations")
+            return self._boto.client("organizations", region_name=self.region, config=self._config)
 
     def role_arn(self, account_id: str) -> str:
         return f"arn:{self.partition}:iam::{account_id}:role/{self.role}"
 
-    def iam_for(self, account_id: str) -> Any:
+    def iam_for(self, account_id: str) -> IAMClient:
         """Assume the deploy role in ``account_id``; an IAM client with its credentials."""
         with self._sts_lock:
             if self._sts is None:
-                self._sts = self._client("sts")
-        answer = self._sts.assume_role(
+                with self._lock:
+                    self._sts = self._boto.client(
+                        "sts", region_name=self.region, config=self._config
+                    )
+            sts = self._sts
+        answer = sts.assume_role(
             RoleArn=self.role_arn(account_id), RoleSessionName=self.session_name
         )
         creds = answer["Credentials"]
-        return self._client(
-            "iam",
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
+        with self._lock:
+            return self._boto.client(
+                "iam",
+                region_name=self.region,
+                config=self._config,
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )

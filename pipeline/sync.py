@@ -335,8 +335,8 @@ def run(
             results.append(result)
             if on_account is not None:
                 on_account(result)
-        for future in leftovers:
-            found = future.result()
+        for leftover in leftovers:
+            found = leftover.result()
             if isinstance(found, str):
                 report.warnings.append(found)
             elif found is not None:

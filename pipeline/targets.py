@@ -17,8 +17,9 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from iamgate.config import ConfigError, DeployConfig, Target
 
@@ -45,6 +46,9 @@ class Targeting:
     empty: tuple[str, ...] = ()  # names of targets that select no account to deploy to
 
 
+_T = TypeVar("_T")
+
+
 class OrgReader:
     """Organizations reads, each asked once even from several threads: the only module here
     that calls Organizations."""
@@ -54,7 +58,7 @@ class OrgReader:
         self._lock = threading.Lock()
         self._memo: dict[tuple[str, ...], Future[Any]] = {}
 
-    def _once(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+    def _once(self, key: tuple[str, ...], fetch: Callable[[], _T]) -> _T:
         with self._lock:
             future = self._memo.get(key)
             owner = future is None
@@ -65,14 +69,20 @@ class OrgReader:
                 future.set_result(fetch())
             except BaseException as exc:
                 future.set_exception(exc)
-        return future.result()
+        # One fetch per key, so a key's future holds what that fetch returns.
+        result: _T = future.result()
+        return result
 
     def _pages(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
         paginator = self.client.get_paginator(operation)
         return [item for page in paginator.paginate(**kwargs) for item in page.get(key, ())]
 
     def root_id(self) -> str:
-        return self._once(("root",), lambda: self._pages("list_roots", "Roots")[0]["Id"])
+        def fetch() -> str:
+            root: str = self._pages("list_roots", "Roots")[0]["Id"]
+            return root
+
+        return self._once(("root",), fetch)
 
     def child_ous(self, parent: str) -> list[tuple[str, str]]:
         def fetch() -> list[tuple[str, str]]:
@@ -101,7 +111,12 @@ class OrgReader:
         return out
 
     def management_account(self) -> str:
-        return self.client.describe_organization()["Organization"]["MasterAccountId"]
+        management: str = self.client.describe_organization()["Organization"]["MasterAccountId"]
+        return management
+
+    def _parent(self, child_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.client.list_parents(ChildId=child_id)["Parents"][0]
+        return found
 
     def ancestors(self, child_id: str) -> list[str]:
         """The root, OUs above ``child_id`` (an OU or account), root first; [] for the root."""
@@ -110,10 +125,7 @@ class OrgReader:
         out: list[str] = []
         current = child_id
         while True:
-            parent = self._once(
-                ("parent", current),
-                lambda c=current: self.client.list_parents(ChildId=c)["Parents"][0],
-            )
+            parent = self._once(("parent", current), partial(self._parent, current))
             out.append(parent["Id"])
             if parent.get("Type") == "ROOT" or parent["Id"].startswith("r-"):
                 return out[::-1]

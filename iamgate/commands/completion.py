@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
 def _is_path(action: argparse.Action) -> bool:
     from pathlib import Path
 
-    return action.type is Path or (action.metavar or "").startswith(("FILE", "POLICY"))
+    metavar = action.metavar if isinstance(action.metavar, str) else ""
+    return action.type is Path or metavar.startswith(("FILE", "POLICY"))
 
 
 def _option(action: argparse.Action) -> Option:

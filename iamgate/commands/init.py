@@ -119,7 +119,8 @@ def _reindent(block: str, column: int) -> str:
 
 
 def _key_line(text: str, data: Any) -> str:
-    return text.splitlines()[data.lc.key("repos")[0]]
+    line: int = data.lc.key("repos")[0]  # ruamel's (line, column) of the key, 0-based
+    return text.splitlines()[line]
 
 
 def _first_item_line(text: str, repos: Any) -> str | None:

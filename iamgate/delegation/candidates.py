@@ -41,6 +41,8 @@ ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 CALLER_ONLY = frozenset({"iam:changepassword"})
 # Past this many combinations of condition values, keys are varied one at a time.
 MAX_CONTEXTS = 128
+# A request context as a hashable memo key: sorted (lower-cased key, values) pairs.
+ContextKey = tuple[tuple[str, tuple[str, ...]], ...]
 
 # Names used for "a resource outside the prefix": what an attacker would aim at.
 OUTSIDE_NAMES = {
@@ -118,7 +120,7 @@ class CandidateSpace(PolicyFacts):
         self._classes: dict[str, int] = {}  # action -> number of its signature
         self._resource_lists: dict[tuple[str, bool], list[str]] = {}
         self._contexts: dict[
-            tuple[object, ...], list[tuple[dict[str, tuple[str, ...]], tuple]]
+            tuple[object, ...], list[tuple[dict[str, tuple[str, ...]], ContextKey]]
         ] = {}
         self._type_resources: dict[tuple[str, str], list[str]] = {}
         self._distinct: dict[str, list[tuple[str, ...] | None]] = {}
@@ -412,7 +414,7 @@ class CandidateSpace(PolicyFacts):
 
     def contexts(
         self, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None = None
-    ) -> list[tuple[dict[str, tuple[str, ...]], tuple]]:
+    ) -> list[tuple[dict[str, tuple[str, ...]], ContextKey]]:
         """(context, hashable key) pairs: the key absent first, then each value."""
         _, keys = self.signature(action)
         fixed = fixed or {}
@@ -451,7 +453,7 @@ def _one_at_a_time(
     options: list[list[tuple[str, ...] | None]],
 ) -> Iterator[tuple[tuple[str, ...] | None, ...]]:
     """Every key absent, then each key's values with the others absent (too many combinations)."""
-    base = [None] * len(options)
+    base: list[tuple[str, ...] | None] = [None] * len(options)
     yield tuple(base)
     for index, choice in enumerate(options):
         for value in choice[1:]:

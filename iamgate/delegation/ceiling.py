@@ -40,7 +40,7 @@ class CeilingProof(Proof):
 
     # Every invariant of a delegate holds for the roles it creates: they are judged as
     # delegation policies whatever their boundary allows.
-    is_delegation = True  # type: ignore[assignment]
+    is_delegation = True
 
     def __init__(self, boundary: Policy, project: Project, placement: Placement) -> None:
         self.boundary = boundary
@@ -56,7 +56,7 @@ class CeilingProof(Proof):
         return f"arn:aws:iam::{self.account}:role/{self.prefix}{CEILING_ROLE}"
 
     def identity_context(self) -> dict[str, tuple[str, ...]]:
-        context = {"aws:PrincipalAccount": (self.account,)}
+        context: dict[str, tuple[str, ...]] = {"aws:PrincipalAccount": (self.account,)}
         if not self._reads_principal_arn:
             context[PRINCIPAL_ARN] = (self.caller_arn,)
         return context

@@ -103,7 +103,7 @@ class PolicyFacts:
                     # (ssm:resourceTag/tag-key) keeps the concrete name the policy wrote.
                     described = catalog.describe_key(key)
                     exact = described is not None and described[0].lower() == key
-                    self.spelling[key] = described[0] if exact else condition.key
+                    self.spelling[key] = described[0] if described and exact else condition.key
                 operator = condition.operator.lower()
                 if operator.startswith(("forallvalues:", "foranyvalue:")):
                     self.set_keys.add(key)

@@ -13,7 +13,13 @@ from iamgate.delegation.actions import (
     delegation_actions,
     delegation_names,
 )
-from iamgate.delegation.candidates import REQUESTED_REGION, Candidate, CandidateSpace, Unsafe
+from iamgate.delegation.candidates import (
+    REQUESTED_REGION,
+    Candidate,
+    CandidateSpace,
+    ContextKey,
+    Unsafe,
+)
 from iamgate.delegation.policy_facts import DEFAULT_ACCOUNT
 from iamgate.organization import literal_accounts
 
@@ -49,6 +55,10 @@ class Violation:
         return (*own, *(s for s in self.also if all(s is not o for o in own)))
 
 
+# Request contexts, each with its hashable key (as CandidateSpace.contexts gives them).
+_Contexts = list[tuple[dict[str, tuple[str, ...]], ContextKey]]
+
+
 class Proof(CandidateSpace):
     """One policy, its project's delegation settings, and every question asked about it.
 
@@ -67,13 +77,17 @@ class Proof(CandidateSpace):
         super().__init__(policy, project, account, scps=scps)
         self._memo: dict[tuple[object, ...], Decision] = {}
         self._covers: dict[tuple[str, str], bool] = {}
-        self._telling: dict[tuple[int, frozenset[int]], tuple[list, list]] = {}
+        self._telling: dict[tuple[int, frozenset[int]], tuple[_Contexts, _Contexts]] = {}
         self._violations: dict[str, list[Violation]] = {}
 
     # -- asking the evaluator ---------------------------------------------------------
 
     def _decide(
-        self, action: ActionInfo, resource: str, context: dict[str, tuple[str, ...]], ckey: tuple
+        self,
+        action: ActionInfo,
+        resource: str,
+        context: dict[str, tuple[str, ...]],
+        ckey: ContextKey,
     ) -> Decision:
         key = (self.action_class(action), resource, ckey)
         found = self._memo.get(key)
@@ -86,7 +100,11 @@ class Proof(CandidateSpace):
         return found
 
     def shared_decision(
-        self, action: ActionInfo, resource: str, context: dict[str, tuple[str, ...]], ckey: tuple
+        self,
+        action: ActionInfo,
+        resource: str,
+        context: dict[str, tuple[str, ...]],
+        ckey: ContextKey,
     ) -> Decision:
         """The decision for a candidate request, shared by every action of its class and by
         every rule that asks (the escalation table too). May differ from the action's own
@@ -165,7 +183,7 @@ class Proof(CandidateSpace):
 
     def telling_contexts(
         self, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None = None
-    ) -> list[tuple[dict[str, tuple[str, ...]], tuple]]:
+    ) -> _Contexts:
         """``contexts`` less those that vary a key no statement naming ``action`` reads.
 
         A decision here reads only the statements that name the action (the policy's and the

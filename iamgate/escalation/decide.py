@@ -35,15 +35,18 @@ from iamgate.organization import PLACEHOLDER_ACCOUNT
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo, ResourceType
+    from iamgate.delegation.candidates import ContextKey
     from iamgate.evaluator import Decision, Request
     from iamgate.evaluator.conditions import AnyCondition
     from iamgate.model import Condition, Policy, Statement
     from iamgate.project import Project
 
 Decide = Callable[["Request"], "Decision"]
-Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], tuple], "Decision"]
+# The last argument is the context's hashable key; telling contexts come with theirs.
+Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], "ContextKey"], "Decision"]
 Telling = Callable[
-    ["ActionInfo", dict[str, tuple[str, ...]]], list[tuple[dict[str, tuple[str, ...]], tuple]]
+    ["ActionInfo", dict[str, tuple[str, ...]]],
+    list[tuple[dict[str, tuple[str, ...]], "ContextKey"]],
 ]
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 
 from iamgate.evaluator.matching import Matcher, compile_patterns, never
-from iamgate.evaluator.variables import Lookup, Resolved, Resolver, has_variables, parse
+from iamgate.evaluator.variables import Lookup, Resolved, Resolver, parse, static_pieces
 
 # family -> (policy variables allowed, wildcards in values)
 FAMILIES: dict[str, tuple[bool, bool]] = {
@@ -62,10 +62,11 @@ class ValueTest:
         pieces = tuple(parse(value, wildcards=wildcards, variables=use_vars) for value in values)
         self._static: Matcher | None = None
         self._resolver: Resolver | None = None
-        if any(has_variables(p) for p in pieces):
+        static = tuple(s for p in pieces if (s := static_pieces(p)) is not None)
+        if len(static) < len(pieces):
             self._resolver = Resolver(pieces, partial(_build, family, comparator))
         else:
-            self._static = _build(family, comparator, pieces)  # type: ignore[arg-type]
+            self._static = _build(family, comparator, static)
 
     def matcher(self, lookup: Lookup) -> Matcher:
         if self._static is not None:

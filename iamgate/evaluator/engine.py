@@ -29,7 +29,14 @@ from iamgate.evaluator.conditions import AnyCondition, compile_condition
 from iamgate.evaluator.matching import Matcher, compile_actions, compile_patterns, never
 from iamgate.evaluator.rcp_scope import rcp_covers
 from iamgate.evaluator.request import Decision, Request
-from iamgate.evaluator.variables import VARIABLES_VERSION, Resolved, Resolver, has_variables, parse
+from iamgate.evaluator.variables import (
+    VARIABLES_VERSION,
+    Resolved,
+    Resolver,
+    has_variables,
+    parse,
+    static_pieces,
+)
 
 if TYPE_CHECKING:
     from iamgate.model import Policy, Statement
@@ -73,7 +80,7 @@ class CompiledStatement:
         self._not_resource = resource is None
         patterns = resource if resource is not None else not_resource
         parsed = [parse(p, wildcards=True, variables=variables) for p in patterns or ()]
-        static = [pieces for pieces in parsed if not has_variables(pieces)]
+        static = [s for pieces in parsed if (s := static_pieces(pieces)) is not None]
         self._resource: Matcher = compile_patterns(static, arn=True) if static else never
         dynamic = tuple(pieces for pieces in parsed if has_variables(pieces))
         self._dynamic = Resolver(dynamic, _compile_arns) if dynamic else None
@@ -131,13 +138,16 @@ def _action_matcher(statement: Statement) -> tuple[Matcher, bool]:
 # Caches keyed by object identity: hashing a frozen Statement rehashes every nested tuple on
 # each call, which would cost more than evaluating it. A weak reference drops the entry when
 # the statement (or policy) goes away, and guards against a reused id.
-_STATEMENTS: dict[tuple[int, bool], tuple[weakref.ref, CompiledStatement]] = {}
-_POLICIES: dict[int, tuple[weakref.ref, CompiledPolicy]] = {}
+_STATEMENTS: dict[tuple[int, bool], tuple[weakref.ref[Statement], CompiledStatement]] = {}
+_POLICIES: dict[int, tuple[weakref.ref[Policy], CompiledPolicy]] = {}
 
 
-def _evict(cache: dict[Any, Any], key: object) -> Callable[[weakref.ref], None]:
+def _evict(cache: dict[Any, Any], key: object) -> Callable[[object], None]:
     # The cache is bound here, not looked up later: at interpreter exit globals may be gone.
-    return lambda _ref: cache.pop(key, None)  # type: ignore[return-value]
+    def evict(_ref: object) -> None:
+        cache.pop(key, None)
+
+    return evict
 
 
 def compiled_statement(statement: Statement, version: str | None) -> CompiledStatement:

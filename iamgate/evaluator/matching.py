@@ -39,17 +39,22 @@ def never(_: str) -> bool:
     return False
 
 
-def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, object]:
-    """Classify one pattern: ("all", None) | ("exact", text) | ("prefix", text) |
-    ("regex", (the literal text it starts with, src))."""
+def _literal(pieces: tuple[Resolved, ...]) -> str:
+    """The text of pieces that hold no wildcard."""
+    return "".join(piece for piece in pieces if isinstance(piece, str))
+
+
+def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, str, str]:
+    """Classify one pattern: ("all", "", "") | ("exact", text, "") | ("prefix", text, "") |
+    ("regex", src, the literal text it starts with)."""
     if pieces == (STAR,):
-        return "all", None
+        return "all", "", ""
     wilds = [i for i, piece in enumerate(pieces) if isinstance(piece, Wildcard)]
     if not wilds:
-        return "exact", "".join(pieces)  # type: ignore[arg-type]
+        return "exact", _literal(pieces), ""
     if wilds == [len(pieces) - 1] and pieces[-1] is STAR:
         # A trailing * spans everything in both flavours, so a prefix test is exact.
-        return "prefix", "".join(pieces[:-1])  # type: ignore[arg-type]
+        return "prefix", _literal(pieces[:-1]), ""
     parts: list[str] = []
     colons = 0
     last = len(pieces) - 1
@@ -63,8 +68,7 @@ def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, object]:
             parts.append("[^:]*" if bounded and index != last else ".*")
         else:
             parts.append("[^:]" if bounded else ".")
-    head = "".join(pieces[: wilds[0]])  # type: ignore[arg-type]
-    return "regex", (head, "".join(parts))
+    return "regex", "".join(parts), _literal(pieces[: wilds[0]])
 
 
 def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> Matcher:
@@ -73,15 +77,15 @@ def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> 
     prefixes: list[str] = []
     regexes: list[tuple[str, str]] = []
     for pieces in patterns:
-        kind, data = _fragment(pieces, arn)
+        kind, text, head = _fragment(pieces, arn)
         if kind == "all":
             return always
         if kind == "exact":
-            exact.add(data)  # type: ignore[arg-type]
+            exact.add(text)
         elif kind == "prefix":
-            prefixes.append(data)  # type: ignore[arg-type]
+            prefixes.append(text)
         else:
-            regexes.append(data)  # type: ignore[arg-type]
+            regexes.append((head, text))
     return _combine(frozenset(exact), tuple(prefixes), tuple(regexes))
 
 
@@ -122,7 +126,7 @@ def _fullmatch(source: str) -> Callable[[str], re.Match[str] | None]:
 def _action_pieces(text: str) -> tuple[Resolved, ...]:
     from iamgate.evaluator.variables import parse
 
-    return lowered(parse(text, wildcards=True, variables=False))  # type: ignore[arg-type]
+    return lowered(parse(text, wildcards=True, variables=False))
 
 
 def compile_actions(patterns: Iterable[str]) -> Matcher:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal, overload
 
 VARIABLES_VERSION = "2012-10-17"
 
@@ -58,6 +59,10 @@ Lookup = Callable[[str], "tuple[str, ...] | None"]
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
 
 
+@overload
+def parse(text: str, *, wildcards: bool, variables: Literal[False]) -> tuple[Resolved, ...]: ...
+@overload
+def parse(text: str, *, wildcards: bool, variables: bool) -> tuple[Piece, ...]: ...
 @lru_cache(maxsize=32768)
 def parse(text: str, *, wildcards: bool, variables: bool) -> tuple[Piece, ...]:
     """Split ``text`` into pieces; adjacent literal text is merged. Pieces are immutable, so
@@ -142,6 +147,12 @@ def _is_key(name: str) -> bool:
 
 def has_variables(pieces: tuple[Piece, ...]) -> bool:
     return any(isinstance(piece, Variable) for piece in pieces)
+
+
+def static_pieces(pieces: tuple[Piece, ...]) -> tuple[Resolved, ...] | None:
+    """The pieces as they are when none is a variable (nothing to resolve), else None."""
+    resolved = tuple(piece for piece in pieces if not isinstance(piece, Variable))
+    return resolved if len(resolved) == len(pieces) else None
 
 
 def resolve(pieces: tuple[Piece, ...], lookup: Lookup) -> tuple[Resolved, ...] | None:

@@ -141,7 +141,7 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
     from iamgate.explain.rcps import ORGANIZATION
 
     # The role is in the organization, and so are the account's resources.
-    base = {
+    base: dict[str, tuple[str, ...]] = {
         "aws:PrincipalArn": (role_arn,),
         "aws:PrincipalAccount": (account,),
         "aws:PrincipalOrgID": (ORGANIZATION,),
@@ -168,7 +168,7 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
     ceiling = layers[-1]
     reach = tuple(_reach(service, rows[service]) for service in services)
     reach = tuple(r for r in reach if r.levels)
-    rows = sorted(services, key=lambda s: (not any(r.service == s for r in reach), s))
+    listed = sorted(services, key=lambda s: (not any(r.service == s for r in reach), s))
     name = stack.boundary.name if stack.boundary else None
     return Ceiling(
         boundary=name,
@@ -176,7 +176,7 @@ def compute_ceiling(stack: Stack, account: str, role_arn: str) -> Ceiling:
         headline=_headline(reach, name, stack.identity_title),
         reach=reach,
         other_services=_other_sentence(ceiling, name),
-        services=(*rows, OTHER_SERVICES),
+        services=(*listed, OTHER_SERVICES),
         layers=layers,
     )
 
@@ -256,17 +256,17 @@ def _sources(decision: Decision, kind: str | None) -> set[Source]:
 
 def _sample_other_services(catalog: Catalog, named: set[str]) -> list[ActionInfo]:
     """One action per access level from services no statement names."""
-    wanted = dict.fromkeys(LEVELS)
+    wanted: dict[str, ActionInfo | None] = dict.fromkeys(LEVELS)
     for service in catalog.services():
         if service in named:
             continue
         for action in catalog.expand(f"{service}:*"):
             level = primary_level(action.access_level)
             if wanted.get(level) is None:
-                wanted[level] = action  # type: ignore[assignment]
+                wanted[level] = action
         if all(wanted.values()):
             break
-    return [a for a in wanted.values() if a is not None]  # type: ignore[misc]
+    return [a for a in wanted.values() if a is not None]
 
 
 def _layer(kind: str, stack: Stack, rows: dict[str, list[_Row]]) -> Layer:

@@ -241,9 +241,10 @@ def _title(
 
 
 def group(outcomes: list[ActionOutcome], prefix: str) -> list[Grant]:
-    buckets: dict[tuple[object, ...], list[tuple[ActionOutcome, str, tuple[str, ...]]]] = (
-        defaultdict(list)
-    )
+    buckets: dict[
+        tuple[str, str, str, tuple[str, ...], tuple[str, ...]],
+        list[tuple[ActionOutcome, str, tuple[str, ...]]],
+    ] = defaultdict(list)
     for outcome in outcomes:
         scope = _scope(outcome)
         kind, boundaries = _kind(outcome, scope)
@@ -271,11 +272,11 @@ def group(outcomes: list[ActionOutcome], prefix: str) -> list[Grant]:
                     )
         grants.append(
             Grant(
-                kind=str(kind),
-                title=_title(str(kind), str(rtype), str(scope), boundaries, prefix, list(named)),  # type: ignore[arg-type]
+                kind=kind,
+                title=_title(kind, rtype, scope, boundaries, prefix, list(named)),
                 actions=tuple(sorted(o.action.full for o, _, _ in members)),
-                scope=str(scope),
-                boundaries=boundaries,  # type: ignore[arg-type]
+                scope=scope,
+                boundaries=boundaries,
                 denials=tuple(
                     Denial(name, explicit, tuple(sorted(found, key=_place)))
                     for name, (explicit, found) in sorted(denials.items())

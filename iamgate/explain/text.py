@@ -179,9 +179,9 @@ def as_text(explanation: Explanation) -> str:
         out.append(f"  {ceiling.other_services}")
     if explanation.resource_limits:
         out += ["", RESOURCE_LIMITS_TITLE]
-        for limit in explanation.resource_limits:
-            out.append(f"  {limit.service}:")
-            out.extend(f"    {line}" for line in resource_limit_lines(limit))
+        for resource_limit in explanation.resource_limits:
+            out.append(f"  {resource_limit.service}:")
+            out.extend(f"    {line}" for line in resource_limit_lines(resource_limit))
     if explanation.notes:
         out.append("")
         out.extend(f"note: {note}" for note in explanation.notes)
@@ -264,9 +264,9 @@ def as_markdown(explanation: Explanation) -> str:
         out += ["", ceiling.other_services]
     if explanation.resource_limits:
         out += ["", f"### {RESOURCE_LIMITS_TITLE}", ""]
-        for limit in explanation.resource_limits:
-            out.append(f"- **{limit.service}**")
-            out.extend(f"  - {line}" for line in resource_limit_lines(limit))
+        for resource_limit in explanation.resource_limits:
+            out.append(f"- **{resource_limit.service}**")
+            out.extend(f"  - {line}" for line in resource_limit_lines(resource_limit))
     if explanation.notes:
         out.append("")
         out.extend(f"> note: {note}" for note in explanation.notes)

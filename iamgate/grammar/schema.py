@@ -55,7 +55,8 @@ def policy_schema() -> dict[str, Any]:
     from importlib import resources
 
     text = resources.files("iamgate").joinpath("schemas/policy.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @cache

@@ -31,7 +31,8 @@ def render(fmt: str, result: LintResult, *, colour: bool = False) -> str:
     module = FORMATS.get(fmt)
     if module is None:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return importlib.import_module(module).render(result, colour=colour)
+    report: str = importlib.import_module(module).render(result, colour=colour)
+    return report
 
 
 def tool_versions() -> dict[str, Any]:

@@ -241,9 +241,10 @@ def _information_uri() -> str | None:
         meta = metadata.metadata("iamgate")
     except metadata.PackageNotFoundError:
         return None
-    for entry in meta.get_all("Project-URL") or ():
-        _, _, url = entry.partition(",")
-        if url.strip().startswith("https://"):
-            return url.strip()
-    home = meta.get("Home-page")
-    return home if home and home.startswith("https://") else None
+    project_urls: list[str] = meta.get_all("Project-URL") or []
+    for entry in project_urls:
+        url = entry.partition(",")[2].strip()
+        if url.startswith("https://"):
+            return url
+    homes: list[str] = meta.get_all("Home-page") or []
+    return next((home for home in homes if home.startswith("https://")), None)

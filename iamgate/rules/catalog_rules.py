@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from iamgate.catalog import Catalog, get_catalog, has_wildcard
 from iamgate.document import JsonPath
@@ -94,7 +94,7 @@ class _ActionRule(Rule, ABC):
 
     kinds = KINDS
     source = SERVICE_REFERENCE
-    tags: tuple[str, ...] = ("catalog", "actions")
+    tags: ClassVar[tuple[str, ...]] = ("catalog", "actions")
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         catalog = get_catalog()
@@ -109,12 +109,12 @@ class _ActionRule(Rule, ABC):
             if key in judged:
                 message = judged[key]
             else:
-                message = judged[key] = self.judge(catalog, element, value)
+                message = judged[key] = self.judge_entry(catalog, element, value)
             if message is not None:
                 yield self.finding(policy, path, message)
 
     @abstractmethod
-    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
         """Judged by each subclass."""
 
 
@@ -133,7 +133,7 @@ class UnknownService(_ActionRule):
         good='"Action": "iam:CreateRole"',
     )
 
-    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
         parts = _split(value)
         if parts is None or has_wildcard(parts[0]) or catalog.service_exists(parts[0]):
             return None
@@ -159,7 +159,7 @@ class UnknownAction(_ActionRule):
         good='"Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary"',
     )
 
-    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
         parts = _split(value)
         if parts is None or has_wildcard(value) or not catalog.service_exists(parts[0]):
             return None
@@ -183,7 +183,7 @@ class WildcardMatchesNothing(_ActionRule):
         good='"Action": "iam:Create*"',
     )
 
-    def judge(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
         parts = _split(value)
         if parts is None or not has_wildcard(value) or value == "*":
             return None
@@ -244,7 +244,7 @@ class _ConditionRule(Rule, ABC):
     kinds = KINDS
     severity = "warning"
     source = SERVICE_REFERENCE
-    tags: tuple[str, ...] = ("catalog", "conditions")
+    tags: ClassVar[tuple[str, ...]] = ("catalog", "conditions")
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         catalog = get_catalog()
@@ -258,12 +258,12 @@ class _ConditionRule(Rule, ABC):
                 in_scope = catalog.service_exists(prefix) if scope is None else prefix in scope
                 if not in_scope:
                     continue
-                message = self.judge(catalog, statement, scope, condition, key)
+                message = self.judge_key(catalog, statement, scope, condition, key)
                 if message is not None:
                     yield self.finding(policy, condition.path, message, key=True)
 
     @abstractmethod
-    def judge(
+    def judge_key(
         self,
         catalog: Catalog,
         statement: Statement,
@@ -289,7 +289,7 @@ class UnknownConditionKey(_ConditionRule):
         good='"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}',
     )
 
-    def judge(
+    def judge_key(
         self,
         catalog: Catalog,
         statement: Statement,
@@ -335,7 +335,7 @@ class ConditionKeyNotSupported(_ConditionRule):
         ),
     )
 
-    def judge(
+    def judge_key(
         self,
         catalog: Catalog,
         statement: Statement,

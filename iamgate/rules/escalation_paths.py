@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from iamgate.delegation import (
@@ -69,7 +70,7 @@ class EscalationPathRule(Rule):
         accounts = judged_accounts(policy, project)
         for account in accounts:
             proof = proof_for(policy, project, account)
-            found = list(self._search(proof).open_paths(lambda p, proof=proof: _covered(p, proof)))
+            found = list(self._search(proof).open_paths(partial(_covered, proof=proof)))
             if found:
                 where = f" (in account {account})" if len(accounts) > 1 else ""
                 return list(self.findings(proof, found, where))

@@ -12,7 +12,7 @@ support only, and the same 5,120-character size as SCPs
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from iamgate.evaluator.rcp_scope import RCP_EXEMPT_ACTIONS, RCP_SERVICES, covered_services
 from iamgate.findings import Finding
@@ -46,7 +46,7 @@ def _statement_data(policy: Policy, statement: Statement) -> dict[str, Any]:
 class _RcpRule(Rule):
     kinds = RCP_ONLY
     source = RCP_SYNTAX
-    tags = ("security", "rcp")
+    tags: ClassVar[tuple[str, ...]] = ("security", "rcp")
 
 
 class RcpAllow(_RcpRule):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .common import configure_common, execute, finish
+
+if TYPE_CHECKING:
+    from ..sync import RunReport
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def exit_code(report) -> int:
+def exit_code(report: RunReport) -> int:
     # A conflict means a reviewed policy could not be deployed: the run did not converge.
     org_conflicts = sum(section.conflicts for section in report.organization_reports)
     if (

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .common import configure_common, execute, finish
+
+if TYPE_CHECKING:
+    from ..sync import RunReport
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def exit_code(report, detailed: bool) -> int:
+def exit_code(report: RunReport, detailed: bool) -> int:
     if report.error or report.failed or report.organization_failed:
         return 1
     if detailed and report.pending:

@@ -72,7 +72,8 @@ class PolicyDetails:
 
 def _name(item: dict[str, Any]) -> str:
     # moto leaves PolicyName out of this answer; the ARN's last segment is the name.
-    return item.get("PolicyName") or item["Arn"].rsplit("/", 1)[-1]
+    name: str = item.get("PolicyName") or item["Arn"].rsplit("/", 1)[-1]
+    return name
 
 
 def parse_policy(item: dict[str, Any]) -> LivePolicy:
