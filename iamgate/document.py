@@ -318,6 +318,7 @@ class _Scanner:
         return line, offset - self.line_starts[line - 1] + 1
 
     def skip(self, pos: int) -> int:
+        # _WS matches the empty string too, so there is always a match.
         return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
 
     def scan(self) -> None:
@@ -391,6 +392,7 @@ class _Scanner:
     def scalar_end(self, pos: int) -> int:
         text = self.text
         if text[pos : pos + 1] == '"':
+            # The text parsed as JSON, so a string opens here and closes.
             return _STRING.match(text, pos).end()  # type: ignore[union-attr]
         for literal in ("true", "false", "null"):
             if text.startswith(literal, pos):

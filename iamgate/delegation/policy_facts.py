@@ -167,7 +167,7 @@ class PolicyFacts:
         return value.startswith(head) and value.rsplit("/", 1)[-1] in self.approved_names
 
     def boundary_approved(self, values: tuple[str, ...] | None) -> bool:
-        return bool(values) and all(self.is_approved(v) for v in values)  # type: ignore[union-attr]
+        return values is not None and len(values) > 0 and all(map(self.is_approved, values))
 
     def in_prefix(self, arn: str) -> bool:
         """Is the resource the delegates'? It is when the prefix pattern ``<type>/<prefix>*``

@@ -71,6 +71,7 @@ class ValueTest:
     def matcher(self, lookup: Lookup) -> Matcher:
         if self._static is not None:
             return self._static
+        # __init__ sets one of the two; no assert on this hot path.
         return self._resolver.matcher(lookup)  # type: ignore[union-attr]
 
 
@@ -82,6 +83,7 @@ def _build(family: str, comparator: str, values: tuple[tuple[Resolved, ...], ...
         return compile_patterns(values, arn=False)
     if family == "arn":
         return compile_patterns(values, arn=True)
+    # These families are parsed without wildcards (FAMILIES): every piece is text.
     texts = ["".join(pieces) for pieces in values]  # type: ignore[arg-type]
     if family == "string":
         return frozenset(texts).__contains__

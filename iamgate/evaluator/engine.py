@@ -97,7 +97,7 @@ class CompiledStatement:
         return self._action(action) is not self._not_action
 
     def matches(self, request: Request) -> bool:
-        action: str = request._action  # type: ignore[attr-defined]
+        action = request._action
         return self.covers_action(action) and self.matches_beyond_action(request)
 
     def matches_beyond_action(self, request: Request) -> bool:
@@ -220,7 +220,7 @@ def _scan(policy: Policy, request: Request, allows: list[Hit] | None, denies: li
     """Collect matching statements; True when an Allow matches. ``allows`` None: stop
     looking at Allow statements after the first (only the layer's verdict is needed)."""
     allowed = False
-    action = request._action  # type: ignore[attr-defined]
+    action = request._action
     for statement, compiled in _compiled_policy(policy).candidates(action):
         if compiled.allow:
             if allowed and allows is None:

@@ -43,8 +43,15 @@ def _text(item: object) -> str:
     return str(item)
 
 
+class _EvaluatorCaches:
+    # Set by Request.__post_init__; declared on a plain base class so that they are typed
+    # but are not dataclass fields (eq, repr and asdict never see them).
+    _action: str
+    _values: dict[str, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
-class Request:
+class Request(_EvaluatorCaches):
     """One request: ``Request("iam:CreateRole", "arn:aws:iam::111122223333:role/x", {...})``.
 
     ``context`` maps condition keys (any letter case) to their values. An empty value tuple is
@@ -72,7 +79,7 @@ class Request:
         object.__setattr__(self, "_values", values)
 
     def __hash__(self) -> int:
-        items = frozenset(self._values.items())  # type: ignore[attr-defined]
+        items = frozenset(self._values.items())
         return hash((self.action, self.resource, items))
 
     def lookup(self, key: str) -> tuple[str, ...] | None:
@@ -87,10 +94,10 @@ class Request:
 
     def _lookup(self, key: str) -> tuple[str, ...] | None:
         # ``lookup`` for a key already in lower case: the evaluator's hot path.
-        values: tuple[str, ...] | None = self._values.get(key)  # type: ignore[attr-defined]
+        values: tuple[str, ...] | None = self._values.get(key)
         if values is None or key.startswith("aws:"):
             return values
-        return values if _action_supports(self._action, key) else None  # type: ignore[attr-defined]
+        return values if _action_supports(self._action, key) else None
 
     def to_dict(self) -> dict[str, Any]:
         """The request as JSON-ready data: a finding's counterexample, simulate's echo."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..render_plan import FORMATS
+
+if TYPE_CHECKING:
+    from ..sync import AccountReport, Command, RunReport
 
 
 def _accounts(text: str) -> frozenset[str]:
@@ -57,7 +60,7 @@ def configure_common(
     )
 
 
-def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> Any:
+def execute(args: argparse.Namespace, command: Command, *, prune: bool = False) -> RunReport | int:
     """Load, gate, run. Returns the RunReport, or an exit code when the gate stops the run."""
     from iamgate.config import ConfigError, load_config
 
@@ -95,7 +98,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
         concurrency=config.deploy.concurrency,
     )
     options = Options(
-        command,  # type: ignore[arg-type]
+        command,
         prune=prune or config.deploy.prune,  # deploy.prune: CI applies prune without a flag
         accounts=args.accounts,
         shard=args.shard,
@@ -107,7 +110,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     def started(total: int) -> None:
         progress.append(Progress(command, total))
 
-    def finished(account: Any) -> None:
+    def finished(account: AccountReport) -> None:
         if progress:
             progress[0].account_finished(account.failed)
 
@@ -127,7 +130,7 @@ def execute(args: argparse.Namespace, command: str, *, prune: bool = False) -> A
     return report
 
 
-def finish(args: argparse.Namespace, report: Any) -> None:
+def finish(args: argparse.Namespace, report: RunReport) -> None:
     from iamgate.colour import enabled
 
     from ..progress import Progress, end_live_line
