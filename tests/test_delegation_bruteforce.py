@@ -8,7 +8,7 @@ rule reports a finding exactly when brute force finds an allowed request that br
 rule's invariant (and, action by action, it reports exactly the actions brute force breaks
 the invariant with), and each finding's counterexample is such a request.
 
-The invariants, as the rules' docstrings, the README and DESIGN.md state them:
+The invariants, as the rules' docstrings and the README's Rules section state them:
 
 * IG302 boundary-deletion: in a delegation policy, no request for
   iam:Delete{Role,User}PermissionsBoundary is allowed, on any resource, in any context.

