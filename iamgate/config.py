@@ -168,8 +168,8 @@ def parse_config(path: Path, *, cache: bool = False) -> Config:
     if cache:
         from iamgate import config_cache
 
-        found = config_cache.cached(path, raw)
-        if found is None:
+        found = config_cache.cached(path, raw, Config)
+        if found is None or found.file != path or found.root != path.parent:
             found = _parse(path, raw)
             config_cache.remember(path, raw, found)
         return found
