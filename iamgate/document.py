@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum, auto
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 JsonPath = tuple[str | int, ...]
+# The grammar a document is read with (and, built, the policy model's kind).
+PolicyKind = Literal["identity", "boundary", "scp", "rcp"]
 Position = tuple[int, int]
 
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)

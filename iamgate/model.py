@@ -7,11 +7,20 @@ finding can be located in the document it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from iamgate.document import Document, JsonPath
+# PolicyKind lives with the document (the grammar needs it, below the model); re-exported.
+from iamgate.document import Document, JsonPath, PolicyKind
 
-PolicyKind = Literal["identity", "boundary", "scp", "rcp"]
+__all__ = [
+    "Condition",
+    "Policy",
+    "PolicyKind",
+    "Statement",
+    "build_policy",
+    "policy_from_data",
+    "statement_from_json",
+]
 
 
 def _strings(value: Any) -> tuple[str, ...]:

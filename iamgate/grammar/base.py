@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from iamgate.grammar.problems import Issue, Problem
 
 if TYPE_CHECKING:
-    from iamgate.document import Document, JsonPath, Position
-    from iamgate.model import PolicyKind
+    from iamgate.document import Document, JsonPath, PolicyKind, Position
 
 # Every kind iamgate lints is attached to a principal, so none may name one.
 _NO_PRINCIPAL_KINDS = frozenset({"identity", "boundary", "scp"})
