@@ -55,6 +55,8 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
     ("rules", [["iamgate.rules"]]),
     ("lint", [["iamgate.lint", "iamgate.result_cache"]]),
     ("reports | explain", [["iamgate.reports"], ["iamgate.explain"]]),
+    # cli runs the command modules of both sides by name (its COMMANDS table, so that only
+    # the chosen one is imported): a dispatch, not an import; completion imports cli.
     (
         "commands | pipeline",
         [["iamgate.cli", "iamgate.__main__", "iamgate.commands"], ["iamgate.pipeline"]],
