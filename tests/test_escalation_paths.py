@@ -618,7 +618,7 @@ def test_pushing_an_ssh_key_needs_no_describe_permission() -> None:
 def test_every_row_opens_with_its_actions_and_closes_without_any_one(path: Any) -> None:
     """Each row is enforced as written: all its actions on every resource open it (with a
     request the evaluator allows), and any one of them missing closes it."""
-    actions = list(path.action_names)
+    actions = list(dict.fromkeys(a.action for a in path.actions))
     found = {f.path.id: f for f in open_paths(PolicySet((policy(allow(actions)),)), make_project())}
     assert path.id in found
     assert [s.entry.action for s in found[path.id].steps] == [a.action for a in path.actions]

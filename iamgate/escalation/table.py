@@ -51,10 +51,6 @@ class EscalationPath:
     covered_by: tuple[str, ...] = ()
 
     @cached_property
-    def action_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(a.action for a in self.actions))
-
-    @cached_property
     def lower_names(self) -> frozenset[str]:
         return frozenset(a.action.lower() for a in self.actions)
 
