@@ -19,16 +19,20 @@ It finds what was built before iamgate, or around it:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compare import decode, same_document
 from .iam_policies.desired import DesiredPolicy
 from .iam_policies.live import PAGE_SIZE, LivePolicy, parse_policy
 from .ownership import marked
 
-FILTERS = ["User", "Role", "Group", "LocalManagedPolicy"]
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_iam.literals import EntityTypeType
+
+FILTERS: list[EntityTypeType] = ["User", "Role", "Group", "LocalManagedPolicy"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,11 @@ class Expectations:
 
 @dataclass
 class AccountDetails:
-    principals: list[tuple[str, dict[str, Any]]]  # ("role" | "user" | "group", detail)
+    principals: list[tuple[str, Mapping[str, Any]]]  # ("role" | "user" | "group", detail)
     policies: dict[str, LivePolicy]  # by ARN
 
 
-def read_details(iam: Any) -> AccountDetails:
+def read_details(iam: IAMClient) -> AccountDetails:
     details = AccountDetails([], {})
     paginator = iam.get_paginator("get_account_authorization_details")
     pages = paginator.paginate(Filter=FILTERS, PaginationConfig={"PageSize": PAGE_SIZE})
@@ -71,13 +75,13 @@ def read_details(iam: Any) -> AccountDetails:
     return details
 
 
-def _who(kind: str, item: dict[str, Any]) -> tuple[str, str]:
+def _who(kind: str, item: Mapping[str, Any]) -> tuple[str, str]:
     name = item.get(f"{kind.capitalize()}Name", "")
     path = item.get("Path", "/") or "/"
     return f"{kind}/{path.lstrip('/')}{name}", item.get("Arn", "")
 
 
-def _prefixed(kind: str, item: dict[str, Any], prefix: str) -> bool:
+def _prefixed(kind: str, item: Mapping[str, Any], prefix: str) -> bool:
     """The delegates' (README, "delegation.prefix"): the ARN pattern ``role/<prefix>*``
     matches it (by name, or by path: ``role/service-x/AdminRole``), or its name starts with
     the prefix under another path (``role/team/service-x``)."""
@@ -87,7 +91,7 @@ def _prefixed(kind: str, item: dict[str, Any], prefix: str) -> bool:
 
 
 def _boundary_findings(
-    account: str, principals: Iterable[tuple[str, dict[str, Any]]], want: Expectations, arn: str
+    account: str, principals: Iterable[tuple[str, Mapping[str, Any]]], want: Expectations, arn: str
 ) -> list[AuditFinding]:
     approved = {f"{arn}{want.path}{name}" for name in want.boundaries}
     out = []
@@ -144,7 +148,7 @@ _INLINE = {"role": "RolePolicyList", "user": "UserPolicyList", "group": "GroupPo
 
 
 def _inline_copies(
-    kind: str, item: dict[str, Any], want: Expectations
+    kind: str, item: Mapping[str, Any], want: Expectations
 ) -> list[tuple[DesiredPolicy, str]]:
     """Inline policies holding a delegation policy's document: never iamgate's."""
     out = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from iamgate.config import Config
 
@@ -13,6 +14,9 @@ from .errors import describe
 from .iam_policies.desired import DesiredState
 from .shard import in_shard
 from .targets import Account, OrgReader, resolve, restrict
+
+if TYPE_CHECKING:
+    from .session import Aws
 
 
 @dataclass
@@ -43,7 +47,7 @@ def expectations(config: Config, desired: DesiredState) -> Expectations:
     )
 
 
-def _audit(account: Account, want: Expectations, aws: Any) -> tuple[list[AuditFinding], str]:
+def _audit(account: Account, want: Expectations, aws: Aws) -> tuple[list[AuditFinding], str]:
     step = f"assuming {aws.role_arn(account.id)}"
     try:
         iam = aws.iam_for(account.id)
@@ -54,7 +58,9 @@ def _audit(account: Account, want: Expectations, aws: Any) -> tuple[list[AuditFi
     return audit_account(account.id, details, want, aws.partition), ""
 
 
-def run_audit(config: Config, want: Expectations, aws: Any, options: Any) -> AuditReport:
+def run_audit(
+    config: Config, want: Expectations, aws: Aws, options: argparse.Namespace
+) -> AuditReport:
     from botocore.exceptions import BotoCoreError, ClientError
 
     report = AuditReport()

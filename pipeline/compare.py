@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,10 +32,12 @@ def policy_size(document: dict[str, Any]) -> int:
     return sum(1 for ch in compact if not ch.isspace())
 
 
-def decode(raw: str | dict[str, Any]) -> dict[str, Any]:
+def decode(raw: str | Mapping[str, Any]) -> dict[str, Any]:
     """A live document as a dict, whatever shape boto3 or IAM gave it."""
     if isinstance(raw, dict):
         return raw
+    if not isinstance(raw, str):
+        return dict(raw)
     text = raw.strip()
     # JSON text is decoded as is: unquoting it first would corrupt a literal "%41" in a value.
     if not text.startswith("{"):

@@ -30,11 +30,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .iam_policies.live import LivePolicy
 from .ownership import DESCRIPTION, creation_tags, marked
 from .retries import create_version, created_already, delete_version
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 MARKER = "IamgateDeployedCommit"
 STALE_AFTER = timedelta(minutes=15)
@@ -118,7 +121,7 @@ def _number(version_id: str) -> int:
 class Recorder:
     """Writes the record of one account during one apply: claim, then finish."""
 
-    def __init__(self, iam: Any, arn: str, path: str, state: Deployment | None) -> None:
+    def __init__(self, iam: IAMClient, arn: str, path: str, state: Deployment | None) -> None:
         self.iam = iam
         self.arn = arn
         self.path = path

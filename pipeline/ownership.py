@@ -14,14 +14,20 @@ overwritten or deleted.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .iam_policies.live import LivePolicy, PolicyDetails
+
+if TYPE_CHECKING:
+    # IAM's and Organizations' tag shapes are the same {Key, Value}.
+    from mypy_boto3_iam.type_defs import TagTypeDef
 
 TAG_KEY = "iamgate:managed"
 TAG_VALUE = "true"
 DESCRIPTION = "Managed by iamgate from a reviewed repository; changes made elsewhere are reverted."
 
 
-def creation_tags() -> list[dict[str, str]]:
+def creation_tags() -> list[TagTypeDef]:
     return [{"Key": TAG_KEY, "Value": TAG_VALUE}]
 
 

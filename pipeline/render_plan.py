@@ -9,7 +9,7 @@ group a collapsible section, and summarises unchanged accounts in one line.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamgate.org_policy_types import OrgPolicyType, org_policy_types
 
@@ -25,6 +25,10 @@ from .render_common import (
     verb,
 )
 from .sync import AccountReport, RunReport
+
+if TYPE_CHECKING:
+    from .ceiling_diff import CeilingChange, CeilingReport
+    from .targets import Account
 
 FORMATS = ("text", "markdown", "json")
 MARK = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "retain": "="}
@@ -108,11 +112,12 @@ def _change_line(change: Change, outcome: Outcome | None) -> str:
 # --- the ceiling of created roles (plan --base) --------------------------------------------
 
 
-def _has_ceilings(report: RunReport) -> bool:
-    return report.ceilings is not None and bool(report.ceilings.changes)
+def _ceilings(report: RunReport) -> CeilingReport | None:
+    """The ceiling report when there is one to show (plan --base, with changes)."""
+    return report.ceilings if report.ceilings is not None and report.ceilings.changes else None
 
 
-def _ceiling_lines(change: Any) -> list[str]:
+def _ceiling_lines(change: CeilingChange) -> list[str]:
     """The sentences of one entry, without markup; "- " starts a list item."""
     lines = []
     for note in change.notes:
@@ -128,17 +133,18 @@ def _ceiling_lines(change: Any) -> list[str]:
     return lines
 
 
-def _ceiling_title(change: Any) -> str:
+def _ceiling_title(change: CeilingChange) -> str:
     others = [f for f in change.because if f != change.file]
     because = f"; changed: {', '.join(others)}" if others else ""
     return f"{change.subject} ({change.file}{because})"
 
 
 def _ceilings_text(report: RunReport) -> list[str]:
-    if not _has_ceilings(report):
+    ceilings = _ceilings(report)
+    if ceilings is None:
         return []
-    lines = ["", f"Ceiling of the roles delegates create (against {report.ceilings.base})"]
-    for change in report.ceilings.changes:
+    lines = ["", f"Ceiling of the roles delegates create (against {ceilings.base})"]
+    for change in ceilings.changes:
         lines.append(f"  {_ceiling_title(change)}")
         lines += [f"    {line}" for line in _ceiling_lines(change)]
         if change.changed:
@@ -148,15 +154,16 @@ def _ceilings_text(report: RunReport) -> list[str]:
 
 
 def _ceilings_markdown(report: RunReport) -> list[str]:
-    if not _has_ceilings(report):
+    ceilings = _ceilings(report)
+    if ceilings is None:
         return []
     lines = [
         "",
         "#### Ceiling of the roles delegates create",
         "",
-        f"Compared with `{report.ceilings.base}`; the SCPs attached to the root applied.",
+        f"Compared with `{ceilings.base}`; the SCPs attached to the root applied.",
     ]
-    for change in report.ceilings.changes:
+    for change in ceilings.changes:
         lines += ["", f"**{_ceiling_title(change)}**", ""]
         lines += _ceiling_lines(change)
         if change.changed:
@@ -398,7 +405,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "skipped": [_skipped_json(a) for a in report.skipped],
         "warnings": list(report.warnings),
         **{kind.folder: _organization_json(report, kind) for kind in org_policy_types()},
-    } | ({"ceilings": report.ceilings.to_dict()} if _has_ceilings(report) else {})
+    } | ({"ceilings": ceilings.to_dict()} if (ceilings := _ceilings(report)) is not None else {})
 
 
 def _organization_json(report: RunReport, kind: OrgPolicyType) -> dict[str, Any] | None:
@@ -406,7 +413,7 @@ def _organization_json(report: RunReport, kind: OrgPolicyType) -> dict[str, Any]
     return org_render.to_json(section) if section is not None else None
 
 
-def _skipped_json(account: Any) -> dict[str, Any]:
+def _skipped_json(account: Account) -> dict[str, Any]:
     return {
         "account": account.id,
         "name": account.name,

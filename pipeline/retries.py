@@ -8,11 +8,15 @@ happened; only then is the version list read, so a clean run pays nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .compare import decode, same_document
 from .errors import error_code
 from .ownership import DESCRIPTION, TAG_KEY, TAG_VALUE
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 
 def tolerate_missing(call: Any, **kwargs: Any) -> None:
@@ -24,11 +28,11 @@ def tolerate_missing(call: Any, **kwargs: Any) -> None:
             raise
 
 
-def delete_version(iam: Any, arn: str, version: str) -> None:
+def delete_version(iam: IAMClient, arn: str, version: str) -> None:
     tolerate_missing(iam.delete_policy_version, PolicyArn=arn, VersionId=version)
 
 
-def created_already(iam: Any, arn: str, text: str, path: str) -> bool:
+def created_already(iam: IAMClient, arn: str, text: str, path: str) -> bool:
     """The policy that exists is ours (path, description, tag) and holds this document."""
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
     tags = {t["Key"]: t["Value"] for t in policy.get("Tags", ())}
@@ -40,7 +44,7 @@ def created_already(iam: Any, arn: str, text: str, path: str) -> bool:
     return same_document(decode(answer["PolicyVersion"]["Document"]), text)
 
 
-def create_version(iam: Any, arn: str, text: str) -> str:
+def create_version(iam: IAMClient, arn: str, text: str) -> str:
     """CreatePolicyVersion(SetAsDefault) that a retry cannot duplicate: a first attempt whose
     answer was lost left a copy (removed here), or filled the five versions so that the retry
     met LimitExceeded (then the document is already the default: done). The new version's id."""
@@ -59,11 +63,11 @@ def create_version(iam: Any, arn: str, text: str) -> str:
     return version
 
 
-def retried(answer: dict[str, Any]) -> bool:
+def retried(answer: Mapping[str, Any]) -> bool:
     return bool(answer.get("ResponseMetadata", {}).get("RetryAttempts"))
 
 
-def drop_copies(iam: Any, arn: str, text: str) -> str | None:
+def drop_copies(iam: IAMClient, arn: str, text: str) -> str | None:
     """Delete the non-default versions holding ``text`` (left by attempts whose answer was
     lost); the default version's id when it holds ``text``, else None."""
     default: str | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from iamgate.config import Config
 from iamgate.org_policy_types import OrgPolicyType, org_policy_types
@@ -37,6 +37,12 @@ from .org_policies.sync import OrgPolicyReport, manages, run_type
 from .ownership import marked
 from .shard import in_shard
 from .targets import Account, OrgReader, resolve, restrict
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+
+    from .ceiling_diff import CeilingReport
+    from .session import Aws
 
 Command = Literal["plan", "apply", "drift"]
 
@@ -73,7 +79,7 @@ class RunReport:
     # One section per organization policy type planned in this run, in registry order; a type
     # that is not managed, or not planned (--accounts, shard > 1), has none.
     organization: dict[OrgPolicyType, OrgPolicyReport] = field(default_factory=dict)
-    ceilings: Any = None  # plan --base: a ceiling_diff.CeilingReport
+    ceilings: CeilingReport | None = None  # plan --base
     warnings: list[str] = field(default_factory=list)  # about the run, not one account
 
     @property
@@ -144,7 +150,7 @@ def _forward_only(
 
 
 def _apply(
-    iam: Any, report: AccountReport, state: Deployment | None, path: str, head: str, arn: str
+    iam: IAMClient, report: AccountReport, state: Deployment | None, path: str, head: str, arn: str
 ) -> None:
     """Claim the account, write, record the commit: see deployment.py."""
     plan = report.plan
@@ -164,7 +170,7 @@ def _process(
     account: Account,
     desired: DesiredState,
     repo_kinds: dict[str, str],
-    aws: Any,
+    aws: Aws,
     config: Config,
     options: Options,
     ancestry: Ancestry,
@@ -208,7 +214,7 @@ def _process(
 
 
 def _leftovers(
-    account: Account, repo_kinds: dict[str, str], aws: Any, config: Config, options: Options
+    account: Account, repo_kinds: dict[str, str], aws: Aws, config: Config, options: Options
 ) -> AccountReport | str | None:
     """An account no target selects: its iamgate policies (the record of the deployed commit
     included) are orphans, deleted by apply --prune. None when it holds none; a warning when
@@ -264,7 +270,7 @@ def plans_type(config: Config, options: Options, kind: OrgPolicyType) -> bool:
 def run(
     config: Config,
     desired: DesiredState,
-    aws: Any,
+    aws: Aws,
     options: Options,
     commit: str,
     ancestry: Ancestry,

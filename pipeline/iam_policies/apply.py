@@ -12,12 +12,15 @@ re-run picks up from live state — there is nothing else to resume.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import describe, error_code, is_aws_error
 from ..ownership import DESCRIPTION, creation_tags
 from ..retries import create_version, created_already, tolerate_missing
 from .plan import WRITES, AccountPlan, Change
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 Status = Literal["done", "failed", "not attempted", "reported"]
 
@@ -29,8 +32,9 @@ class Outcome:
     error: str = ""
 
 
-def write(iam: Any, change: Change, path: str) -> None:
+def write(iam: IAMClient, change: Change, path: str) -> None:
     if change.action == "create":
+        assert change.text is not None, "a planned create carries its document"
         try:
             iam.create_policy(
                 PolicyName=change.name,
@@ -65,7 +69,7 @@ def write(iam: Any, change: Change, path: str) -> None:
 _VERB = {"create": "creating", "update": "updating", "delete": "deleting"}
 
 
-def apply_account(iam: Any, plan: AccountPlan, path: str) -> list[Outcome]:
+def apply_account(iam: IAMClient, plan: AccountPlan, path: str) -> list[Outcome]:
     outcomes: list[Outcome] = []
     stopped = False
     for change in plan.changes:

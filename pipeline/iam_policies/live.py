@@ -10,11 +10,15 @@ time, only for the policies a plan is about to change (see ownership.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..compare import decode
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 PAGE_SIZE = 1000  # IAM's maximum MaxItems
 
@@ -70,13 +74,13 @@ class PolicyDetails:
     boundary_usage_count: int | None
 
 
-def _name(item: dict[str, Any]) -> str:
+def _name(item: Mapping[str, Any]) -> str:
     # moto leaves PolicyName out of this answer; the ARN's last segment is the name.
     name: str = item.get("PolicyName") or item["Arn"].rsplit("/", 1)[-1]
     return name
 
 
-def parse_policy(item: dict[str, Any]) -> LivePolicy:
+def parse_policy(item: Mapping[str, Any]) -> LivePolicy:
     versions = tuple(
         LiveVersion(
             id=v["VersionId"],
@@ -99,7 +103,7 @@ def parse_policy(item: dict[str, Any]) -> LivePolicy:
     )
 
 
-def read_policies(iam: Any) -> dict[str, LivePolicy]:
+def read_policies(iam: IAMClient) -> dict[str, LivePolicy]:
     """Every customer managed policy of the account, by name, with all versions."""
     out: dict[str, LivePolicy] = {}
     paginator = iam.get_paginator("get_account_authorization_details")
@@ -113,7 +117,7 @@ def read_policies(iam: Any) -> dict[str, LivePolicy]:
     return out
 
 
-def read_details(iam: Any, arn: str) -> PolicyDetails:
+def read_details(iam: IAMClient, arn: str) -> PolicyDetails:
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
     usage = policy.get("PermissionsBoundaryUsageCount")
     return PolicyDetails(
@@ -126,7 +130,7 @@ def read_details(iam: Any, arn: str) -> PolicyDetails:
     )
 
 
-def read_boundary_usage(iam: Any) -> dict[str, list[str]]:
+def read_boundary_usage(iam: IAMClient) -> dict[str, list[str]]:
     """Policy ARN -> the users and roles ("role/x", "user/y") that use it as their boundary.
 
     Used only when a deletion is planned and GetPolicy did not give the count: the
@@ -136,7 +140,9 @@ def read_boundary_usage(iam: Any) -> dict[str, list[str]]:
     paginator = iam.get_paginator("get_account_authorization_details")
     pages = paginator.paginate(Filter=["User", "Role"], PaginationConfig={"PageSize": PAGE_SIZE})
     for page in pages:
-        principals = [("user", p, p.get("UserName")) for p in page.get("UserDetailList", ())]
+        principals: list[tuple[str, Mapping[str, Any], str | None]] = [
+            ("user", p, p.get("UserName")) for p in page.get("UserDetailList", ())
+        ]
         principals += [("role", p, p.get("RoleName")) for p in page.get("RoleDetailList", ())]
         for kind, principal, name in principals:
             boundary = (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")

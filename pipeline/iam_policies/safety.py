@@ -10,11 +10,14 @@ failure.) These reads happen only for pending changes, so a no-op plan makes non
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..ownership import tagged, untagged_reason
 from .live import read_boundary_usage, read_details
 from .plan import AccountPlan, Change
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 MAX_NAMED = 10  # principals named in a retained policy's reason
 
@@ -48,7 +51,7 @@ def _in_use(
     )
 
 
-def _attached_to(iam: Any, arn: str) -> list[str]:
+def _attached_to(iam: IAMClient, arn: str) -> list[str]:
     """Who holds the policy: ListEntitiesForPolicy, read only for a policy being retained."""
     out: list[str] = []
     paginator = iam.get_paginator("list_entities_for_policy")
@@ -59,7 +62,7 @@ def _attached_to(iam: Any, arn: str) -> list[str]:
     return sorted(out)
 
 
-def confirm(iam: Any, plan: AccountPlan) -> None:
+def confirm(iam: IAMClient, plan: AccountPlan) -> None:
     """Turn unprovable or unsafe changes of ``plan`` into conflicts and retentions, in place."""
     usage: dict[str, list[str]] | None = None
     for change in list(plan.changes):
