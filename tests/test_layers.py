@@ -12,6 +12,7 @@ do not import each other. The README's development section draws the same table.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,17 @@ def test_no_import_circles() -> None:
 def test_pending_is_not_stale(module: str, target: str) -> None:
     """Each allowed exception is still an import (remove the entry once it is gone)."""
     assert target in GRAPH.get(module, set())
+
+
+def test_the_readme_draws_this_table() -> None:
+    """The development section's diagram lists these layers, top first."""
+    readme = (REPO / "README.md").read_text("utf-8")
+    block = readme.split("its table is this one:\n\n```\n", 1)[1].split("```", 1)[0]
+    drawn = [re.split(r" {3,}", line)[0] for line in block.splitlines() if line[:1].strip()]
+    assert drawn == [name for name, _ in reversed(LAYERS)]
+    for _, groups in LAYERS:
+        for name in (name for names in groups for name in names if name != "iamgate"):
+            assert name.removeprefix("iamgate.") in block, name
 
 
 # The reader itself: each form of import is seen, so the checks above cannot pass by
