@@ -51,7 +51,8 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
     ("model", [["iamgate.model"]]),
     ("catalog", [["iamgate.catalog"]]),
     ("evaluator", [["iamgate.evaluator"]]),
-    ("project", [["iamgate.organization", "iamgate.project"]]),
+    # org_policy_types: what tells SCPs from RCPs (and later types), read by organization.
+    ("project", [["iamgate.org_policy_types", "iamgate.organization", "iamgate.project"]]),
     ("delegation proofs", [["iamgate.delegation"]]),
     ("escalation table", [["iamgate.escalation"]]),
     ("rules", [["iamgate.rules"]]),
