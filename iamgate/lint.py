@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from iamgate.findings import RANK, Finding
 from iamgate.project import PolicyFile, Project, expand_resolved, policy_file
@@ -13,7 +13,7 @@ from iamgate.rule_references import check_rule_references
 
 if TYPE_CHECKING:
     from iamgate.config import Config
-    from iamgate.result_cache import ResultCache
+    from iamgate.result_cache import Reads, ResultCache
 
 
 @dataclass
@@ -129,7 +129,7 @@ class _Results:
         self.project = project
         self.found: dict[int, list[Finding]] = {}
         self.keys: dict[int, str] = {}
-        self._reads: Any = None
+        self._reads: Reads | None = None
         self.cache: ResultCache | None = None
         if use_cache:
             from iamgate.result_cache import ResultCache
@@ -163,5 +163,6 @@ class _Results:
         if self._reads is None:
             self._reads = Reads(self.project)
         self._reads.inputs.clear()
-        findings = check_file(pf, self._reads)  # type: ignore[arg-type]
+        # Reads stands in for the project (every attribute passes through, noted).
+        findings = check_file(pf, cast("Project", self._reads))
         return [(n, findings, set(self._reads.inputs))]

@@ -8,9 +8,8 @@ from iamgate.grammar.schema_errors import SchemaErrors
 from iamgate.grammar.semantic_checks import SemanticChecks
 
 if TYPE_CHECKING:
-    from iamgate.document import Document
+    from iamgate.document import Document, PolicyKind
     from iamgate.grammar.problems import Issue
-    from iamgate.model import PolicyKind
 
 
 def check(doc: Document, kind: PolicyKind, name: str) -> tuple[list[Issue], bool]:

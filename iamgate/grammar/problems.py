@@ -12,7 +12,7 @@ from enum import Enum, auto
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from iamgate.model import PolicyKind
+    from iamgate.document import PolicyKind
 
 _ALL_KINDS: tuple[PolicyKind, ...] = ("identity", "boundary", "scp", "rcp")
 _MANAGED: tuple[PolicyKind, ...] = ("identity", "boundary")

@@ -5,6 +5,7 @@ jsonschema is imported only here, and only when the fast conformance check fails
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from iamgate.grammar.base import _NO_PRINCIPAL_KINDS, CheckerBase
@@ -42,27 +43,32 @@ class SchemaErrors(CheckerBase):
         keyword = error.validator
         if self.principal_reported(path, error):
             return
+        # iter_errors sets every field; the stubs also allow "unset" (for hand-made errors).
+        # The instance and the keyword's value are JSON: any JSON value.
+        instance: Any = error.instance
+        rule_value: Any = error.validator_value
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
         if keyword == "additionalProperties":
-            allowed = list(error.schema.get("properties", {}))
-            for key in error.instance:
+            allowed = list(schema.get("properties", {}))
+            for key in instance:
                 if key not in allowed:
                     self.unknown_element(path, key, allowed)
         elif keyword == "required":
-            for missing in error.validator_value:
-                if missing not in error.instance:
+            for missing in rule_value:
+                if missing not in instance:
                     self.missing(path, missing)
         elif keyword == "anyOf":
-            names = [alternative["required"][0] for alternative in error.validator_value]
+            names = [alternative["required"][0] for alternative in rule_value]
             self.missing_pair(path, names)
         elif keyword == "not":
-            first, second = str(error.schema_path[-2]), error.validator_value["required"][0]
+            first, second = str(error.schema_path[-2]), rule_value["required"][0]
             self.both_of_pair(path, first, second)
         elif keyword == "enum":
-            self.bad_value(path, error.instance)
+            self.bad_value(path, instance)
         elif keyword == "pattern":
-            self.unknown_operator(path, error.instance)
+            self.unknown_operator(path, instance)
         elif keyword in ("type", "const"):
-            self.wrong_type(path, error.instance)
+            self.wrong_type(path, instance)
         elif keyword == "minItems":
             self.empty_list(path)
         else:
@@ -187,10 +193,11 @@ class SchemaErrors(CheckerBase):
         here = where(path)
         split = self.split(path)
         if split is None:
-            expected = {
+            top_level: dict[JsonPath, str] = {
                 ("Statement",): "write a statement object or a non-empty list of them",
                 ("Id",): "Id must be a string",
-            }.get(path, "see the IAM policy grammar")
+            }
+            expected = top_level.get(path, "see the IAM policy grammar")
             self.add(Problem.ELEMENT_TYPE, f"{here} is {what}; {expected}", path)
             return
         inner = split[1]

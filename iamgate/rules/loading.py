@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from iamgate.document import LoadError, LoadProblem
+from iamgate.document import LoadError, LoadProblem, PolicyKind
 from iamgate.findings import Finding
 from iamgate.rules.base import Example, Rule
 
-_ALL_KINDS = ("identity", "boundary", "scp", "rcp")
+_ALL_KINDS: tuple[PolicyKind, ...] = ("identity", "boundary", "scp", "rcp")
 _JSON = "https://www.rfc-editor.org/rfc/rfc8259"
 
 
