@@ -6,7 +6,6 @@ when a finding asks where something is, so a clean file never pays for it.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,9 +18,8 @@ JsonPath = tuple[str | int, ...]
 PolicyKind = Literal["identity", "boundary", "scp", "rcp"]
 Position = tuple[int, int]
 
-_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_WS = re.compile(r"[ \t\r\n]*")
+# A string, a bracket or separator, or a bare number or literal (whitespace between).
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^ \t\r\n{}\[\],:"]+', re.DOTALL)
 # A string or a non-JSON constant, so a constant is found outside strings only.
 _CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
 _LONG_INTEGER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?\d{4000,})', re.DOTALL)
@@ -65,12 +63,13 @@ class Document:
     display: str
     text: str
     data: Any
-    _values: dict[JsonPath, Position] | None = field(default=None, repr=False)
-    _keys: dict[JsonPath, Position] = field(default_factory=dict, repr=False)
+    # Offsets into ``text``, turned into (line, column) only for the places a finding names.
+    _values: dict[JsonPath, int] | None = field(default=None, repr=False)
+    _keys: dict[JsonPath, int] = field(default_factory=dict, repr=False)
 
-    def _index(self) -> dict[JsonPath, Position]:
+    def _index(self) -> dict[JsonPath, int]:
         if self._values is None:
-            values: dict[JsonPath, Position] = {}
+            values: dict[JsonPath, int] = {}
             _Scanner(self.text, values, self._keys).scan()
             self._values = values
         return self._values
@@ -81,14 +80,14 @@ class Document:
         for end in range(len(path), -1, -1):
             found = values.get(tuple(path[:end]))
             if found is not None:
-                return found
+                return _char_position(self.text, found)
         return (1, 1)
 
     def locate_key(self, path: JsonPath) -> Position:
         """Where the member name of ``path`` starts (the value for list items)."""
         self._index()
         found = self._keys.get(tuple(path))
-        return found if found is not None else self.locate(path)
+        return _char_position(self.text, found) if found is not None else self.locate(path)
 
 
 def parse(raw: bytes, display: str) -> Document:
@@ -303,101 +302,70 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
 
 
 class _Scanner:
-    """Records where each value (and member name) starts; detects duplicate names.
+    """Records where each value (and member name) starts, as offsets; detects duplicate names.
 
-    Iterative, not recursive: json accepts nesting deeper than Python's recursion
+    One regular expression walks the text token by token (a string, a bracket or separator,
+    or a bare number/literal): json has already checked the syntax, so the walk only keeps
+    the path. Iterative, not recursive: json accepts nesting deeper than Python's recursion
     limit lets a recursive scanner follow, and locating must never crash.
     """
 
-    def __init__(self, text: str, values: dict[JsonPath, Position], keys: dict[JsonPath, Position]):
+    def __init__(self, text: str, values: dict[JsonPath, int], keys: dict[JsonPath, int]):
         self.text = text
         self.values = values
         self.keys = keys
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def position(self, offset: int) -> Position:
-        line = bisect.bisect_right(self.line_starts, offset)
-        return line, offset - self.line_starts[line - 1] + 1
-
-    def skip(self, pos: int) -> int:
-        # _WS matches the empty string too, so there is always a match.
-        return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
 
     def scan(self) -> None:
-        text = self.text
-        # Open containers: (path, member names seen, or None for an array, next index).
-        open_: list[tuple[JsonPath, set[str] | None, list[int]]] = []
+        values, keys = self.values, self.keys
+        # Open containers: [path, member names seen (None for an array), next index].
+        open_: list[list[Any]] = []
         path: JsonPath = ()
-        pos = self.skip(0)
-        while True:
-            self.values[path] = self.position(pos)
-            ch = text[pos : pos + 1]
-            if ch in ("{", "["):
-                pos = self.skip(pos + 1)
-                if text[pos : pos + 1] != ("}" if ch == "{" else "]"):
-                    seen: set[str] | None = set() if ch == "{" else None
-                    open_.append((path, seen, [0]))
-                    if seen is None:
-                        path = (*path, 0)
-                        continue
-                    found = self.member(pos, path, seen)
-                    if found is None:
-                        return
-                    path, pos = found
-                    continue
-                pos += 1
-            else:
-                pos = self.scalar_end(pos)
-            # After a value: the next member or item, or close containers.
-            while True:
+        want_key = False
+        for match in _TOKEN.finditer(self.text):
+            token = match.group()
+            first = token[0]
+            if first == ",":
+                top = open_[-1] if open_ else None
+                if top is None:
+                    return
+                if top[1] is None:
+                    top[2] += 1
+                    path = (*top[0], top[2])
+                else:
+                    want_key = True
+            elif first == ":":
+                continue
+            elif first in "}]":
+                want_key = False
+                if open_:
+                    open_.pop()
                 if not open_:
                     return
-                pos = self.skip(pos)
-                parent, seen, index = open_[-1]
-                if text[pos : pos + 1] != ",":
-                    pos += 1  # the closing bracket; json already checked the syntax
-                    open_.pop()
-                    continue
-                pos = self.skip(pos + 1)
-                if seen is None:
-                    index[0] += 1
-                    path = (*parent, index[0])
-                    break
-                found = self.member(pos, parent, seen)
-                if found is None:
+            elif want_key:
+                if first != '"':
                     return
-                path, pos = found
-                break
-
-    def member(self, pos: int, parent: JsonPath, seen: set[str]) -> tuple[JsonPath, int] | None:
-        """Read a member name and its colon; return the member's path and where its value starts."""
-        match = _STRING.match(self.text, pos)
-        if match is None:
-            return None
-        raw = match.group()
-        key = raw[1:-1] if "\\" not in raw else json.loads(raw)
-        if key in seen:
-            line, column = self.position(pos)
-            raise LoadError(
-                LoadProblem.DUPLICATE_KEY,
-                f"duplicate key {json.dumps(key)}: JSON parsers keep only one of them, silently; "
-                "merge the two into one",
-                line,
-                column,
-            )
-        seen.add(key)
-        path = (*parent, key)
-        self.keys[path] = self.position(pos)
-        pos = self.skip(match.end())
-        return path, self.skip(pos + 1)  # past the colon
-
-    def scalar_end(self, pos: int) -> int:
-        text = self.text
-        if text[pos : pos + 1] == '"':
-            # The text parsed as JSON, so a string opens here and closes.
-            return _STRING.match(text, pos).end()  # type: ignore[union-attr]
-        for literal in ("true", "false", "null"):
-            if text.startswith(literal, pos):
-                return pos + len(literal)
-        match = _NUMBER.match(text, pos)
-        return match.end() if match else pos + 1
+                want_key = False
+                key = token[1:-1] if "\\" not in token else json.loads(token)
+                parent, seen = open_[-1][0], open_[-1][1]
+                if key in seen:
+                    line, column = _char_position(self.text, match.start())
+                    raise LoadError(
+                        LoadProblem.DUPLICATE_KEY,
+                        f"duplicate key {json.dumps(key)}: JSON parsers keep only one of them, "
+                        "silently; merge the two into one",
+                        line,
+                        column,
+                    )
+                seen.add(key)
+                path = (*parent, key)
+                keys[path] = match.start()
+            else:
+                values[path] = match.start()
+                if first == "{":
+                    open_.append([path, set(), 0])
+                    want_key = True
+                elif first == "[":
+                    open_.append([path, None, 0])
+                    path = (*path, 0)
+                elif not open_:
+                    return

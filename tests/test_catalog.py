@@ -11,6 +11,7 @@ and absent-key semantics
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import subprocess
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iamgate import catalog as catalog_module
-from iamgate.catalog import Catalog, data_dir, data_release, get_catalog
+from iamgate.catalog import Catalog, close_matches, data_dir, data_release, get_catalog
 from iamgate.config import Config
 from iamgate.document import load
 from iamgate.findings import Finding
@@ -538,3 +541,30 @@ def test_the_example_project_has_no_catalog_findings() -> None:
         pol = build_policy(load(path, path.name), path.stem, kind)
         for rule_class in RULES:
             assert list(rule_class().check(pol, project)) == [], (path.name, rule_class.id)
+
+
+# -- did-you-mean: the same answers as difflib, found with fewer scores -------------------
+
+_LETTERS = st.text(alphabet="abcdeDEx:*", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    word=_LETTERS,
+    possibilities=st.lists(_LETTERS, max_size=25),
+    n=st.integers(min_value=1, max_value=5),
+    cutoff=st.sampled_from([0.0, 0.5, 0.6, 0.7, 0.75, 1.0]),
+)
+def test_close_matches_is_difflib_get_close_matches(
+    word: str, possibilities: list[str], n: int, cutoff: float
+) -> None:
+    expected = difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
+    assert close_matches(word, possibilities, n, cutoff) == expected
+
+
+def test_close_matches_agrees_with_difflib_over_a_real_service() -> None:
+    actions = [info.name.lower() for info in get_catalog().expand("ec2:*")]
+    for word in ("describeinstance", "runinstancess", "createtags", "zzz", "", "describe"):
+        for n, cutoff in ((1, 0.7), (5, 0.6)):
+            expected = difflib.get_close_matches(word, actions, n=n, cutoff=cutoff)
+            assert close_matches(word, actions, n, cutoff) == expected
