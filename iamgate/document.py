@@ -301,6 +301,18 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
     )
 
 
+class _Open:
+    """A container the scan is inside: its path, the member names seen (None for an array)
+    and the index of its current item."""
+
+    __slots__ = ("index", "path", "seen")
+
+    def __init__(self, path: JsonPath, seen: set[str] | None) -> None:
+        self.path = path
+        self.seen = seen
+        self.index = 0
+
+
 class _Scanner:
     """Records where each value (and member name) starts, as offsets; detects duplicate names.
 
@@ -317,8 +329,7 @@ class _Scanner:
 
     def scan(self) -> None:
         values, keys = self.values, self.keys
-        # Open containers: [path, member names seen (None for an array), next index].
-        open_: list[list[Any]] = []
+        open_: list[_Open] = []
         path: JsonPath = ()
         want_key = False
         for match in _TOKEN.finditer(self.text):
@@ -328,9 +339,9 @@ class _Scanner:
                 top = open_[-1] if open_ else None
                 if top is None:
                     return
-                if top[1] is None:
-                    top[2] += 1
-                    path = (*top[0], top[2])
+                if top.seen is None:
+                    top.index += 1
+                    path = (*top.path, top.index)
                 else:
                     want_key = True
             elif first == ":":
@@ -346,7 +357,9 @@ class _Scanner:
                     return
                 want_key = False
                 key = token[1:-1] if "\\" not in token else json.loads(token)
-                parent, seen = open_[-1][0], open_[-1][1]
+                parent, seen = open_[-1].path, open_[-1].seen
+                if seen is None:
+                    return  # a member name only comes inside an object
                 if key in seen:
                     line, column = _char_position(self.text, match.start())
                     raise LoadError(
@@ -362,10 +375,10 @@ class _Scanner:
             else:
                 values[path] = match.start()
                 if first == "{":
-                    open_.append([path, set(), 0])
+                    open_.append(_Open(path, set()))
                     want_key = True
                 elif first == "[":
-                    open_.append([path, None, 0])
+                    open_.append(_Open(path, None))
                     path = (*path, 0)
                 elif not open_:
                     return
