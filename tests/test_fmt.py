@@ -15,7 +15,19 @@ from iamgate.fmt import POLICY_KEYS, STATEMENT_KEYS, format_file, format_policy
 from iamgate.rules import rule_for
 
 REPO = Path(__file__).resolve().parent.parent
-NOT_SOURCES = {".git", ".venv", "node_modules", ".hypothesis", ".pytest_cache", "build", "dist"}
+# Tools' own folders (the result cache, mypy's, ...) hold JSON that is not a policy source.
+NOT_SOURCES = {
+    ".git",
+    ".venv",
+    "node_modules",
+    ".hypothesis",
+    ".pytest_cache",
+    ".iamgate_cache",
+    ".mypy_cache",
+    ".mypy_stage",
+    "build",
+    "dist",
+}
 
 
 def _corpus() -> list[Path]:
