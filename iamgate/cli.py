@@ -109,7 +109,12 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
     parser.add_argument("--version", action=_Version)
     # `iamgate --color never lint` as well as `iamgate lint --color never`: a subcommand's own
     # default would overwrite a shared dest, so the top-level flag keeps its own.
-    parser.add_argument("--color", dest="top_color", choices=COLOUR_CHOICES, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--color",
+        dest="top_color",
+        choices=COLOUR_CHOICES,
+        help="colour any command's text output: auto, always or never (the command's own wins)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _chosen(argv)
     for name, (module, help_text) in COMMANDS.items():

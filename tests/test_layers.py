@@ -68,12 +68,6 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
     ("hooks", [["iamgate.hooks"]]),
 ]
 
-# Imports that break the layers while another branch removes them: (importer, imported). The
-# lead removes each entry when its branch lands (test_pending_is_not_stale fails for an entry
-# whose import is gone). Empty since s3-schema and s3-rules landed. Do not add to it to make
-# a new import pass: fix the import.
-PENDING: set[tuple[str, str]] = set()
-
 
 def _modules() -> dict[str, Path]:
     found: dict[str, Path] = {}
@@ -170,7 +164,7 @@ def test_layers_import_downward_only() -> None:
         here = place(module)
         for target in sorted(targets):
             there = place(target)
-            if here is None or there is None or (module, target) in PENDING:
+            if here is None or there is None:
                 continue
             upward = there[0] > here[0]
             sideways = there[0] == here[0] and there[1] != here[1]
@@ -215,14 +209,7 @@ def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_circles() -> None:
-    graph = {m: {t for t in targets if (m, t) not in PENDING} for m, targets in GRAPH.items()}
-    assert _circles(graph) == []
-
-
-@pytest.mark.parametrize(("module", "target"), sorted(PENDING))
-def test_pending_is_not_stale(module: str, target: str) -> None:
-    """Each allowed exception is still an import (remove the entry once it is gone)."""
-    assert target in GRAPH.get(module, set())
+    assert _circles(GRAPH) == []
 
 
 def test_the_readme_draws_this_table() -> None:
