@@ -215,7 +215,7 @@ class Catalog:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._services: dict[str, None] | None = None  # ordered set of prefixes
-        self._actions: dict[str, dict[str, ActionInfo]] = {}
+        self._actions: dict[str, _ServiceActions] = {}
         self._keys: dict[str, _ServiceKeys] = {}
         self._expanded: dict[str, tuple[ActionInfo, ...]] = {}
         self._all: tuple[ActionInfo, ...] | None = None
@@ -256,14 +256,14 @@ class Catalog:
 
     # -- actions ---------------------------------------------------------------------
 
-    def _service_actions(self, service: str) -> dict[str, ActionInfo]:
-        """Lower-cased action name -> ActionInfo for one known service (loaded once)."""
+    def _service_actions(self, service: str) -> _ServiceActions:
+        """One known service's actions (its file read once, each ActionInfo built on demand)."""
         found = self._actions.get(service)
         if found is None:
             with self._lock:
                 found = self._actions.get(service)
                 if found is None:
-                    found = self._actions[service] = _load_actions(service)
+                    found = self._actions[service] = _ServiceActions(service)
         return found
 
     def lookup(self, action: str) -> ActionInfo | None:
@@ -272,40 +272,76 @@ class Catalog:
             return None
         return self._service_actions(service.lower()).get(name.lower())
 
+    def action_exists(self, action: str) -> bool:
+        """``lookup(action) is not None``, without building the action's ActionInfo."""
+        service, sep, name = action.partition(":")
+        if not sep or has_wildcard(action) or not self.service_exists(service):
+            return False
+        return name.lower() in self._service_actions(service.lower()).names
+
     def expand(self, pattern: str) -> list[ActionInfo]:
         """Every action an IAM Action pattern matches ("iam:Get*", "s3:?etObject", "*")."""
         key = pattern.lower()
         found = self._expanded.get(key)
         if found is None:
-            found = self._expand(key)
+            if key == "*":
+                found = self._every_action()
+            else:
+                found = tuple(
+                    self._service_actions(service).info(name)
+                    for service, name in self._expand_names(key)
+                )
             with self._lock:
                 self._expanded[key] = found
         return list(found)
 
-    def _expand(self, pattern: str) -> tuple[ActionInfo, ...]:
-        if pattern == "*":
-            return self._every_action()
+    def matches_any(self, pattern: str) -> bool:
+        """``bool(expand(pattern))``, from the action names alone."""
+        key = pattern.lower()
+        if key == "*":
+            return True
+        found = self._expanded.get(key)
+        if found is not None:
+            return bool(found)
+        service_glob, sep, action_glob = key.partition(":")
+        if not sep:
+            return False
+        if not has_wildcard(action_glob):
+            return any(
+                action_glob in self._service_actions(s).names
+                for s in self.matching_services(service_glob)
+            )
+        fullmatch = glob_regex(action_glob).fullmatch
+        return any(
+            fullmatch(name) is not None
+            for service in self.matching_services(service_glob)
+            for name in self._service_actions(service).names
+        )
+
+    def _expand_names(self, pattern: str) -> list[tuple[str, str]]:
+        """(service, lower-case action name) of each action a lower-case pattern other than
+        "*" matches, in the catalog's order."""
         service_glob, sep, action_glob = pattern.partition(":")
         if not sep:
-            return ()
-        out: list[ActionInfo] = []
+            return []
+        out: list[tuple[str, str]] = []
         regex = glob_regex(action_glob) if has_wildcard(action_glob) else None
         for service in self.matching_services(service_glob):
-            actions = self._service_actions(service)
+            names = self._service_actions(service).names
             if action_glob == "*":
-                out.extend(actions.values())
+                out.extend((service, name) for name in names)
             elif regex is None:
-                if action_glob in actions:
-                    out.append(actions[action_glob])
+                if action_glob in names:
+                    out.append((service, action_glob))
             else:
-                out.extend(info for name, info in actions.items() if regex.fullmatch(name))
-        return tuple(out)
+                out.extend((service, name) for name in names if regex.fullmatch(name))
+        return out
 
     def _every_action(self) -> tuple[ActionInfo, ...]:
         if self._all is None:
             everything: list[ActionInfo] = []
             for service in self._service_set():
-                everything.extend(self._service_actions(service).values())
+                everything.extend(self._service_actions(service).every())
             self._all = tuple(everything)
         return self._all
 
@@ -329,22 +365,25 @@ class Catalog:
             # Asked once per prefix: a retired service's every action shares its answer.
             close = self._close_services[prefix] = close_matches(prefix, self.services(), 5, 0.6)
         for candidate in close:
-            matched = self.expand(f"{candidate}:{name}")
+            matched = self._expand_names(f"{candidate}:{name}".lower())
             if matched:
-                return f"{candidate}:{name}" if has_wildcard(name) else matched[0].full
+                if has_wildcard(name):
+                    return f"{candidate}:{name}"
+                service, first = matched[0]
+                return self._service_actions(service).full(first)
         return self._suggest_in(close[0], name, exact_is_news=True) if close else None
 
     def _suggest_in(self, prefix: str, name: str, *, exact_is_news: bool) -> str | None:
         actions = self._service_actions(prefix)
         if has_wildcard(name):
-            fixed = _suggest_pattern(name, [a.name for a in actions.values()])
-            if fixed is not None and self.expand(f"{prefix}:{fixed}"):
+            fixed = _suggest_pattern(name, actions.spellings())
+            if fixed is not None and self.matches_any(f"{prefix}:{fixed}"):
                 return f"{prefix}:{fixed}"
             return None
-        if name.lower() in actions:
-            return actions[name.lower()].full if exact_is_news else None
-        close = close_matches(name.lower(), list(actions), 1, 0.7)
-        return actions[close[0]].full if close else None
+        if name.lower() in actions.names:
+            return actions.full(name.lower()) if exact_is_news else None
+        close = close_matches(name.lower(), list(actions.names), 1, 0.7)
+        return actions.full(close[0]) if close else None
 
     # -- condition keys ----------------------------------------------------------------
 
@@ -435,7 +474,7 @@ class Catalog:
             if self._service_keys(prefix).get(lower) is not None:
                 return True
             # The key tables miss a few keys that only an action table lists.
-            actions = self._service_actions(prefix).values()
+            actions = self._service_actions(prefix).every()
             if any(_action_has_key(info, lower) for info in actions):
                 return True
         return any(
@@ -476,36 +515,83 @@ def _action_has_key(info: ActionInfo, lower_key: str) -> bool:
     return any(_template_regex(t).fullmatch(lower_key) for t in _templates_of(info.condition_keys))
 
 
-def _load_actions(service: str) -> dict[str, ActionInfo]:
-    raw_types = _read("resourceTypes", f"{service}.json", missing_ok=True)
-    types: dict[str, ResourceType] = {}
+class _ServiceActions:
+    """One service's actions by lower-case name, in the catalog's order. Reading the file is
+    all that "is this an action?", a wildcard's expansion and a did-you-mean need; each
+    ActionInfo (its resource types, its merged condition keys) is built when first asked
+    for, since a run over hundreds of services looks at a few of each one's actions."""
 
-    def resource_type(name: str) -> ResourceType:
-        if name not in types:
+    __slots__ = ("_infos", "_raw_types", "_service", "_types", "names")
+
+    def __init__(self, service: str) -> None:
+        raw: dict[str, Any] = _read("actions", f"{service}.json")
+        if any(key != key.lower() for key in raw):
+            # The files key actions in lower case; should one not, its name stays its own.
+            raw = {key.lower(): {"name": key, **entry} for key, entry in raw.items()}
+        self._service = service
+        self.names = raw  # lower-case name -> the file's entry
+        self._infos: dict[str, ActionInfo] = {}
+        self._types: dict[str, ResourceType] | None = None
+        self._raw_types: dict[str, Any] = {}
+
+    def get(self, lower: str) -> ActionInfo | None:
+        found = self._infos.get(lower)
+        if found is None:
+            entry = self.names.get(lower)
+            if entry is None:
+                return None
+            found = self._infos.setdefault(lower, self._build(lower, entry))
+        return found
+
+    def info(self, lower: str) -> ActionInfo:
+        """The ActionInfo of a name the service has."""
+        found = self.get(lower)
+        if found is None:
+            raise KeyError(lower)
+        return found
+
+    def every(self) -> list[ActionInfo]:
+        return [self.info(name) for name in self.names]
+
+    def full(self, lower: str) -> str:
+        """The action as "service:Name" in AWS's spelling (a name the service has)."""
+        return f"{self._service}:{self.names[lower].get('name', lower)}"
+
+    def spellings(self) -> list[str]:
+        return [entry.get("name", lower) for lower, entry in self.names.items()]
+
+    def _resource_type(self, name: str) -> ResourceType:
+        types = self._types
+        if types is None:
+            types = self._types = {}
+            self._raw_types = _read("resourceTypes", f"{self._service}.json", missing_ok=True)
+        found = types.get(name)
+        if found is None:
+            raw_types = self._raw_types
             entry = raw_types.get(name) or raw_types.get(name.lower()) or {}
             arn = entry.get("arn")
             patterns = tuple(arn) if isinstance(arn, list) else ((arn,) if arn else ())
-            types[name] = ResourceType(name, patterns, tuple(entry.get("conditionKeys") or ()))
-        return types[name]
+            found = types[name] = ResourceType(
+                name, patterns, tuple(entry.get("conditionKeys") or ())
+            )
+        return found
 
-    actions: dict[str, ActionInfo] = {}
-    for lower, entry in _read("actions", f"{service}.json").items():
+    def _build(self, lower: str, entry: dict[str, Any]) -> ActionInfo:
         keys = {k.lower() for k in entry.get("conditionKeys") or ()}
         pairs: list[tuple[ResourceType, bool]] = []
         for row in entry.get("resourceTypes") or ():
-            rtype = resource_type(row.get("name", ""))
+            rtype = self._resource_type(row.get("name", ""))
             pairs.append((rtype, bool(row.get("required"))))
             # The action table's row keys and the resource-type table's keys both apply.
             keys.update(k.lower() for k in row.get("conditionKeys") or ())
             keys.update(k.lower() for k in rtype.condition_keys)
-        actions[lower.lower()] = ActionInfo(
-            service=service,
+        return ActionInfo(
+            service=self._service,
             name=entry.get("name", lower),
             access_level=_access_level(entry.get("accessLevel", "")),
             resource_types=tuple(pairs),
             condition_keys=frozenset(keys),
         )
-    return actions
 
 
 def _access_level(raw: str) -> str:

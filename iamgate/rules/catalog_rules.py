@@ -72,21 +72,39 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f"; did you mean {suggestion}?" if suggestion else ""
 
 
-# The last policy walked and its entries: the three action rules walk the same policy in turn.
-_ENTRIES: list[tuple[Policy, list[tuple[str, str, JsonPath]]]] = []
+# The last policy walked and its entries that some action rule flags: the three action
+# rules walk the same policy in turn, and most entries are sound for all three.
+_SUSPECTS: list[tuple[Policy, list[tuple[str, str, JsonPath]]]] = []
+# entry -> whether no action rule flags it, judged once per run (per catalog, bounded)
+_SOUND: list[tuple[Catalog, dict[str, bool]]] = []
 
 
-def _entries(policy: Policy) -> list[tuple[str, str, JsonPath]]:
-    """``action_values`` of every statement, walked once per policy for every action rule."""
-    if _ENTRIES and _ENTRIES[0][0] is policy:
-        return _ENTRIES[0][1]
-    found = [entry for statement in policy.statements for entry in action_values(policy, statement)]
-    _ENTRIES[:] = [(policy, found)]
+def _suspects(policy: Policy, catalog: Catalog) -> list[tuple[str, str, JsonPath]]:
+    """``action_values`` of each entry some action rule flags, in the policy's order."""
+    if _SUSPECTS and _SUSPECTS[0][0] is policy:
+        return _SUSPECTS[0][1]
+    if not _SOUND or _SOUND[0][0] is not catalog or len(_SOUND[0][1]) > 50_000:
+        _SOUND[:] = [(catalog, {})]
+    sound = _SOUND[0][1]
+    found: list[tuple[str, str, JsonPath]] = []
+    for statement in policy.statements:
+        flagged: set[str] = set()
+        for values in (statement.action, statement.not_action):
+            for value in values or ():
+                ok = sound.get(value)
+                if ok is None:
+                    ok = sound[value] = not any(r.flags(catalog, value) for r in _ACTION_RULES)
+                if not ok:
+                    flagged.add(value)
+        if flagged:
+            # A flagged entry is rare: only then is the statement walked for JSON paths.
+            found.extend(e for e in action_values(policy, statement) if e[1] in flagged)
+    _SUSPECTS[:] = [(policy, found)]
     return found
 
 
-# rule id -> (the catalog it judged with, (element, entry) -> message or None)
-_JUDGED: dict[str, tuple[Catalog, dict[tuple[str, str], str | None]]] = {}
+# rule id -> (the catalog it judged with, (element, entry) -> message)
+_JUDGED: dict[str, tuple[Catalog, dict[tuple[str, str], str]]] = {}
 
 
 class _ActionRule(Rule, ABC):
@@ -104,18 +122,26 @@ class _ActionRule(Rule, ABC):
         if memo is None or memo[0] is not catalog or len(memo[1]) > 20_000:
             memo = _JUDGED[self.id] = (catalog, {})
         judged = memo[1]
-        for element, value, path in _entries(policy):
+        for element, value, path in _suspects(policy, catalog):
             key = (element, value)
-            if key in judged:
-                message = judged[key]
-            else:
-                message = judged[key] = self.judge_entry(catalog, element, value)
-            if message is not None:
-                yield self.finding(policy, path, message)
+            message = judged.get(key)
+            if message is None:
+                if not self.flags(catalog, value):
+                    continue
+                message = judged[key] = self.message(catalog, element, value)
+            yield self.finding(policy, path, message)
+
+    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
+        """The finding's message for one Action/NotAction entry, or None when it is sound."""
+        return self.message(catalog, element, value) if self.flags(catalog, value) else None
 
     @abstractmethod
-    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
-        """Judged by each subclass."""
+    def flags(self, catalog: Catalog, value: str) -> bool:
+        """Whether this rule reports the entry (cheap: no message is built)."""
+
+    @abstractmethod
+    def message(self, catalog: Catalog, element: str, value: str) -> str:
+        """Why a flagged entry is reported."""
 
 
 class UnknownService(_ActionRule):
@@ -133,13 +159,15 @@ class UnknownService(_ActionRule):
         good='"Action": "iam:CreateRole"',
     )
 
-    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def flags(self, catalog: Catalog, value: str) -> bool:
         parts = _split(value)
-        if parts is None or has_wildcard(parts[0]) or catalog.service_exists(parts[0]):
-            return None
+        return not (parts is None or has_wildcard(parts[0]) or catalog.service_exists(parts[0]))
+
+    def message(self, catalog: Catalog, element: str, value: str) -> str:
+        service = value.partition(":")[0]
         suggestion = catalog.suggest(value)
         return (
-            f'"{parts[0]}" in {value} is not an AWS service prefix, so this {element} '
+            f'"{service}" in {value} is not an AWS service prefix, so this {element} '
             f"entry matches nothing{_did_you_mean(suggestion)}"
         )
 
@@ -159,13 +187,14 @@ class UnknownAction(_ActionRule):
         good='"Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary"',
     )
 
-    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def flags(self, catalog: Catalog, value: str) -> bool:
         parts = _split(value)
         if parts is None or has_wildcard(value) or not catalog.service_exists(parts[0]):
-            return None
-        if catalog.lookup(value) is not None:
-            return None
-        label = _service_label(catalog, parts[0])
+            return False
+        return not catalog.action_exists(value)
+
+    def message(self, catalog: Catalog, element: str, value: str) -> str:
+        label = _service_label(catalog, value.partition(":")[0])
         return f"{value} is not an action of {label}{_did_you_mean(catalog.suggest(value))}"
 
 
@@ -183,15 +212,16 @@ class WildcardMatchesNothing(_ActionRule):
         good='"Action": "iam:Create*"',
     )
 
-    def judge_entry(self, catalog: Catalog, element: str, value: str) -> str | None:
+    def flags(self, catalog: Catalog, value: str) -> bool:
         parts = _split(value)
         if parts is None or not has_wildcard(value) or value == "*":
-            return None
+            return False
         service, _ = parts
         if not has_wildcard(service) and not catalog.service_exists(service):
-            return None  # IG201 names the unknown service
-        if catalog.expand(value):
-            return None
+            return False  # IG201 names the unknown service
+        return not catalog.matches_any(value)
+
+    def message(self, catalog: Catalog, element: str, value: str) -> str:
         return f"{value} matches no action{_did_you_mean(catalog.suggest(value))}"
 
 
@@ -364,6 +394,12 @@ class ConditionKeyNotSupported(_ConditionRule):
             f"{when_absent(condition)}"
         )
 
+
+_ACTION_RULES: tuple[_ActionRule, ...] = (
+    UnknownService(),
+    UnknownAction(),
+    WildcardMatchesNothing(),
+)
 
 RULES = [
     UnknownService,
