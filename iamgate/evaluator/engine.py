@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from iamgate.evaluator.conditions import AnyCondition, compile_condition
@@ -132,7 +133,12 @@ def _action_matcher(statement: Statement) -> tuple[Matcher, bool]:
         patterns, negated = statement.not_action, True
     else:
         return never, False  # no Action at all matches nothing
-    return compile_actions(patterns), negated
+    return _actions_matcher(patterns), negated
+
+
+# A corpus repeats whole Action lists (about half of a managed corpus's statements share
+# one with another policy); a matcher holds no request state, so one serves them all.
+_actions_matcher = lru_cache(maxsize=4096)(compile_actions)
 
 
 # Caches keyed by object identity: hashing a frozen Statement rehashes every nested tuple on

@@ -50,7 +50,7 @@ class _EvaluatorCaches:
     _values: dict[str, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Request(_EvaluatorCaches):
     """One request: ``Request("iam:CreateRole", "arn:aws:iam::111122223333:role/x", {...})``.
 
@@ -64,19 +64,28 @@ class Request(_EvaluatorCaches):
     resource: str
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    # Written out rather than generated: the proofs build thousands of requests per policy,
+    # and a frozen dataclass's __init__ plus __post_init__ set each attribute twice over.
+    def __init__(
+        self, action: str, resource: str, context: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
         # A private copy with tuple values: the caller's mapping may change, this one must not.
-        original = {key: _as_values(raw) for key, raw in self.context.items()}
+        original: dict[str, tuple[str, ...]] = {}
         values: dict[str, tuple[str, ...]] = {}  # lower-case key -> every value; none empty
-        for key, items in original.items():
-            if items:
-                lower = key.lower()
-                found = values.get(lower)
-                values[lower] = found + items if found else items
-        object.__setattr__(self, "context", original)
+        if context:
+            for key, raw in context.items():
+                items = original[key] = _as_values(raw)
+                if items:
+                    lower = key.lower()
+                    found = values.get(lower)
+                    values[lower] = found + items if found else items
+        init = object.__setattr__
+        init(self, "action", action)
+        init(self, "resource", resource)
+        init(self, "context", original)
         # Caches for the evaluator; not dataclass fields, so eq/repr/asdict never see them.
-        object.__setattr__(self, "_action", self.action.lower())
-        object.__setattr__(self, "_values", values)
+        init(self, "_action", action.lower())
+        init(self, "_values", values)
 
     def __hash__(self) -> int:
         items = frozenset(self._values.items())

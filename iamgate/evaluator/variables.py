@@ -19,6 +19,7 @@ AWS semantics carried over (https://docs.aws.amazon.com/IAM/latest/UserGuide/ref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,6 +58,7 @@ Resolved = str | Wildcard
 Lookup = Callable[[str], "tuple[str, ...] | None"]
 
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
+_WILDCARD_SPLIT = re.compile(r"([*?])")
 
 
 @overload
@@ -68,6 +70,20 @@ def parse(text: str, *, wildcards: bool, variables: bool) -> tuple[Piece, ...]:
     """Split ``text`` into pieces; adjacent literal text is merged. Pieces are immutable, so
     each text is parsed once per run: a large corpus repeats the same patterns thousands of
     times."""
+    if not (variables and "${" in text):
+        # No variable can start here: the wildcards alone split the text (most patterns).
+        if not (wildcards and ("*" in text or "?" in text)):
+            return (text,) if text else ()
+        return tuple(
+            STAR if part == "*" else ONE if part == "?" else part
+            for part in _WILDCARD_SPLIT.split(text)
+            if part
+        )
+    return scan(text, wildcards=wildcards, variables=variables)
+
+
+def scan(text: str, *, wildcards: bool, variables: bool) -> tuple[Piece, ...]:
+    """``parse`` character by character, variables and all (uncached)."""
     pieces: list[Piece] = []
     pos = 0
     literal: list[str] = []
