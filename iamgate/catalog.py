@@ -510,8 +510,7 @@ class Catalog:
             if self._service_keys(prefix).get(lower) is not None:
                 return True
             # The key tables miss a few keys that only an action table lists.
-            actions = self._service_actions(prefix).every()
-            if any(_action_has_key(info, lower) for info in actions):
+            if _has_key(self._service_actions(prefix).carried_keys(), lower):
                 return True
         return any(
             s != prefix and self.service_exists(s) and self._service_keys(s).get(lower) is not None
@@ -546,9 +545,13 @@ def data_release() -> dict[str, str]:
 
 
 def _action_has_key(info: ActionInfo, lower_key: str) -> bool:
-    if lower_key in info.condition_keys:
+    return _has_key(info.condition_keys, lower_key)
+
+
+def _has_key(keys: frozenset[str], lower_key: str) -> bool:
+    if lower_key in keys:
         return True
-    return any(_template_regex(t).fullmatch(lower_key) for t in _templates_of(info.condition_keys))
+    return any(_template_regex(t).fullmatch(lower_key) for t in _templates_of(keys))
 
 
 class _ServiceActions:
@@ -557,7 +560,16 @@ class _ServiceActions:
     ActionInfo (its resource types, its merged condition keys) is built when first asked
     for, since a run over hundreds of services looks at a few of each one's actions."""
 
-    __slots__ = ("_entries", "_infos", "_raw_types", "_service", "_sorted", "_types", "names")
+    __slots__ = (
+        "_carried",
+        "_entries",
+        "_infos",
+        "_raw_types",
+        "_service",
+        "_sorted",
+        "_types",
+        "names",
+    )
 
     def __init__(self, service: str) -> None:
         self._service = service
@@ -574,6 +586,7 @@ class _ServiceActions:
         self._types: dict[str, ResourceType] | None = None
         self._raw_types: dict[str, Any] = {}
         self._sorted: list[str] | None = None
+        self._carried: frozenset[str] | None = None
 
     def _entry(self, lower: str) -> dict[str, Any] | None:
         entries = self._entries
@@ -614,6 +627,22 @@ class _ServiceActions:
         if ordered is None:
             ordered = self._sorted = sorted(self.names)
         return ordered[bisect_left(ordered, head) : bisect_left(ordered, head + "\U0010ffff")]
+
+    def carried_keys(self) -> frozenset[str]:
+        """Every lower-case condition key some action of the service carries: the union of
+        its ActionInfos' condition_keys, read from the entries without building them."""
+        found = self._carried
+        if found is None:
+            keys: set[str] = set()
+            for lower in self.names:
+                entry = self._entry(lower) or {}
+                keys.update(k.lower() for k in entry.get("conditionKeys") or ())
+                for row in entry.get("resourceTypes") or ():
+                    keys.update(k.lower() for k in row.get("conditionKeys") or ())
+                    rtype = self._resource_type(row.get("name", ""))
+                    keys.update(k.lower() for k in rtype.condition_keys)
+            found = self._carried = frozenset(keys)
+        return found
 
     def spellings(self) -> list[str]:
         return [(self._entry(lower) or {}).get("name", lower) for lower in self.names]

@@ -80,6 +80,14 @@ def test_every_action_of_every_service_is_built_as_an_eager_load_would() -> None
         assert by_expand.expand(f"{service}:*") == expected, service
 
 
+def test_the_keys_a_service_carries_are_those_of_its_built_actions() -> None:
+    catalog = Catalog()
+    for service in catalog.services():
+        actions = catalog._service_actions(service)
+        carried = actions.carried_keys()
+        assert carried == frozenset().union(*(a.condition_keys for a in actions.every()))
+
+
 def test_every_action_at_once_is_every_service_in_order() -> None:
     catalog = Catalog()
     expected = [a for service in catalog.services() for a in eager_service(service)]
@@ -194,7 +202,18 @@ def test_the_action_rules_report_what_judging_every_entry_reports() -> None:
     policy = _policy(
         {
             "Effect": "Allow",
-            "Action": ["iam:GetRole", "iamm:GetRole", "iam:Craete*", "iamm:GetRole", "s3:Gett"],
+            "Action": [
+                "iam:GetRole",
+                "iamm:GetRole",
+                "iam:Craete*",
+                "iamm:GetRole",
+                "s3:Gett",
+                "IAM:getrole",
+                "iam:Get:Role",
+                ":GetRole",
+                "iam:",
+                "s3:GetObject*",
+            ],
             "Resource": "*",
         },
         {"Effect": "Deny", "NotAction": "iam:PasRole", "Resource": "*"},

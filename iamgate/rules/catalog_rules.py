@@ -93,7 +93,7 @@ def _suspects(policy: Policy, catalog: Catalog) -> list[tuple[str, str, JsonPath
             for value in values or ():
                 ok = sound.get(value)
                 if ok is None:
-                    ok = sound[value] = not any(r.flags(catalog, value) for r in _ACTION_RULES)
+                    ok = sound[value] = _sound(catalog, value)
                 if not ok:
                     flagged.add(value)
         if flagged:
@@ -101,6 +101,14 @@ def _suspects(policy: Policy, catalog: Catalog) -> list[tuple[str, str, JsonPath
             found.extend(e for e in action_values(policy, statement) if e[1] in flagged)
     _SUSPECTS[:] = [(policy, found)]
     return found
+
+
+def _sound(catalog: Catalog, value: str) -> bool:
+    """No action rule flags the entry. A real action named without wildcards (most entries)
+    is sound for all three at once: its service exists, it exists, and it is no pattern."""
+    if "*" not in value and "?" not in value and catalog.action_exists(value):
+        return True
+    return not any(rule.flags(catalog, value) for rule in _ACTION_RULES)
 
 
 # rule id -> (the catalog it judged with, (element, entry) -> message)
