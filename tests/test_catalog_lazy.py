@@ -233,3 +233,15 @@ def test_the_action_rules_report_what_judging_every_entry_reports() -> None:
         ]
         assert expected, rule.id  # each rule has something to report here
         assert list(rule.check(policy, project)) == expected, rule.id
+
+
+def test_a_file_in_another_layout_is_read_as_json_with_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scanned = Catalog()
+    monkeypatch.setattr(catalog_module, "top_level_keys", lambda data: None)
+    parsed = Catalog()
+    for service in ("iam", "s3", "ec2", "sts"):
+        assert parsed.expand(f"{service}:*") == scanned.expand(f"{service}:*") != []
+        assert parsed.action_exists(f"{service}:*") is scanned.action_exists(f"{service}:*")
+    assert parsed.suggest("iam:CreateRoel") == scanned.suggest("iam:CreateRoel") is not None
