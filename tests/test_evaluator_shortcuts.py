@@ -5,15 +5,20 @@
   pieces for any text, with and without wildcards and variables.
 * Statements with the same Action list share one compiled matcher; each still answers for
   its own list.
+* A pattern's regular expression starts after its literal start (tested apart): the matcher
+  still answers as the matching rule says, for Action-like and ARN patterns.
 """
 
 from __future__ import annotations
 
-from hypothesis import given
+from functools import cache
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iamgate.evaluator import Request, statement_matches
-from iamgate.evaluator.variables import STAR, Variable, parse, scan
+from iamgate.evaluator.matching import compile_patterns
+from iamgate.evaluator.variables import ONE, STAR, Resolved, Variable, parse, scan
 from iamgate.model import Policy, policy_from_data
 
 # Text built from the characters that matter to the parser, and some that do not.
@@ -64,3 +69,68 @@ def test_statements_with_the_same_actions_each_answer_for_themselves() -> None:
     (statement,) = other.statements
     assert statement_matches(statement, put, "2012-10-17")
     assert not statement_matches(statement, get, "2012-10-17")
+
+
+def _reference(pieces: tuple[Resolved, ...], text: str, arn: bool) -> bool:
+    """The matching rule written out as a search: ``*`` any run and ``?`` one character; in
+    an ARN, before the fifth colon of the pattern's text, neither crosses a colon, except a
+    ``*`` that ends the pattern."""
+
+    @cache
+    def match(i: int, j: int, colons: int) -> bool:
+        if i == len(pieces):
+            return j == len(text)
+        piece = pieces[i]
+        if isinstance(piece, str):
+            return text.startswith(piece, j) and match(
+                i + 1, j + len(piece), colons + piece.count(":")
+            )
+        bounded = arn and colons < 5
+        if piece is ONE:
+            return (
+                j < len(text) and not (bounded and text[j] == ":") and match(i + 1, j + 1, colons)
+            )
+        last = i == len(pieces) - 1
+        for k in range(j, len(text) + 1):
+            if match(i + 1, k, colons):
+                return True
+            if k < len(text) and bounded and not last and text[k] == ":":
+                return False
+        return False
+
+    return match(0, 0, 0)
+
+
+PATTERN = st.lists(st.sampled_from(["a", ":", "b:", "ab", "*", "?"]), max_size=9)
+FILL = st.text(alphabet="ab:", max_size=3)
+
+
+@settings(max_examples=400)
+@given(st.lists(PATTERN, min_size=1, max_size=3), st.booleans(), st.data())
+def test_compiled_patterns_match_as_the_rule_says(
+    patterns: list[list[str]], arn: bool, data: st.DataObject
+) -> None:
+    # Texts near a pattern: each wildcard of the first one filled in, or any text at all.
+    filled = "".join(
+        data.draw(FILL)
+        if token == "*"
+        else data.draw(st.sampled_from("ab:"))
+        if token == "?"
+        else token
+        for token in patterns[0]
+    )
+    text = data.draw(st.sampled_from([filled, filled + "a", filled[1:]]) | FILL)
+    parsed = [parse("".join(p), wildcards=True, variables=False) for p in patterns]
+    matcher = compile_patterns(parsed, arn=arn)
+    assert matcher(text) is any(_reference(pieces, text, arn) for pieces in parsed)
+
+
+def test_a_pattern_matches_after_its_literal_start() -> None:
+    for pattern, text, arn in [
+        ("a?b", "axb", False),
+        ("arn:aws:iam::*:role/x*y", "arn:aws:iam::1:role/xzy", True),
+        ("arn:aws:s3:::b/*/k", "arn:aws:s3:::b/p/q/k", True),
+    ]:
+        matcher = compile_patterns([parse(pattern, wildcards=True, variables=False)], arn=arn)
+        assert matcher(text)
+        assert not matcher("z" + text)

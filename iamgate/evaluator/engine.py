@@ -52,6 +52,7 @@ class CompiledStatement:
         "_dynamic",
         "_not_action",
         "_not_resource",
+        "_pending",
         "_resource",
         "_source",
         "allow",
@@ -66,18 +67,20 @@ class CompiledStatement:
             self._action, self._not_action = never, False
         # Resource and conditions are compiled when a request's action first falls under the
         # statement: most statements of a large policy are about actions no proof asks for.
-        # Its parts are kept, never the statement itself: the cache's weak reference to the
+        # The conditions wait further, for a request whose resource the statement covers: a
+        # search asks covers_resource of many statements it then never evaluates.
+        # Their parts are kept, never the statement itself: the cache's weak reference to the
         # statement must still fire.
         self._source: tuple[Any, ...] | None = (
             statement.resource,
             statement.not_resource,
-            statement.conditions,
             variables,
         )
+        self._pending: tuple[Any, ...] | None = (statement.conditions, variables)
 
     def _compile(self) -> None:
         assert self._source is not None
-        resource, not_resource, conditions, variables = self._source
+        resource, not_resource, variables = self._source
         self._not_resource = resource is None
         patterns = resource if resource is not None else not_resource
         parsed = [parse(p, wildcards=True, variables=variables) for p in patterns or ()]
@@ -88,10 +91,15 @@ class CompiledStatement:
         if patterns is None:
             # Neither Resource nor NotResource: the grammar rejects it; it matches nothing.
             self._not_resource = False
+        self._source = None
+
+    def _compile_conditions(self) -> None:
+        assert self._pending is not None
+        conditions, variables = self._pending
         self._conditions: tuple[AnyCondition, ...] = tuple(
             compile_condition(condition, variables) for condition in conditions
         )
-        self._source = None
+        self._pending = None
 
     def covers_action(self, action: str) -> bool:
         """Whether the Action/NotAction element covers ``action`` (lower case)."""
@@ -107,6 +115,8 @@ class CompiledStatement:
             self._compile()
         if self._resource_hit(request) is self._not_resource:
             return False
+        if self._pending is not None:
+            self._compile_conditions()
         for condition in self._conditions:  # noqa: SIM110 - a loop avoids a generator per call
             if not condition.holds(request):
                 return False
