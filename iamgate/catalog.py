@@ -252,6 +252,7 @@ class Catalog:
         self._all: tuple[ActionInfo, ...] | None = None
         self._names: dict[str, str] | None = None
         self._close_services: dict[str, list[str]] = {}
+        self._looked_up: dict[str, ActionInfo | None] = {}
 
     # -- services --------------------------------------------------------------------
 
@@ -267,7 +268,10 @@ class Catalog:
         return list(self._service_set())
 
     def service_exists(self, prefix: str) -> bool:
-        return prefix.lower() in self._service_set()
+        services = self._services
+        if services is None:
+            services = self._service_set()
+        return prefix.lower() in services
 
     def service_name(self, prefix: str) -> str | None:
         """The service's full name, e.g. "AWS Identity and Access Management (IAM)"."""
@@ -298,10 +302,19 @@ class Catalog:
         return found
 
     def lookup(self, action: str) -> ActionInfo | None:
+        # The proofs ask about the same few hundred actions thousands of times.
+        try:
+            return self._looked_up[action]
+        except KeyError:
+            pass
+        found = None
         service, sep, name = action.partition(":")
-        if not sep or has_wildcard(action) or not self.service_exists(service):
-            return None
-        return self._service_actions(service.lower()).get(name.lower())
+        if sep and not has_wildcard(action) and self.service_exists(service):
+            found = self._service_actions(service.lower()).get(name.lower())
+        if len(self._looked_up) >= 65536:
+            self._looked_up.clear()
+        self._looked_up[action] = found
+        return found
 
     def action_exists(self, action: str) -> bool:
         """``lookup(action) is not None``, without building the action's ActionInfo."""

@@ -44,6 +44,7 @@ def _literal(pieces: tuple[Resolved, ...]) -> str:
     return "".join(piece for piece in pieces if isinstance(piece, str))
 
 
+@lru_cache(maxsize=32768)  # the same pattern recurs in many statements' lists
 def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, str, str]:
     """Classify one pattern: ("all", "", "") | ("exact", text, "") | ("prefix", text, "") |
     ("regex", src, the literal text it starts with): src matches what follows that text."""
