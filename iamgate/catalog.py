@@ -612,8 +612,9 @@ class _ServiceActions:
         return entries
 
     def _entry(self, lower: str) -> dict[str, Any] | None:
-        if self._entries is None and self._data is not None:
-            found = self._one_entry(self._data, lower)
+        data = self._data  # read once: another thread may parse the whole file meanwhile
+        if self._entries is None and data is not None:
+            found = self._one_entry(data, lower)
             if found is not None:
                 return found
         entry: dict[str, Any] | None = self._every_entry().get(lower)
@@ -694,8 +695,10 @@ class _ServiceActions:
     def _resource_type(self, name: str) -> ResourceType:
         types = self._types
         if types is None:
-            types = self._types = {}
+            # The table first, then the cache that says it is there: another thread may be
+            # building an action of this service meanwhile.
             self._raw_types = _read("resourceTypes", f"{self._service}.json", missing_ok=True)
+            types = self._types = {}
         found = types.get(name)
         if found is None:
             raw_types = self._raw_types

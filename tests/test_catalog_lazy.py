@@ -245,3 +245,22 @@ def test_a_file_in_another_layout_is_read_as_json_with_the_same_answers(
         assert parsed.expand(f"{service}:*") == scanned.expand(f"{service}:*") != []
         assert parsed.action_exists(f"{service}:*") is scanned.action_exists(f"{service}:*")
     assert parsed.suggest("iam:CreateRoel") == scanned.suggest("iam:CreateRoel") is not None
+
+
+def test_threads_building_one_service_at_once_get_the_eager_answers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {a.full: a for a in eager_service("ec2")}
+    names = list(expected)
+    fresh = Catalog()
+
+    def ask(start: int) -> list[ActionInfo | None]:
+        if start == 0:
+            return list(fresh.expand("ec2:*"))  # parses every entry while others read one each
+        return [fresh.lookup(name) for name in names[start:] + names[:start]]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(ask, range(0, len(names), max(1, len(names) // 8))))
+    for answer in answers:
+        assert sorted(a.full for a in answer if a is not None) == sorted(names)
+        assert all(a is not None and a == expected[a.full] for a in answer)
