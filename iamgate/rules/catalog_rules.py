@@ -74,15 +74,15 @@ def _did_you_mean(suggestion: str | None) -> str:
 
 # The last policy walked and its entries that some action rule flags: the three action
 # rules walk the same policy in turn, and most entries are sound for all three.
-_SUSPECTS: list[tuple[Policy, list[tuple[str, str, JsonPath]]]] = []
+_SUSPECTS: list[tuple[Policy, Catalog, list[tuple[str, str, JsonPath]]]] = []
 # entry -> whether no action rule flags it, judged once per run (per catalog, bounded)
 _SOUND: list[tuple[Catalog, dict[str, bool]]] = []
 
 
 def _suspects(policy: Policy, catalog: Catalog) -> list[tuple[str, str, JsonPath]]:
     """``action_values`` of each entry some action rule flags, in the policy's order."""
-    if _SUSPECTS and _SUSPECTS[0][0] is policy:
-        return _SUSPECTS[0][1]
+    if _SUSPECTS and _SUSPECTS[0][0] is policy and _SUSPECTS[0][1] is catalog:
+        return _SUSPECTS[0][2]
     if not _SOUND or _SOUND[0][0] is not catalog or len(_SOUND[0][1]) > 50_000:
         _SOUND[:] = [(catalog, {})]
     sound = _SOUND[0][1]
@@ -99,7 +99,7 @@ def _suspects(policy: Policy, catalog: Catalog) -> list[tuple[str, str, JsonPath
         if flagged:
             # A flagged entry is rare: only then is the statement walked for JSON paths.
             found.extend(e for e in action_values(policy, statement) if e[1] in flagged)
-    _SUSPECTS[:] = [(policy, found)]
+    _SUSPECTS[:] = [(policy, catalog, found)]
     return found
 
 
@@ -278,6 +278,30 @@ def when_absent(condition: Condition) -> str:
     return "always true" if "not" in base else "never true"
 
 
+_Judgeable = tuple["Statement", "set[str] | None", "Condition", str]
+# The last policy walked and its service keys in scope: both condition rules walk it in turn.
+_JUDGEABLE: list[tuple[Policy, Catalog, list[_Judgeable]]] = []
+
+
+def _judgeable(policy: Policy, catalog: Catalog) -> list[_Judgeable]:
+    """(statement, its services, condition, key) of each service-specific condition key
+    whose service the statement's actions can reach, in the policy's order."""
+    if _JUDGEABLE and _JUDGEABLE[0][0] is policy and _JUDGEABLE[0][1] is catalog:
+        return _JUDGEABLE[0][2]
+    found: list[_Judgeable] = []
+    for statement in policy.statements:
+        keys = [(c, k) for c in statement.conditions if (k := _service_key(c)) is not None]
+        if not keys:
+            continue
+        scope = statement_services(catalog, statement)
+        for condition, key in keys:
+            prefix = key.partition(":")[0].lower()
+            if catalog.service_exists(prefix) if scope is None else prefix in scope:
+                found.append((statement, scope, condition, key))
+    _JUDGEABLE[:] = [(policy, catalog, found)]
+    return found
+
+
 class _ConditionRule(Rule, ABC):
     kinds = KINDS
     severity = "warning"
@@ -286,19 +310,10 @@ class _ConditionRule(Rule, ABC):
 
     def check(self, policy: Policy, project: Project) -> Iterable[Finding]:
         catalog = get_catalog()
-        for statement in policy.statements:
-            keys = [(c, k) for c in statement.conditions if (k := _service_key(c)) is not None]
-            if not keys:
-                continue
-            scope = statement_services(catalog, statement)
-            for condition, key in keys:
-                prefix = key.partition(":")[0].lower()
-                in_scope = catalog.service_exists(prefix) if scope is None else prefix in scope
-                if not in_scope:
-                    continue
-                message = self.judge_key(catalog, statement, scope, condition, key)
-                if message is not None:
-                    yield self.finding(policy, condition.path, message, key=True)
+        for statement, scope, condition, key in _judgeable(policy, catalog):
+            message = self.judge_key(catalog, statement, scope, condition, key)
+            if message is not None:
+                yield self.finding(policy, condition.path, message, key=True)
 
     @abstractmethod
     def judge_key(
