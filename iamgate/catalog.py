@@ -331,9 +331,13 @@ class Catalog:
             if key == "*":
                 found = self._every_action()
             else:
+                matched: dict[str, list[str]] = {}
+                for service, name in self._expand_names(key):
+                    matched.setdefault(service, []).append(name)
                 found = tuple(
-                    self._service_actions(service).info(name)
-                    for service, name in self._expand_names(key)
+                    info
+                    for service, names in matched.items()
+                    for info in self._service_actions(service).infos(names)
                 )
             with self._lock:
                 self._expanded[key] = found
@@ -658,8 +662,15 @@ class _ServiceActions:
             raise KeyError(lower)
         return found
 
+    def infos(self, names: list[str]) -> list[ActionInfo]:
+        """The ActionInfo of each name (names the service has)."""
+        if len(names) > 32 and len(names) - sum(n in self._infos for n in names) > 32:
+            # Many to build: one parse of the whole file beats one per entry.
+            self._every_entry()
+        return [self.info(name) for name in names]
+
     def every(self) -> list[ActionInfo]:
-        return [self.info(name) for name in self.names]
+        return self.infos(list(self.names))
 
     def full(self, lower: str) -> str:
         """The action as "service:Name" in AWS's spelling (a name the service has)."""
