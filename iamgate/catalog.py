@@ -664,8 +664,9 @@ class _ServiceActions:
 
     def infos(self, names: list[str]) -> list[ActionInfo]:
         """The ActionInfo of each name (names the service has)."""
-        if len(names) > 32 and len(names) - sum(n in self._infos for n in names) > 32:
-            # Many to build: one parse of the whole file beats one per entry.
+        floor = max(32, len(self.names) // 4)
+        if len(names) > floor and len(names) - sum(n in self._infos for n in names) > floor:
+            # Most of the file to build: one parse of the whole file beats one per entry.
             self._every_entry()
         return [self.info(name) for name in names]
 
