@@ -5,15 +5,18 @@ empty, as in a lint run): every file of the corpus is loaded and modelled first 
 then the catalog rules run file by file, in lint's order, each rule's CPU time summed. Also
 shows what building the whole catalog eagerly costs (every service, every action).
 
-    python bench/bench_catalog.py --corpus /tmp/prof/policies [--repeat 5]
+    python bench/bench_catalog.py --corpus /tmp/prof/policies [--repeat 5] [--no-gc]
 
 The corpus folder is any folder of policy files (e.g. the managed policies that
-bench/_corpus.py writes out). Figures are medians over the repeats.
+bench/_corpus.py writes out). Figures are medians over the repeats. A garbage collection
+lands in whichever rule happens to cross the threshold (tens of ms): ``--no-gc`` turns the
+collector off in the measured interpreters, so that rules compare with rules.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import subprocess
@@ -68,15 +71,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-gc", action="store_true", help="turn the collector off")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.no_gc:
+            gc.disable()
         print(json.dumps(_one_run(args.corpus)))
         return 0
     runs = []
     for _ in range(args.repeat):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--corpus", str(args.corpus)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--corpus",
+                str(args.corpus),
+                *(["--no-gc"] if args.no_gc else []),
+            ],
             check=True,
             capture_output=True,
             text=True,
