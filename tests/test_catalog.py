@@ -23,8 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iamgate import catalog as catalog_module
 from iamgate.catalog import Catalog, close_matches, data_dir, data_release, get_catalog
+from iamgate.catalog import files as catalog_files
 from iamgate.config import Config
 from iamgate.document import load
 from iamgate.findings import Finding
@@ -163,13 +163,13 @@ def test_exact_action_expands_to_itself(cat: Catalog) -> None:
 
 def test_loading_one_service_reads_only_that_service(monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[tuple[str, ...]] = []
-    real_read = catalog_module._read_bytes  # every file the catalog reads goes through it
+    real_read = catalog_files.read_bytes  # every file the catalog reads goes through it
 
     def recording_read(*parts: str, missing_ok: bool = False) -> bytes:
         reads.append(parts)
         return real_read(*parts, missing_ok=missing_ok)
 
-    monkeypatch.setattr(catalog_module, "_read_bytes", recording_read)
+    monkeypatch.setattr(catalog_files, "read_bytes", recording_read)
     fresh = Catalog()
     assert fresh.lookup("iam:CreateRole") is not None
     assert fresh.lookup("iam:GetRole") is not None

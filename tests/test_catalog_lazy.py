@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from iamgate import catalog as catalog_module
 from iamgate.catalog import (
     ActionInfo,
     Catalog,
     ResourceType,
     data_dir,
     get_catalog,
-    top_level_keys,
 )
+from iamgate.catalog import files as catalog_files
+from iamgate.catalog.files import top_level_keys
 from iamgate.config import Config
 from iamgate.model import Policy, policy_from_data
 from iamgate.project import Project
@@ -142,13 +142,13 @@ def test_matches_any_answers_as_expand(pattern: str) -> None:
 
 def test_judging_an_entry_reads_no_resource_types(monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[tuple[str, ...]] = []
-    real_read = catalog_module._read_bytes
+    real_read = catalog_files.read_bytes
 
     def recording_read(*parts: str, missing_ok: bool = False) -> bytes:
         reads.append(parts)
         return real_read(*parts, missing_ok=missing_ok)
 
-    monkeypatch.setattr(catalog_module, "_read_bytes", recording_read)
+    monkeypatch.setattr(catalog_files, "read_bytes", recording_read)
     fresh = Catalog()
     assert fresh.action_exists("iam:CreateRole")
     assert not fresh.action_exists("iam:CreateRoles")
@@ -239,7 +239,7 @@ def test_a_file_in_another_layout_is_read_as_json_with_the_same_answers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scanned = Catalog()
-    monkeypatch.setattr(catalog_module, "top_level_keys", lambda data: None)
+    monkeypatch.setattr(catalog_files, "top_level_keys", lambda data: None)
     parsed = Catalog()
     for service in ("iam", "s3", "ec2", "sts"):
         assert parsed.expand(f"{service}:*") == scanned.expand(f"{service}:*") != []

