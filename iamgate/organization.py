@@ -199,9 +199,17 @@ def accounts_in(config: Config, ou: str) -> list[str]:
     return out
 
 
+# id(policy) -> (the policy, its literal accounts): the project and the proofs both ask, per
+# file. The entry holds the policy it keys (its id is not reused while it lives); few entries.
+_LITERAL: dict[int, tuple[Policy, tuple[str, ...]]] = {}
+
+
 def literal_accounts(policy: Policy) -> tuple[str, ...]:
     """The accounts a policy writes in its own IAM ARNs (Resource, NotResource and condition
     values, where a boundary ARN usually is), the most named first."""
+    entry = _LITERAL.get(id(policy))
+    if entry is not None and entry[0] is policy:
+        return entry[1]
     counts: Counter[str] = Counter()
     for statement in policy.statements:
         texts: Iterable[str] = (
@@ -210,8 +218,14 @@ def literal_accounts(policy: Policy) -> tuple[str, ...]:
             *(v for c in statement.conditions for v in c.values),
         )
         for text in texts:
-            counts.update(_IAM_ACCOUNT.findall(text))
-    return tuple(account for account, _ in counts.most_common())
+            # Every match holds the literal ":iam::"; most texts (other services' ARNs) do not.
+            if ":iam::" in text:
+                counts.update(_IAM_ACCOUNT.findall(text))
+    found = tuple(account for account, _ in counts.most_common())
+    if len(_LITERAL) >= 16:
+        _LITERAL.clear()
+    _LITERAL[id(policy)] = (policy, found)
+    return found
 
 
 def known_ous(config: Config) -> list[str]:

@@ -148,12 +148,14 @@ def _actions_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
 
     Most patterns name one action or one service: exact names go in a set and globs are
     filed by service, so a query only runs the few globs that could match it. Compiling
-    one joined regex per element cost more than the whole proof on large corpora.
+    one joined regex per element cost more than the whole proof on large corpora. A
+    service's globs are compiled when an action of that service is first asked about: the
+    proofs ask about a handful of services, a managed policy names dozens.
     """
     from iamgate.catalog import glob_regex, has_wildcard
 
     exact: set[str] = set()
-    by_service: dict[str, list[re.Pattern[str]]] = {}
+    by_service: dict[str, list[str]] = {}
     anywhere: list[re.Pattern[str]] = []
     for pattern in patterns:
         low = pattern.lower()
@@ -162,14 +164,20 @@ def _actions_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
             continue
         service, colon, _ = low.partition(":")
         if colon and not has_wildcard(service):
-            by_service.setdefault(service, []).append(glob_regex(low))
+            # Starts with the literal "service:": it matches only that service's actions.
+            by_service.setdefault(service, []).append(low)
         else:
             anywhere.append(glob_regex(low))
+    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
 
     def matches(action: str) -> bool:
         if action in exact:
             return True
-        for regex in by_service.get(action.partition(":")[0], ()):
+        service = action.partition(":")[0]
+        regexes = compiled.get(service)
+        if regexes is None:
+            regexes = compiled[service] = tuple(map(glob_regex, by_service.get(service, ())))
+        for regex in regexes:
             if regex.fullmatch(action):
                 return True
         return any(regex.fullmatch(action) for regex in anywhere)
@@ -183,6 +191,15 @@ def delegation_names() -> frozenset[str]:
     return frozenset(a.full.lower() for a in delegation_actions())
 
 
+@lru_cache(maxsize=64)
+def _by_service(names: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """``names`` filed by their service part (before the first ':')."""
+    filed: dict[str, list[str]] = {}
+    for name in sorted(names):
+        filed.setdefault(name.partition(":")[0], []).append(name)
+    return {service: tuple(listed) for service, listed in filed.items()}
+
+
 @lru_cache(maxsize=65536)
 def _pattern_names_any(pattern: str, names: frozenset[str]) -> bool:
     # As _actions_matcher reads one pattern: an exact name, or a glob over the full name.
@@ -191,8 +208,25 @@ def _pattern_names_any(pattern: str, names: frozenset[str]) -> bool:
     low = pattern.lower()
     if not has_wildcard(low):
         return low in names
+    service, colon, _ = low.partition(":")
+    if colon and not has_wildcard(service):
+        # The glob starts with the literal "service:" (no '*' or '?' before the colon), so
+        # it fully matches only names whose service part is exactly that: the other
+        # services' names need no regex, and most entries of a large policy name a service
+        # with no such name at all (ec2:Describe* against IAM's actions) and cost no compile.
+        candidates: Iterable[str] = _by_service(names).get(service, ())
+        if not candidates:
+            return False
+    else:
+        candidates = names
     regex = glob_regex(low)
-    return any(regex.fullmatch(name) for name in names)
+    return any(regex.fullmatch(name) for name in candidates)
+
+
+@lru_cache(maxsize=8192)
+def _element_names_any(patterns: tuple[str, ...], names: frozenset[str]) -> bool:
+    # Per Action element, whatever file it sits in: many managed policies share statements.
+    return any(_pattern_names_any(pattern, names) for pattern in patterns)
 
 
 def allow_may_name(statements: Iterable[Statement], names: frozenset[str]) -> bool:
@@ -204,7 +238,7 @@ def allow_may_name(statements: Iterable[Statement], names: frozenset[str]) -> bo
         if not statement.allows:
             continue
         if statement.action is not None:
-            if any(_pattern_names_any(pattern, names) for pattern in statement.action):
+            if _element_names_any(statement.action, names):
                 return True
         elif statement.not_action is not None:
             return True

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from iamgate.delegation.actions import (
@@ -92,11 +93,9 @@ class Proof(CandidateSpace):
         key = (self.action_class(action), resource, ckey)
         found = self._memo.get(key)
         if found is None:
-            from iamgate.evaluator import Request, evaluate
+            from iamgate.evaluator import Request
 
-            found = self._memo[key] = evaluate(
-                Request(action.full, resource, context), (self.policy,), None, self.scps
-            )
+            found = self._memo[key] = self.evaluate(Request(action.full, resource, context))
         return found
 
     def shared_decision(
@@ -112,9 +111,37 @@ class Proof(CandidateSpace):
         return self._decide(action, resource, context, ckey)
 
     def evaluate(self, request: Request) -> Decision:
-        from iamgate.evaluator import evaluate
+        """The evaluator's decision, asked of the policy's statements that can name an action
+        of the request's service (``_naming``) alone.
 
-        return evaluate(request, (self.policy,), None, self.scps)
+        Exact: the evaluator reads only the statements whose Action/NotAction covers the
+        request's action (``CompiledPolicy.candidates``), in the policy's order, and each of
+        those can name the service, so the hits, their order and the decision are the same;
+        the hits name the policy itself again. The evaluator compiles every statement of a
+        policy it is first asked about: a managed policy's dozens of statements about other
+        services are then never compiled."""
+        from iamgate.evaluator import Decision, evaluate
+
+        policy = self._policy_of(request.action.lower().partition(":")[0])
+        decision = evaluate(request, (policy,), None, self.scps)
+        if policy is self.policy or not decision.statements:
+            return decision
+        hits = tuple((self.policy if p is policy else p, s) for p, s in decision.statements)
+        return Decision(decision.decision, hits, decision.reason)
+
+    def _policy_of(self, service: str) -> Policy:
+        """The policy less the statements that cannot name an action of ``service``."""
+        by_service: dict[str, Policy] = self.__dict__.setdefault("_policies_", {})
+        found = by_service.get(service)
+        if found is None:
+            own = len(self.policy.statements)
+            kept = tuple(s for i, s in self._naming(service + ":") if i < own)
+            found = by_service[service] = (
+                self.policy
+                if len(kept) == own
+                else dataclasses.replace(self.policy, statements=kept)
+            )
+        return found
 
     def first_violation(
         self,
@@ -239,8 +266,14 @@ class Proof(CandidateSpace):
         from iamgate.evaluator.engine import compiled_statement
 
         version = self.policy.version
+        own = len(self.policy.statements)
         bare: Request | None = None
-        for statement in self.policy.statements:
+        # _naming lists, in read_statements order, every statement that can name an action of
+        # the service (a superset of covers_action): the policy's own come first, so a
+        # position past them is an SCP's statement, which allows nothing by itself.
+        for position, statement in self._naming(lower):
+            if position >= own:
+                break
             if not statement.allows or not compiled_statement(statement, version).covers_action(
                 lower
             ):
@@ -322,8 +355,15 @@ def _allowed_service_parts(policy: Policy) -> frozenset[str] | None:
             continue
         if statement.not_action is not None:
             return None
-        parts.update(pattern.partition(":")[0].lower() for pattern in statement.action or ())
+        if statement.action:
+            parts |= _service_parts(statement.action)
     return frozenset(parts)
+
+
+@lru_cache(maxsize=8192)
+def _service_parts(patterns: tuple[str, ...]) -> frozenset[str]:
+    # Per Action element, whatever file it sits in: many managed policies share statements.
+    return frozenset(pattern.partition(":")[0].lower() for pattern in patterns)
 
 
 def _any_names(parts: frozenset[str], services: tuple[str, ...]) -> bool:
