@@ -224,9 +224,37 @@ def _pattern_names_any(pattern: str, names: frozenset[str]) -> bool:
 
 
 @lru_cache(maxsize=8192)
+def action_entries(
+    patterns: tuple[str, ...],
+) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """An Action element's entries filed by their literal service part (lower case), and
+    the others: those whose service part has a wildcard or that have no ':' (any service).
+
+    An entry whose part before the first ':' has no '*' or '?' matches (exactly or as a
+    glob, case-insensitively) only names that start with that part and a ':': the actions
+    of that one service. Read once per element, whatever file it sits in: many managed
+    policies share statements, and a managed policy names dozens of services."""
+    filed: dict[str, list[str]] = {}
+    anywhere: list[str] = []
+    for pattern in patterns:
+        service, colon, _ = pattern.lower().partition(":")
+        if colon and "*" not in service and "?" not in service:
+            filed.setdefault(service, []).append(pattern)
+        else:
+            anywhere.append(pattern)
+    return {k: tuple(v) for k, v in filed.items()}, tuple(anywhere)
+
+
+@lru_cache(maxsize=8192)
 def _element_names_any(patterns: tuple[str, ...], names: frozenset[str]) -> bool:
-    # Per Action element, whatever file it sits in: many managed policies share statements.
-    return any(_pattern_names_any(pattern, names) for pattern in patterns)
+    # Only the entries of the names' services and those of any service can name one.
+    filed, anywhere = action_entries(patterns)
+    services = _by_service(names)
+    return any(
+        _pattern_names_any(pattern, names)
+        for group in (anywhere, *(filed[s] for s in services if s in filed))
+        for pattern in group
+    )
 
 
 def allow_may_name(statements: Iterable[Statement], names: frozenset[str]) -> bool:

@@ -16,6 +16,7 @@ from iamgate.delegation.actions import (
     _actions_matcher,
     _catalog,
     _supports,
+    action_entries,
     names_action,
 )
 from iamgate.delegation.policy_facts import PolicyFacts
@@ -234,14 +235,14 @@ class CandidateSpace(PolicyFacts):
             ]
             kinds: dict[tuple[object, ...], tuple[str, ...] | None] = {}
             for option in options:
-                context = dict(self.base_context)
-                if option is not None:
-                    context[self.spelling[key]] = option
-                probe = Request(_PROBE_ACTION, "*", context)
-                kind = (
-                    tuple(test.holds(probe) for test in tests),
-                    key == BOUNDARY and self.boundary_approved(option),
-                )
+                held: tuple[bool, ...] = ()
+                if tests:  # no condition reads the key: only the boundary's verdict tells
+                    context = dict(self.base_context)
+                    if option is not None:
+                        context[self.spelling[key]] = option
+                    probe = Request(_PROBE_ACTION, "*", context)
+                    held = tuple(test.holds(probe) for test in tests)
+                kind = (held, key == BOUNDARY and self.boundary_approved(option))
                 kinds.setdefault(kind, option)
             options = list(kinds.values())
         self._distinct[key] = options
@@ -255,6 +256,7 @@ class CandidateSpace(PolicyFacts):
             return {
                 match.group(1).partition(",")[0].strip().lower()
                 for text in texts
+                if "${" in text  # every match of _VARIABLE starts so
                 for match in _VARIABLE.finditer(text)
             }
 
@@ -305,30 +307,46 @@ class CandidateSpace(PolicyFacts):
 
     def names(self, action: str) -> bool:
         """Does some Allow statement name ``action`` (a full name, before any catalog lookup)?"""
-        names, nots = self._allow_matchers
         lower = action.lower()
-        return names(lower) or any(not excludes(lower) for excludes in nots)
+        return self._allow_names(lower.partition(":")[0])(lower) or any(
+            not excludes(lower) for excludes in self._allow_nots
+        )
 
     def named_by_allow(self, action: ActionInfo) -> bool:
-        """Does some Allow statement of the policy name ``action``? (One matcher over every
-        Allow statement's Action entries: no signature is built for an action no rule will
-        ask about.)"""
-        names, nots = self._allow_matchers
+        """Does some Allow statement of the policy name ``action``? (One matcher over the
+        Allow statements' Action entries for the action's service: no signature is built for
+        an action no rule will ask about.)"""
         full = action.full.lower()
-        return names(full) or any(not excludes(full) for excludes in nots)
+        return self._allow_names(full.partition(":")[0])(full) or any(
+            not excludes(full) for excludes in self._allow_nots
+        )
+
+    def _allow_names(self, service: str) -> Callable[[str], bool]:
+        """A matcher of every Allow statement's Action entries that can name an action of
+        ``service``: ``names_action`` over the Allow statements at once, for that service.
+        An entry whose service part is another literal service names none of its actions
+        (see action_entries); the proofs ask about a handful of services, a managed policy
+        names dozens."""
+        by_service: dict[str, Callable[[str], bool]] = self.__dict__.setdefault("_allow_", {})
+        found = by_service.get(service)
+        if found is None:
+            patterns: list[str] = []
+            for statement in self.policy.statements:
+                if statement.allows and statement.action is not None:
+                    filed, anywhere = action_entries(statement.action)
+                    patterns += filed.get(service, ())
+                    patterns += anywhere
+            found = by_service[service] = _actions_matcher.__wrapped__(tuple(patterns))
+        return found
 
     @cached_property
-    def _allow_matchers(self) -> tuple[Callable[[str], bool], tuple[Callable[[str], bool], ...]]:
-        """(a matcher of every Allow statement's Action entries, the NotAction matcher of
-        each Allow statement with one): ``names_action`` over the Allow statements at once."""
-        allows = [s for s in self.policy.statements if s.allows]
-        patterns = tuple(p for s in allows if s.action is not None for p in s.action)
-        nots = tuple(
+    def _allow_nots(self) -> tuple[Callable[[str], bool], ...]:
+        """The NotAction matcher of each Allow statement with one."""
+        return tuple(
             _actions_matcher(s.not_action)
-            for s in allows
-            if s.action is None and s.not_action is not None
+            for s in self.policy.statements
+            if s.allows and s.action is None and s.not_action is not None
         )
-        return _actions_matcher.__wrapped__(patterns), nots
 
     def resources(self, action: ActionInfo, *, outside_first: bool = False) -> list[str]:
         key = (action.full, outside_first)
@@ -467,8 +485,11 @@ def may_name_service(statement: Statement, service: str) -> bool:
     from the service part of each entry alone: a superset of names_action."""
     if statement.action is None:
         return statement.not_action is not None  # NotAction names every other service
-    for pattern in statement.action:
-        part = pattern.partition(":")[0].lower()
+    filed, anywhere = action_entries(statement.action)
+    if service in filed:
+        return True  # a filed entry's part is its literal service
+    for pattern in anywhere:
+        part = pattern.lower().partition(":")[0]
         if part == service or (has_wildcard(part) and glob_regex(part).fullmatch(service)):
             return True
     return False

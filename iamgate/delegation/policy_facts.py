@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog
@@ -31,6 +31,16 @@ def principal_account(policy: Policy) -> str:
     """The account a policy manages when nothing else says: the one its IAM ARNs name most."""
     named = literal_accounts(policy)
     return named[0] if named else DEFAULT_ACCOUNT
+
+
+@lru_cache(maxsize=4096)
+def _in_prefix(arn: str, prefix: str) -> bool:
+    # The same candidate ARNs come back for every action and every policy of a project.
+    if resource_name(arn).startswith(prefix):
+        return True
+    parts = arn.split(":", 5)
+    rest = re.split(r"[/:]", parts[5], maxsplit=1) if len(parts) == 6 else []
+    return len(rest) == 2 and rest[1].startswith(prefix)
 
 
 class PolicyFacts:
@@ -114,6 +124,8 @@ class PolicyFacts:
         self.values.setdefault(BOUNDARY, [])
         self.varied_keys: tuple[str, ...] = tuple(self.values)
         for text in self._texts():
+            if "${" not in text:
+                continue  # every match of _VARIABLE starts so; most ARNs have none
             for match in _VARIABLE.finditer(text):
                 key = match.group(1).partition(",")[0].strip()
                 lower = key.lower()
@@ -175,11 +187,7 @@ class PolicyFacts:
         name (role/service-x); a prefixed name under another path (role/team/service-x) is
         theirs too. Each such role, user, policy or instance profile must carry an approved
         boundary: the live audit checks exactly that."""
-        if resource_name(arn).startswith(self.prefix):
-            return True
-        parts = arn.split(":", 5)
-        rest = re.split(r"[/:]", parts[5], maxsplit=1) if len(parts) == 6 else []
-        return len(rest) == 2 and rest[1].startswith(self.prefix)
+        return _in_prefix(arn, self.prefix)
 
     def protected_policies(self) -> dict[str, str]:
         """ARN -> why it is protected: the approved boundaries and this policy itself."""

@@ -78,6 +78,8 @@ class Proof(CandidateSpace):
         super().__init__(policy, project, account, scps=scps)
         self._memo: dict[tuple[object, ...], Decision] = {}
         self._covers: dict[tuple[str, str], bool] = {}
+        self._covering: dict[str, tuple[tuple[int, Statement, bool], ...]] = {}
+        self._resource_hits: dict[tuple[int, str], bool] = {}
         self._telling: dict[tuple[int, frozenset[int]], tuple[_Contexts, _Contexts]] = {}
         self._violations: dict[str, list[Violation]] = {}
 
@@ -263,28 +265,43 @@ class Proof(CandidateSpace):
 
     def _may_cover(self, lower: str, action: str, resource: str) -> bool:
         from iamgate.evaluator import Request, covers_resource
-        from iamgate.evaluator.engine import compiled_statement
 
         version = self.policy.version
-        own = len(self.policy.statements)
         bare: Request | None = None
-        # _naming lists, in read_statements order, every statement that can name an action of
-        # the service (a superset of covers_action): the policy's own come first, so a
-        # position past them is an SCP's statement, which allows nothing by itself.
-        for position, statement in self._naming(lower):
-            if position >= own:
-                break
-            if not statement.allows or not compiled_statement(statement, version).covers_action(
-                lower
-            ):
-                continue
-            patterns = statement.resource or statement.not_resource or ()
-            if any("${" in pattern for pattern in patterns):
+        for position, statement, variables in self._allow_covering(lower):
+            if variables:
                 return True
-            bare = bare or Request(action, resource)
-            if covers_resource(statement, bare, version):
+            # Without a policy variable the Resource element reads the resource alone, so
+            # each statement's answer for a resource holds for every action it names.
+            key = (position, resource)
+            hit = self._resource_hits.get(key)
+            if hit is None:
+                bare = bare or Request(action, resource)
+                hit = self._resource_hits[key] = covers_resource(statement, bare, version)
+            if hit:
                 return True
         return False
+
+    def _allow_covering(self, lower: str) -> tuple[tuple[int, Statement, bool], ...]:
+        """(position, statement, whether its Resource has a policy variable) of each Allow
+        statement of the policy whose Action/NotAction covers ``lower``, in order."""
+        found = self._covering.get(lower)
+        if found is None:
+            from iamgate.evaluator.engine import compiled_statement
+
+            version = self.policy.version
+            own = len(self.policy.statements)
+            # _naming lists, in read_statements order, every statement that can name an
+            # action of the service (a superset of covers_action): the policy's own come
+            # first, so a position past them is an SCP's statement, which allows nothing.
+            found = self._covering[lower] = tuple(
+                (position, statement, _resource_reads_variables(statement))
+                for position, statement in self._naming(lower)
+                if position < own
+                and statement.allows
+                and compiled_statement(statement, version).covers_action(lower)
+            )
+        return found
 
     def confirmed(self, violation: Violation) -> bool:
         """Does the request stand when asked as the finding will say? (A proof that reads its
@@ -318,6 +335,11 @@ class Proof(CandidateSpace):
 
 def _always(_: Candidate) -> bool:
     return True
+
+
+def _resource_reads_variables(statement: Statement) -> bool:
+    patterns = statement.resource or statement.not_resource or ()
+    return any("${" in pattern for pattern in patterns)
 
 
 def _reads_variables(statement: Statement) -> bool:
@@ -362,8 +384,9 @@ def _allowed_service_parts(policy: Policy) -> frozenset[str] | None:
 
 @lru_cache(maxsize=8192)
 def _service_parts(patterns: tuple[str, ...]) -> frozenset[str]:
-    # Per Action element, whatever file it sits in: many managed policies share statements.
-    return frozenset(pattern.partition(":")[0].lower() for pattern in patterns)
+    """Each entry's part before the first ':', lower case (lowered once per distinct part).
+    Per Action element, whatever file it sits in: many managed policies share statements."""
+    return frozenset(part.lower() for part in {pattern.partition(":")[0] for pattern in patterns})
 
 
 def _any_names(parts: frozenset[str], services: tuple[str, ...]) -> bool:
