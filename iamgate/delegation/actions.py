@@ -55,10 +55,21 @@ def iam_actions() -> tuple[ActionInfo, ...]:
     return _by_name(_catalog().expand("iam:*"))
 
 
+# names -> (the catalog asked, its entries): the rules ask for the same few lists per policy.
+_LOOKUPS: dict[tuple[str, ...], tuple[Catalog, tuple[ActionInfo, ...]]] = {}
+
+
 def lookup(*names: str) -> tuple[ActionInfo, ...]:
     """The catalog entries of well-known actions (an action the catalog lacks is skipped)."""
     catalog = _catalog()
-    return tuple(info for name in names if (info := catalog.lookup(name)) is not None)
+    entry = _LOOKUPS.get(names)
+    if entry is not None and entry[0] is catalog:
+        return entry[1]
+    found = tuple(info for name in names if (info := catalog.lookup(name)) is not None)
+    if len(_LOOKUPS) >= 256:
+        _LOOKUPS.clear()
+    _LOOKUPS[names] = (catalog, found)
+    return found
 
 
 @cache

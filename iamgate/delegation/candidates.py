@@ -125,6 +125,7 @@ class CandidateSpace(PolicyFacts):
         ] = {}
         self._type_resources: dict[tuple[str, str], list[str]] = {}
         self._distinct: dict[str, list[tuple[str, ...] | None]] = {}
+        self._named: dict[tuple[str, str], bool] = {}  # (service, name) -> named_by_allow
 
     # -- candidate values -------------------------------------------------------------
 
@@ -316,10 +317,14 @@ class CandidateSpace(PolicyFacts):
         """Does some Allow statement of the policy name ``action``? (One matcher over the
         Allow statements' Action entries for the action's service: no signature is built for
         an action no rule will ask about.)"""
-        full = action.full.lower()
-        return self._allow_names(full.partition(":")[0])(full) or any(
-            not excludes(full) for excludes in self._allow_nots
-        )
+        key = (action.service, action.name)
+        found = self._named.get(key)
+        if found is None:
+            full = action.full.lower()
+            found = self._named[key] = self._allow_names(full.partition(":")[0])(full) or any(
+                not excludes(full) for excludes in self._allow_nots
+            )
+        return found
 
     def _allow_names(self, service: str) -> Callable[[str], bool]:
         """A matcher of every Allow statement's Action entries that can name an action of

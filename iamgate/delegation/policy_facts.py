@@ -74,7 +74,6 @@ class PolicyFacts:
         # that account or of AWS, so requests naming it are no escape (they fail).
         self.foreign = next(a for a in _FOREIGN_ACCOUNTS if a != self.account)
         self.caller_arn = self.principal_arn()
-        self._scan_conditions()
 
     def principal_arn(self) -> str:
         """The principal whose requests are searched: the delegate, an IAM user."""
@@ -96,45 +95,92 @@ class PolicyFacts:
 
     # -- what the policy says ---------------------------------------------------------
 
+    # What the conditions say is read when a search first needs it: most policies of a large
+    # corpus name no action a rule asks about, and their proofs never build a request.
+
+    @cached_property
+    def spelling(self) -> dict[str, str]:
+        """Lower-case condition key -> the spelling a request carries."""
+        self._scan_conditions()
+        return self.spelling
+
+    @cached_property
+    def values(self) -> dict[str, list[str]]:
+        """Lower-case varied key -> the values the conditions name (the boundary key always)."""
+        self._scan_conditions()
+        return self.values
+
+    @cached_property
+    def set_keys(self) -> set[str]:
+        """Keys a set operator (ForAllValues, ForAnyValue) reads."""
+        self._scan_conditions()
+        return self.set_keys
+
+    @cached_property
+    def base_context(self) -> dict[str, tuple[str, ...]]:
+        """What every request carries: who the principal is, some value for each variable."""
+        self._scan_conditions()
+        return self.base_context
+
+    @cached_property
+    def varied_keys(self) -> tuple[str, ...]:
+        self._scan_conditions()
+        return self.varied_keys
+
+    @cached_property
+    def _lower_base(self) -> dict[str, tuple[str, ...]]:
+        self._scan_conditions()
+        return self._lower_base
+
+    @cached_property
+    def has_not_resource(self) -> bool:
+        self._scan_conditions()
+        return self.has_not_resource
+
     def _scan_conditions(self) -> None:
+        """Sets every attribute above at once (into the instance: the cached values)."""
         catalog = _catalog()
-        self.spelling: dict[str, str] = {BOUNDARY: BOUNDARY_KEY}
-        self.values: dict[str, list[str]] = {}
-        self.set_keys: set[str] = set()
-        self.base_context: dict[str, tuple[str, ...]] = self.identity_context()
-        identity = {k.lower() for k in (*_IDENTITY_KEYS, *self.base_context)}
+        spelling: dict[str, str] = {BOUNDARY: BOUNDARY_KEY}
+        values: dict[str, list[str]] = {}
+        set_keys: set[str] = set()
+        base_context: dict[str, tuple[str, ...]] = self.identity_context()
+        identity = {k.lower() for k in (*_IDENTITY_KEYS, *base_context)}
         for statement in self.read_statements:
             for condition in statement.conditions:
                 key = condition.key.lower()
                 if key in identity:
                     continue  # who the delegate is stays fixed
-                if key not in self.spelling:
+                if key not in spelling:
                     # AWS's spelling only for the key itself: a key matched through a template
                     # (ssm:resourceTag/tag-key) keeps the concrete name the policy wrote.
                     described = catalog.describe_key(key)
                     exact = described is not None and described[0].lower() == key
-                    self.spelling[key] = described[0] if described and exact else condition.key
+                    spelling[key] = described[0] if described and exact else condition.key
                 operator = condition.operator.lower()
                 if operator.startswith(("forallvalues:", "foranyvalue:")):
-                    self.set_keys.add(key)
-                values = self.values.setdefault(key, [])
+                    set_keys.add(key)
+                named = values.setdefault(key, [])
                 if not operator.startswith("null"):  # Null's values say "absent", not a value
-                    values.extend(condition.values)
+                    named.extend(condition.values)
         # The boundary key is always varied: every proof about it needs the adversarial values.
-        self.values.setdefault(BOUNDARY, [])
-        self.varied_keys: tuple[str, ...] = tuple(self.values)
+        values.setdefault(BOUNDARY, [])
         for text in self._texts():
             if "${" not in text:
                 continue  # every match of _VARIABLE starts so; most ARNs have none
             for match in _VARIABLE.finditer(text):
                 key = match.group(1).partition(",")[0].strip()
                 lower = key.lower()
-                if ":" in key and lower not in identity and lower not in self.values:
-                    self.base_context.setdefault(
-                        key, ("x",)
-                    )  # some value for ${aws:PrincipalTag/team}
-        self._lower_base = {k.lower(): v for k, v in self.base_context.items()}
-        self.has_not_resource = any(s.not_resource is not None for s in self.read_statements)
+                if ":" in key and lower not in identity and lower not in values:
+                    base_context.setdefault(key, ("x",))  # some value for ${aws:PrincipalTag/team}
+        self.__dict__.update(
+            spelling=spelling,
+            values=values,
+            set_keys=set_keys,
+            base_context=base_context,
+            varied_keys=tuple(values),
+            _lower_base={k.lower(): v for k, v in base_context.items()},
+            has_not_resource=any(s.not_resource is not None for s in self.read_statements),
+        )
 
     def _texts(self) -> Iterator[str]:
         for statement in self.read_statements:
