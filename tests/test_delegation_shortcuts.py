@@ -1,0 +1,224 @@
+"""The speed shortcuts of the delegation proofs give the answers of the plain computation.
+
+Each shortcut (Action entries filed by service, the policy asked per service, a statement's
+Resource answer shared by every action it names, the lazily read conditions, the memoised
+literal accounts and prefix test) is compared with what it replaces, on the edges where a
+filing could go wrong: NotAction, NotResource, wildcards in the service part, upper case,
+policy variables, IfExists and several accounts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iamgate.catalog import glob_regex
+from iamgate.config import Config
+from iamgate.delegation import DEFAULT_ACCOUNT, Proof, delegation_actions, lookup
+from iamgate.delegation.actions import (
+    _actions_matcher,
+    action_entries,
+    allow_may_name,
+    delegation_names,
+    names_action,
+)
+from iamgate.delegation.candidates import may_name_service
+from iamgate.delegation.search import _allowed_service_parts, judged_accounts
+from iamgate.evaluator import Request, evaluate
+from iamgate.model import Policy, policy_from_data
+from iamgate.organization import literal_accounts
+from iamgate.project import Project
+
+
+def project(prefix: str = "service-") -> Project:
+    config = Config(root=Path("."), prefix=prefix, boundaries=("S3AccessBoundary",))
+    return Project(config.root, config)
+
+
+def policy(*statements: dict[str, Any], name: str = "Delegate") -> Policy:
+    return policy_from_data({"Version": "2012-10-17", "Statement": list(statements)}, name)
+
+
+ENTRIES = (
+    "iam:CreateRole",
+    "IAM:Attach*",  # upper-case service
+    "i?m:PutRolePolicy",  # a wildcard in the service part
+    "*:DeleteRole",
+    "iam*",  # no ':' at all
+    "ec2:Describe*",
+    "s3:GetObject",
+    "",
+)
+
+
+def test_filed_entries_match_exactly_what_the_whole_element_matches() -> None:
+    """A service's own entries plus the unfiled ones name exactly the actions the whole
+    element names (upper case, '?' and '*' in the service part, no ':')."""
+    filed, anywhere = action_entries(ENTRIES)
+    assert set(filed) == {"iam", "ec2", "s3"}
+    assert set(anywhere) == {"i?m:PutRolePolicy", "*:DeleteRole", "iam*", ""}
+    whole = _actions_matcher.__wrapped__(ENTRIES)
+    probes = [a.full.lower() for a in delegation_actions()] + [
+        "ec2:describeinstances",
+        "s3:getobject",
+        "s3:putobject",
+        "lambda:deleterole",
+        "iam:listroles",
+    ]
+    for action in probes:
+        service = action.partition(":")[0]
+        part = _actions_matcher.__wrapped__((*filed.get(service, ()), *anywhere))
+        assert part(action) == whole(action), action
+
+
+def test_service_parts_are_each_entrys_part_before_the_colon() -> None:
+    p = policy({"Effect": "Allow", "Action": list(ENTRIES), "Resource": "*"})
+    expected = {e.partition(":")[0].lower() for e in ENTRIES}
+    assert _allowed_service_parts(p) == expected
+
+
+def test_a_notaction_allow_may_name_every_service() -> None:
+    p = policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
+    assert _allowed_service_parts(p) is None
+    assert allow_may_name(p.statements, delegation_names())
+    assert may_name_service(p.statements[0], "s3")
+
+
+@pytest.mark.parametrize(
+    ("entries", "named"),
+    [
+        (["ec2:*", "s3:Get*", "sts:AssumeRole"], False),  # other literal services: no regex
+        (["IAM:CreateRole"], True),
+        (["Iam:Create*"], True),
+        (["i?m:Create*"], True),
+        (["*"], True),
+        (["iam:Get*", "iam:List*", "iam:PassRole"], False),  # IAM, but no delegation action
+    ],
+)
+def test_allow_may_name_agrees_with_a_plain_scan(entries: list[str], named: bool) -> None:
+    p = policy({"Effect": "Allow", "Action": entries, "Resource": "*"})
+    plain = any(glob_regex(e.lower()).fullmatch(n) for e in entries for n in delegation_names())
+    assert allow_may_name(p.statements, delegation_names()) is plain is named
+
+
+def test_named_by_allow_per_service_is_names_action_over_the_allow_statements() -> None:
+    p = policy(
+        {"Effect": "Allow", "Action": ["ec2:*", "IAM:Create*", "i?m:Tag*"], "Resource": "*"},
+        {"Effect": "Allow", "NotAction": ["iam:Delete*", "s3:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"},
+    )
+    proof = Proof(p, project())
+    allows = [s for s in p.statements if s.allows]
+    for action in (*delegation_actions(), *lookup("s3:GetObject", "ec2:RunInstances")):
+        full = action.full.lower()
+        assert proof.named_by_allow(action) == any(names_action(s, full) for s in allows), full
+
+
+def _requests(account: str) -> list[Request]:
+    arns = [
+        f"arn:aws:iam::{account}:role/service-x",
+        f"arn:aws:iam::{account}:role/AdminRole",
+        f"arn:aws:iam::{account}:user/iamgate-caller",
+        "arn:aws:s3:::bucket/key",
+        "*",
+    ]
+    contexts: list[dict[str, tuple[str, ...]]] = [
+        {},
+        {"iam:PermissionsBoundary": (f"arn:aws:iam::{account}:policy/S3AccessBoundary",)},
+        {"aws:username": ("iamgate-caller",), "aws:RequestedRegion": ("eu-west-1",)},
+    ]
+    actions = ["iam:CreateRole", "iam:DeleteRole", "iam:PutRolePolicy", "s3:GetObject"]
+    actions += ["ec2:RunInstances", "lambda:CreateFunction"]
+    return [Request(a, r, c) for a in actions for r in arns for c in contexts]
+
+
+EDGE_POLICY = policy(
+    {"Effect": "Allow", "Action": ["ec2:*", "s3:Get*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "iam:*Role*", "NotResource": "arn:aws:iam::*:role/Admin*"},
+    {
+        "Effect": "Allow",
+        "Action": "i?m:Create*",
+        "Resource": "arn:aws:iam::${aws:PrincipalAccount}:role/${aws:username}*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": "iam:CreateRole",
+        "Resource": "*",
+        "Condition": {"StringEqualsIfExists": {"iam:PermissionsBoundary": "arn:aws:iam::*:x"}},
+    },
+    {"Effect": "Deny", "NotAction": ["iam:*", "ec2:*"], "Resource": "*"},
+    {"Effect": "Deny", "Action": "*:Delete*", "Resource": "*"},
+)
+
+
+def test_asking_per_service_gives_the_decisions_of_the_whole_policy() -> None:
+    """Proof.evaluate asks the policy less the statements of other services: the decision,
+    its reason and its hits (naming the policy itself) are the evaluator's on the whole."""
+    proof = Proof(EDGE_POLICY, project())
+    for request in _requests(DEFAULT_ACCOUNT):
+        whole = evaluate(request, (EDGE_POLICY,), None, ())
+        asked = proof.evaluate(request)
+        assert asked == whole, request
+        assert all(p is EDGE_POLICY for p, _ in asked.statements)
+
+
+def test_may_cover_is_the_plain_scan_of_the_allow_statements() -> None:
+    """A statement's Resource answer is shared by every action it names; a NotResource
+    excludes, a policy variable in the Resource reads the context (always maybe)."""
+    proof = Proof(EDGE_POLICY, project())
+    create, delete, tag = lookup("iam:CreateRole", "iam:DeleteRole", "iam:TagRole")
+    admin = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/AdminRole"
+    own = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/service-x"
+    assert proof.may_cover(create, admin)  # the variable Resource and the unconditioned "*"
+    assert proof.may_cover(delete, own)
+    assert not proof.may_cover(delete, admin)  # only the NotResource statement names it
+    assert not proof.may_cover(tag, admin)
+    assert proof.may_cover(tag, own)
+
+
+def test_conditions_are_read_when_a_search_first_needs_them() -> None:
+    proof = Proof(EDGE_POLICY, project())
+    assert "values" not in proof.__dict__  # building a proof reads no condition
+    assert proof.values["iam:permissionsboundary"] == ["arn:aws:iam::*:x"]
+    assert proof.spelling["iam:permissionsboundary"] == "iam:PermissionsBoundary"
+    assert proof.has_not_resource
+    assert proof.base_context["aws:username"] == ("iamgate-caller",)
+    assert proof.varied_keys == ("iam:permissionsboundary",)
+
+
+def test_literal_accounts_are_the_policys_own_whatever_the_partition() -> None:
+    p = policy(
+        {
+            "Effect": "Allow",
+            "Action": "iam:CreateRole",
+            "Resource": [
+                "arn:aws-us-gov:iam::111111111111:role/a",
+                "arn:aws:iam::222222222222:role/b",
+                "arn:aws:s3:::333333333333",
+                "arn:aws:iam::222222222222:role/c",
+            ],
+        }
+    )
+    assert literal_accounts(p) == ("222222222222", "111111111111")
+    assert literal_accounts(p) is literal_accounts(p)  # asked once per policy
+    other = policy({"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*"})
+    assert literal_accounts(other) == ()
+
+
+def test_each_account_a_policy_names_is_judged_with_its_own_prefix_test() -> None:
+    """Several accounts: each named account has its proof; the prefix test follows the
+    project (memoised per prefix, never across projects)."""
+    p = policy(
+        {
+            "Effect": "Allow",
+            "Action": "iam:CreateRole",
+            "Resource": ["arn:aws:iam::111111111111:role/*", "arn:aws:iam::222222222222:role/*"],
+        }
+    )
+    # Not deployed by any target: placed in the accounts it writes, each proved.
+    assert judged_accounts(p, project()) == ["111111111111", "222222222222"]
+    arn = "arn:aws:iam::111111111111:role/team-x"
+    assert not Proof(p, project("service-"), "111111111111").in_prefix(arn)
+    assert Proof(p, project("team-"), "111111111111").in_prefix(arn)
