@@ -158,6 +158,7 @@ class Proof(CandidateSpace):
         """The first candidate request for ``action`` that is unsafe and allowed."""
         from iamgate.evaluator import Request
 
+        contexts: _Contexts | None = None  # the same for every resource: asked once
         for resource in (
             resources
             if resources is not None
@@ -165,7 +166,9 @@ class Proof(CandidateSpace):
         ):
             if not self.may_cover(action, resource):
                 continue  # no context can make a request allowed here
-            for context, ckey in self.telling_contexts(action, fixed):
+            if contexts is None:
+                contexts = self.telling_contexts(action, fixed)
+            for context, ckey in contexts:
                 if not unsafe(Candidate(action, resource, context)):
                     continue
                 if shared:
