@@ -1,7 +1,7 @@
 """The speed shortcuts of the delegation proofs give the answers of the plain computation.
 
-Each shortcut (Action entries filed by service, the policy asked per service, a statement's
-Resource answer shared by every action it names, the lazily read conditions, the memoised
+Each shortcut (Action entries filed by service, a statement's Resource answer shared by
+every action it names, the lazily read conditions, the memoised
 literal accounts and prefix test) is compared with what it replaces, on the edges where a
 filing could go wrong: NotAction, NotResource, wildcards in the service part, upper case,
 policy variables, IfExists and several accounts.
@@ -153,9 +153,9 @@ EDGE_POLICY = policy(
 )
 
 
-def test_asking_per_service_gives_the_decisions_of_the_whole_policy() -> None:
-    """Proof.evaluate asks the policy less the statements of other services: the decision,
-    its reason and its hits (naming the policy itself) are the evaluator's on the whole."""
+def test_a_proofs_decisions_are_the_evaluators_on_the_whole_policy() -> None:
+    """Whatever a proof shares or skips, the decision it reports for a request (its reason
+    and its hits, naming the policy itself) is the evaluator's on the whole policy."""
     proof = Proof(EDGE_POLICY, project())
     for request in _requests(DEFAULT_ACCOUNT):
         whole = evaluate(request, (EDGE_POLICY,), None, ())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -95,9 +94,11 @@ class Proof(CandidateSpace):
         key = (self.action_class(action), resource, ckey)
         found = self._memo.get(key)
         if found is None:
-            from iamgate.evaluator import Request
+            from iamgate.evaluator import Request, evaluate
 
-            found = self._memo[key] = self.evaluate(Request(action.full, resource, context))
+            found = self._memo[key] = evaluate(
+                Request(action.full, resource, context), (self.policy,), None, self.scps
+            )
         return found
 
     def shared_decision(
@@ -113,37 +114,9 @@ class Proof(CandidateSpace):
         return self._decide(action, resource, context, ckey)
 
     def evaluate(self, request: Request) -> Decision:
-        """The evaluator's decision, asked of the policy's statements that can name an action
-        of the request's service (``_naming``) alone.
+        from iamgate.evaluator import evaluate
 
-        Exact: the evaluator reads only the statements whose Action/NotAction covers the
-        request's action (``CompiledPolicy.candidates``), in the policy's order, and each of
-        those can name the service, so the hits, their order and the decision are the same;
-        the hits name the policy itself again. The evaluator compiles every statement of a
-        policy it is first asked about: a managed policy's dozens of statements about other
-        services are then never compiled."""
-        from iamgate.evaluator import Decision, evaluate
-
-        policy = self._policy_of(request.action.lower().partition(":")[0])
-        decision = evaluate(request, (policy,), None, self.scps)
-        if policy is self.policy or not decision.statements:
-            return decision
-        hits = tuple((self.policy if p is policy else p, s) for p, s in decision.statements)
-        return Decision(decision.decision, hits, decision.reason)
-
-    def _policy_of(self, service: str) -> Policy:
-        """The policy less the statements that cannot name an action of ``service``."""
-        by_service: dict[str, Policy] = self.__dict__.setdefault("_policies_", {})
-        found = by_service.get(service)
-        if found is None:
-            own = len(self.policy.statements)
-            kept = tuple(s for i, s in self._naming(service + ":") if i < own)
-            found = by_service[service] = (
-                self.policy
-                if len(kept) == own
-                else dataclasses.replace(self.policy, statements=kept)
-            )
-        return found
+        return evaluate(request, (self.policy,), None, self.scps)
 
     def first_violation(
         self,
