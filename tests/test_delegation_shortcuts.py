@@ -94,6 +94,8 @@ def test_a_notaction_allow_may_name_every_service() -> None:
         (["Iam:Create*"], True),
         (["i?m:Create*"], True),
         (["*"], True),
+        (["iam*"], True),  # no ':': the glob spans it
+        (["iamcreaterole", "ec2"], False),  # no ':' and no wildcard: no action's name
         (["iam:Get*", "iam:List*", "iam:PassRole"], False),  # IAM, but no delegation action
     ],
 )

@@ -257,10 +257,22 @@ def action_entries(
 
 
 @lru_cache(maxsize=8192)
+def service_parts(patterns: tuple[str, ...]) -> frozenset[str]:
+    """Each entry's part before the first ':', lower case (lowered once per distinct part).
+    Per Action element, whatever file it sits in: many managed policies share statements."""
+    return frozenset(part.lower() for part in {pattern.partition(":")[0] for pattern in patterns})
+
+
+@lru_cache(maxsize=8192)
 def _element_names_any(patterns: tuple[str, ...], names: frozenset[str]) -> bool:
-    # Only the entries of the names' services and those of any service can name one.
-    filed, anywhere = action_entries(patterns)
+    # Only the entries of the names' services and those of any service can name one: an
+    # element whose parts are all other literal services (most, in a managed policy) names
+    # none, read from the parts may_allow already asked for.
     services = _by_service(names)
+    parts = service_parts(patterns)
+    if parts.isdisjoint(services) and not any("*" in p or "?" in p for p in parts):
+        return False
+    filed, anywhere = action_entries(patterns)
     return any(
         _pattern_names_any(pattern, names)
         for group in (anywhere, *(filed[s] for s in services if s in filed))

@@ -126,6 +126,7 @@ class CandidateSpace(PolicyFacts):
         self._type_resources: dict[tuple[str, str], list[str]] = {}
         self._distinct: dict[str, list[tuple[str, ...] | None]] = {}
         self._named: dict[tuple[str, str], bool] = {}  # (service, name) -> named_by_allow
+        self._allow_by_service: dict[str, Callable[[str], bool]] = {}  # see _allow_names
 
     # -- candidate values -------------------------------------------------------------
 
@@ -332,8 +333,7 @@ class CandidateSpace(PolicyFacts):
         An entry whose service part is another literal service names none of its actions
         (see action_entries); the proofs ask about a handful of services, a managed policy
         names dozens."""
-        by_service: dict[str, Callable[[str], bool]] = self.__dict__.setdefault("_allow_", {})
-        found = by_service.get(service)
+        found = self._allow_by_service.get(service)
         if found is None:
             patterns: list[str] = []
             for statement in self.policy.statements:
@@ -341,7 +341,7 @@ class CandidateSpace(PolicyFacts):
                     filed, anywhere = action_entries(statement.action)
                     patterns += filed.get(service, ())
                     patterns += anywhere
-            found = by_service[service] = _actions_matcher.__wrapped__(tuple(patterns))
+            found = self._allow_by_service[service] = _actions_matcher.__wrapped__(tuple(patterns))
         return found
 
     @cached_property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from iamgate.delegation.actions import (
@@ -12,6 +12,7 @@ from iamgate.delegation.actions import (
     allow_may_name,
     delegation_actions,
     delegation_names,
+    service_parts,
 )
 from iamgate.delegation.candidates import (
     REQUESTED_REGION,
@@ -354,15 +355,8 @@ def _allowed_service_parts(policy: Policy) -> frozenset[str] | None:
         if statement.not_action is not None:
             return None
         if statement.action:
-            parts |= _service_parts(statement.action)
+            parts |= service_parts(statement.action)
     return frozenset(parts)
-
-
-@lru_cache(maxsize=8192)
-def _service_parts(patterns: tuple[str, ...]) -> frozenset[str]:
-    """Each entry's part before the first ':', lower case (lowered once per distinct part).
-    Per Action element, whatever file it sits in: many managed policies share statements."""
-    return frozenset(part.lower() for part in {pattern.partition(":")[0] for pattern in patterns})
 
 
 def _any_names(parts: frozenset[str], services: tuple[str, ...]) -> bool:
