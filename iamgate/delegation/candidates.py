@@ -335,14 +335,26 @@ class CandidateSpace(PolicyFacts):
         names dozens."""
         found = self._allow_by_service.get(service)
         if found is None:
-            patterns: list[str] = []
-            for statement in self.policy.statements:
-                if statement.allows and statement.action is not None:
-                    filed, anywhere = action_entries(statement.action)
-                    patterns += filed.get(service, ())
-                    patterns += anywhere
-            found = self._allow_by_service[service] = _actions_matcher.__wrapped__(tuple(patterns))
+            filed, anywhere = self._allow_filed
+            patterns = (*filed.get(service, ()), *anywhere)
+            found = self._allow_by_service[service] = (
+                _actions_matcher.__wrapped__(patterns) if patterns else _names_nothing
+            )
         return found
+
+    @cached_property
+    def _allow_filed(self) -> tuple[dict[str, list[str]], tuple[str, ...]]:
+        """Every Allow statement's Action entries, filed by literal service (action_entries)
+        in one pass: the escalation rules ask about many services a policy never names."""
+        filed: dict[str, list[str]] = {}
+        anywhere: list[str] = []
+        for statement in self.policy.statements:
+            if statement.allows and statement.action is not None:
+                entries, others = action_entries(statement.action)
+                for service, patterns in entries.items():
+                    filed.setdefault(service, []).extend(patterns)
+                anywhere.extend(others)
+        return filed, tuple(anywhere)
 
     @cached_property
     def _allow_nots(self) -> tuple[Callable[[str], bool], ...]:
@@ -470,6 +482,10 @@ class CandidateSpace(PolicyFacts):
             found.append((context, tuple(sorted((k.lower(), v) for k, v in context.items()))))
         self._contexts[cache_key] = found
         return found
+
+
+def _names_nothing(_: str) -> bool:
+    return False  # no Allow entry can name an action of the service
 
 
 def _one_at_a_time(
