@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from enum import Enum, auto
+from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,30 +65,46 @@ class Document:
     text: str
     data: Any
     # Offsets into ``text``, turned into (line, column) only for the places a finding names.
-    _values: dict[JsonPath, int] | None = field(default=None, repr=False)
+    _values: dict[JsonPath, int] = field(default_factory=dict, repr=False)
     _keys: dict[JsonPath, int] = field(default_factory=dict, repr=False)
+    # The containers whose members' offsets are in _values/_keys (indexed when first asked).
+    _indexed: set[JsonPath] = field(default_factory=set, repr=False)
 
-    def _index(self) -> dict[JsonPath, int]:
-        if self._values is None:
-            values: dict[JsonPath, int] = {}
-            _Scanner(self.text, values, self._keys).scan()
-            self._values = values
-        return self._values
+    def _deepest(self, path: JsonPath) -> int:
+        """The offset of the value at ``path``, else of its nearest existing ancestor."""
+        values = self._values
+        if not values:
+            start = len(self.text) - len(self.text.lstrip(" \t\r\n"))
+            values[()] = start
+        prefix: JsonPath = ()
+        found = values[()]
+        for step in path:
+            if prefix not in self._indexed:
+                self._indexed.add(prefix)
+                try:
+                    _index_members(self.text, found, prefix, values, self._keys)
+                except RecursionError:
+                    # json's scanner recurses; nesting near the limit is walked token by
+                    # token instead, once, which records every container's members.
+                    _Scanner(self.text, values, self._keys).scan()
+                    self._indexed = _Everything()
+            prefix = (*prefix, step)
+            offset = values.get(prefix)
+            if offset is None:
+                break
+            found = offset
+        return found
 
     def locate(self, path: JsonPath) -> Position:
         """Where the value at ``path`` starts; the nearest existing ancestor if it is absent."""
-        values = self._index()
-        for end in range(len(path), -1, -1):
-            found = values.get(tuple(path[:end]))
-            if found is not None:
-                return _char_position(self.text, found)
-        return (1, 1)
+        return _char_position(self.text, self._deepest(tuple(path)))
 
     def locate_key(self, path: JsonPath) -> Position:
         """Where the member name of ``path`` starts (the value for list items)."""
-        self._index()
-        found = self._keys.get(tuple(path))
-        return _char_position(self.text, found) if found is not None else self.locate(path)
+        path = tuple(path)
+        value = self._deepest(path)  # indexes the containers down to path's parent
+        found = self._keys.get(path)
+        return _char_position(self.text, value if found is None else found)
 
 
 def parse(raw: bytes, display: str) -> Document:
@@ -301,6 +318,53 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
     )
 
 
+# The members of one container: whitespace is JSON's four characters; each name and value is
+# read (and a value skipped) by json's C scanner, so a large document's unasked parts cost
+# no Python step per token.
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants a scanner
+
+
+def _index_members(
+    text: str, start: int, path: JsonPath, values: dict[JsonPath, int], keys: dict[JsonPath, int]
+) -> None:
+    """Record where each member of the container at ``start`` (and its name) begins. The text
+    is known to be valid JSON (json parsed it), so this only walks it; a value that is no
+    container has no members."""
+    opening = text[start : start + 1]
+    if opening not in ("{", "["):
+        return
+    space = _WHITESPACE.match
+
+    def skip(pos: int) -> int:
+        found = space(text, pos)
+        return found.end() if found else pos  # always found: the pattern matches ""
+
+    pos = skip(start + 1)
+    index = 0
+    while text[pos] not in "}]":
+        if opening == "{":
+            key, end = _SCAN(text, pos)
+            child: JsonPath = (*path, key)
+            keys[child] = pos
+            pos = skip(skip(end) + 1)  # past the colon
+        else:
+            child = (*path, index)
+            index += 1
+        values[child] = pos
+        _, end = _SCAN(text, pos)
+        pos = skip(end)
+        if text[pos] == ",":
+            pos = skip(pos + 1)
+
+
+class _Everything(set[JsonPath]):
+    """Every container, indexed by the full scan."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 class _Open:
     """A container the scan is inside: its path, the member names seen (None for an array)
     and the index of its current item."""
@@ -314,7 +378,9 @@ class _Open:
 
 
 class _Scanner:
-    """Records where each value (and member name) starts, as offsets; detects duplicate names.
+    """Records where every value (and member name) starts, as offsets; detects duplicate names
+    (where json only says there is one). Locating walks only the containers it needs
+    (_index_members); this full scan is its fallback for nesting json's scanner cannot follow.
 
     One regular expression walks the text token by token (a string, a bracket or separator,
     or a bare number/literal): json has already checked the syntax, so the walk only keeps

@@ -229,9 +229,9 @@ POLICY = """{
 
 def test_clean_file_does_not_build_the_position_index() -> None:
     doc = parse(POLICY.encode(), "p.json")
-    assert doc._values is None
+    assert not doc._values
     doc.locate(("Version",))
-    assert doc._values is not None
+    assert doc._values
 
 
 @pytest.mark.parametrize(
