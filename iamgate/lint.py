@@ -90,6 +90,7 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
     record findings in the project's result cache (iamgate.result_cache)."""
     from iamgate.parallel import MIN_FILES, flat_map, settle_heap
+    from iamgate.rules import all_rules
     from iamgate.rules.settings import apply_config, security_waivers
 
     check_rule_references(config, cache=cache)
@@ -98,9 +99,16 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     files = [_policy_file(project, path, resolved) for path, resolved in found]
     results = _Results(project, cache)
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
+    computed: list[tuple[int, list[Finding], set[str] | None]] = []
     if len(todo) >= MIN_FILES:
+        # The rules, and whatever the first file's check imports and loads, before the heap
+        # is frozen and workers are forked: every worker shares them instead of loading them
+        # again.
+        all_rules()
+        computed, todo = results.compute(todo[0]), todo[1:]
         settle_heap()
-    for n, found, inputs in flat_map(results.compute, todo):
+    computed += flat_map(results.compute, todo)
+    for n, found, inputs in computed:
         results.found[n] = found
         if results.cache is not None and inputs is not None:
             results.cache.put(results.keys[n], found, inputs)

@@ -2,25 +2,32 @@
 
 Workers are forked, so they inherit the imported modules, the loaded catalog and the
 project without paying start-up again; where fork is not available the work stays in
-one process. A commit of a few files never pays for a pool, nor for importing one
-(multiprocessing and concurrent.futures cost a pre-commit hook ~30 ms of start-up).
+one process. The parent is one of the workers: with two cores it forks one child, and
+nobody waits idle while another works. Chunks of work are handed out through a pipe that
+every process reads (a read of a few bytes from a pipe is atomic), so whoever is free takes
+the next chunk. A commit of a few files never forks nor imports anything for it.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
 # Below this many files a pool costs more than it saves (fork + result pickling).
 MIN_FILES = 200
-# Work is handed out in chunks of about this many files: small enough that a worker which
-# drew the heavy delegation policies does not leave the others idle at the end, large
-# enough that pickling the results back stays cheap.
-CHUNK = 16
+# Work is handed out in chunks of about this many files: a chunk costs one small pipe read,
+# so they can be small, and a worker which drew the heavy delegation policies does not leave
+# the others idle at the end.
+CHUNK = 4
+# A chunk's number as written to the work pipe; the pipe holds every number at once (64 KiB
+# on Linux, at least 4 KiB by POSIX), so the parent writes them all before forking.
+_WIDTH = 4
+_MAX_CHUNKS = 1024
 
-_work: tuple[Callable[[Any], list[Any]], Sequence[Any]] | None = None
+Task = Callable[[Any], list[Any]]
 
 
 def jobs_for(count: int) -> int:
@@ -49,32 +56,100 @@ def settle_heap() -> None:
     gc.set_threshold(max(threshold[0], 20_000), threshold[1], threshold[2])
 
 
-def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
-    assert _work is not None
-    task, items = _work
-    out: list[Any] = []
-    for item in items[bounds[0] : bounds[1]]:
-        out.extend(task(item))
+def flat_map(task: Task, items: Sequence[Any]) -> list[Any]:
+    """``[x for item in items for x in task(item)]``, spread over forked workers when it pays."""
+    jobs = min(jobs_for(len(items)), len(items))
+    if jobs <= 1 or not hasattr(os, "fork"):
+        return [x for item in items for x in task(item)]
+    size = max(1, min(CHUNK, len(items) // (jobs * 4)), -(-len(items) // _MAX_CHUNKS))
+    chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    done = _spread(task, items, chunks, jobs)
+    return [x for n in range(len(chunks)) for x in done[n]]
+
+
+def _spread(
+    task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], jobs: int
+) -> dict[int, list[Any]]:
+    """Each chunk's results, computed by the parent and ``jobs - 1`` forked children."""
+    work, queue = os.pipe()
+    os.write(queue, b"".join(n.to_bytes(_WIDTH, "little") for n in range(len(chunks))))
+    os.close(queue)  # every chunk is in the pipe: an empty pipe reads as the end of the work
+    children: list[tuple[int, int]] = []
+    try:
+        for _ in range(jobs - 1):
+            children.append(_fork(task, items, chunks, work))
+        done = dict(_drain(task, items, chunks, work))
+    except BaseException:
+        _stop(children)
+        raise
+    finally:
+        os.close(work)
+    failure: BaseException | None = None
+    for pid, results in children:
+        with os.fdopen(results, "rb") as source:
+            payload = source.read()
+        os.waitpid(pid, 0)
+        try:
+            outcome, value = pickle.loads(payload)
+        except Exception:  # the child died before it could report (killed, out of memory)
+            outcome, value = "failed", RuntimeError("a lint worker stopped without a result")
+        if outcome == "done":
+            done.update(value)
+        else:
+            failure = failure or value
+    if failure is not None:
+        raise failure
+    return done
+
+
+def _fork(
+    task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int
+) -> tuple[int, int]:
+    """A child that drains the work pipe and sends back its chunks' results, pickled."""
+    results, out = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(out)
+        return pid, results
+    status = 0
+    try:
+        os.close(results)
+        payload = pickle.dumps(("done", _drain(task, items, chunks, work)))
+    except BaseException as exc:
+        # The exception itself, as a pool re-raises it (a ConfigError stays a clean exit).
+        try:
+            payload = pickle.dumps(("failed", exc))
+        except Exception:
+            import traceback
+
+            payload = pickle.dumps(("failed", RuntimeError(traceback.format_exc())))
+        status = 1
+    try:
+        with os.fdopen(out, "wb") as sink:
+            sink.write(payload)
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _drain(
+    task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int
+) -> list[tuple[int, list[Any]]]:
+    out: list[tuple[int, list[Any]]] = []
+    while len(taken := os.read(work, _WIDTH)) == _WIDTH:
+        n = int.from_bytes(taken, "little")
+        start, end = chunks[n]
+        out.append((n, [x for item in items[start:end] for x in task(item)]))
     return out
 
 
-def flat_map(task: Callable[[Any], list[Any]], items: Sequence[Any]) -> list[Any]:
-    """``[x for item in items for x in task(item)]``, spread over forked workers when it pays."""
-    jobs = jobs_for(len(items))
-    if jobs <= 1 or len(items) < 2:
-        return [x for item in items for x in task(item)]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _stop(children: list[tuple[int, int]]) -> None:
+    """The parent failed (or was interrupted): end its children rather than wait for them."""
+    import signal
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [x for item in items for x in task(item)]
-    global _work
-    _work = (task, items)
-    try:
-        size = max(1, min(CHUNK, len(items) // (jobs * 4)))
-        chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            return [x for part in pool.map(_run_chunk, chunks) for x in part]
-    finally:
-        _work = None
+    for pid, results in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        os.close(results)

@@ -7,6 +7,8 @@ the same way as the whole repository.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -55,23 +57,28 @@ def kind_of(path: Path, root: Path) -> PolicyKind:
     project root. A file outside the project has no layout to go by; there the folder that
     holds it directly decides (linting a boundary on its own: ``iamgate lint x/boundaries/b.json``
     with no project)."""
-    return _kind(path, path.resolve(), root.resolve())
+    return _place(path, path.resolve(), root.resolve())[1]
 
 
-def _kind(path: Path, resolved: Path, root: Path) -> PolicyKind:
-    try:
-        parts = resolved.relative_to(root).parts
-    except ValueError:
-        parts = path.parts[-2:]
-    return KIND_FOLDERS.get(parts[0], "identity") if len(parts) > 1 else "identity"
+def _place(path: Path, resolved: Path, root: Path) -> tuple[str, PolicyKind]:
+    """A file's display name (``display_path``) and kind, both paths already resolved."""
+    relative = _relative(resolved, root)
+    if relative is None:
+        display, parts = path.as_posix(), path.parts[-2:]
+    else:
+        display, parts = relative, tuple(relative.split("/", 1))
+    return display, KIND_FOLDERS.get(parts[0], "identity") if len(parts) > 1 else "identity"
 
 
-def _display(path: Path, resolved: Path, root: Path) -> str:
-    """``display_path`` with both paths already resolved."""
-    try:
-        return resolved.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _relative(resolved: Path, root: Path) -> str | None:
+    """``resolved.relative_to(root).as_posix()`` for two resolved paths (None: outside), by
+    their text: pathlib's parsing costs a large corpus more than the rest of the file list."""
+    text, base = str(resolved), str(root)
+    if text == base:
+        return "."
+    if not base.endswith("/"):
+        base += "/"
+    return text[len(base) :] if text.startswith(base) else None
 
 
 def policy_file(path: Path, root: Path, resolved: Path | None = None) -> PolicyFile:
@@ -79,7 +86,8 @@ def policy_file(path: Path, root: Path, resolved: Path | None = None) -> PolicyF
     path once, not once per question)."""
     resolved = resolved or path.resolve()
     root = _resolved_root(root)
-    return PolicyFile(path, _display(path, resolved, root), _kind(path, resolved, root), path.stem)
+    display, kind = _place(path, resolved, root)
+    return PolicyFile(path, display, kind, path.stem)
 
 
 _ROOTS: dict[Path, Path] = {}
@@ -106,13 +114,46 @@ def expand_resolved(paths: list[Path], root: Path) -> list[tuple[Path, Path]]:
     out: list[tuple[Path, Path]] = []
     seen: set[Path] = set()
     for path in paths:
-        found = sorted(p for p in path.rglob("*.json") if p.is_file()) if path.is_dir() else [path]
-        for item in found:
-            key = item.resolve()
+        found = _json_below(path) if path.is_dir() else [(path, path.resolve())]
+        for item, key in found:
             if key not in seen:
                 seen.add(key)
                 out.append((item, key))
     return out
+
+
+def _json_below(folder: Path) -> list[tuple[Path, Path]]:
+    """``sorted(p for p in folder.rglob("*.json") if p.is_file())``, each with its resolve().
+
+    One scandir per folder: rglob's walk (symlinked folders are not entered) without a stat
+    per file, and a file's real path from its folder's (one realpath per folder; a symlinked
+    file is resolved on its own)."""
+    out: list[tuple[tuple[str, ...], Path, Path]] = []
+    stack = [(folder, Path(os.path.realpath(folder)), folder.parts)]
+    while stack:
+        here, real, parts = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = list(listing)
+        except PermissionError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if _is(entry.is_dir, follow_symlinks=False):
+                stack.append((here / name, real / name, (*parts, name)))
+            if name.endswith(".json") and _is(entry.is_file):
+                item = here / name
+                resolved = item.resolve() if entry.is_symlink() else real / name
+                out.append(((*parts, name), item, resolved))
+    out.sort(key=lambda found: found[0])  # Path's own order: by parts
+    return [(item, resolved) for _, item, resolved in out]
+
+
+def _is(test: Callable[..., bool], **options: bool) -> bool:
+    try:
+        return test(**options)
+    except OSError:
+        return False
 
 
 @dataclass
