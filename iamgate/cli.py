@@ -117,7 +117,13 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _chosen(argv)
+    # A parser per command costs start-up (argparse builds a formatter and translates its
+    # headings for each): a command line that names its command and asks for no help needs
+    # only that one. Help, a mistyped command and completion list them all.
+    only = chosen if chosen and not every and not _asks_help(argv) else None
     for name, (module, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         command = sub.add_parser(name, help=help_text, description=help_text)
         if every or name == chosen:
             try:
@@ -133,6 +139,11 @@ def build_parser(argv: Sequence[str], *, every: bool = False) -> argparse.Argume
             parser.chosen = command
             command.argv = tuple(argv)
     return parser
+
+
+def _asks_help(argv: Sequence[str]) -> bool:
+    """-h, --help, or an abbreviation argparse takes for it (--he)."""
+    return any(a == "-h" or (len(a) > 2 and "--help".startswith(a)) for a in argv)
 
 
 # Commands whose every error exits 1 (usage and configuration errors included): plan, apply

@@ -1,4 +1,5 @@
-"""iamgate.yaml: found upward from the working directory, read with ruamel.yaml, schema-checked."""
+"""iamgate.yaml: found upward from the working directory, read with ruamel.yaml (or, when it is
+plain, iamgate.config_yaml), schema-checked."""
 
 from __future__ import annotations
 
@@ -188,6 +189,17 @@ def _parse(path: Path, raw: bytes) -> Config:
 
 
 def _read_yaml(text: str, path: Path) -> Any:
+    from iamgate.config_yaml import read
+
+    # Plain YAML is read without importing ruamel (iamgate.config_yaml); anything else, and
+    # every syntax error, is ruamel's to read and locate.
+    fast = read(text)
+    if fast is not None:
+        return fast
+    return _read_with_ruamel(text, path)
+
+
+def _read_with_ruamel(text: str, path: Path) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 

@@ -108,10 +108,10 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
         computed, todo = results.compute(todo[0]), todo[1:]
         settle_heap()
     computed += flat_map(results.compute, todo)
-    for n, found, inputs in computed:
-        results.found[n] = found
+    for n, findings, inputs in computed:
+        results.found[n] = findings
         if results.cache is not None and inputs is not None:
-            results.cache.put(results.keys[n], found, inputs)
+            results.cache.put(results.keys[n], findings, inputs)
     if results.cache is not None:
         results.cache.flush()
     raw = [finding for n in range(len(files)) for finding in results.found[n]]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -71,6 +70,8 @@ def _spread(
     task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], jobs: int
 ) -> dict[int, list[Any]]:
     """Each chunk's results, computed by the parent and ``jobs - 1`` forked children."""
+    import pickle
+
     work, queue = os.pipe()
     os.write(queue, b"".join(n.to_bytes(_WIDTH, "little") for n in range(len(chunks))))
     os.close(queue)  # every chunk is in the pipe: an empty pipe reads as the end of the work
@@ -106,6 +107,8 @@ def _fork(
     task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int
 ) -> tuple[int, int]:
     """A child that drains the work pipe and sends back its chunks' results, pickled."""
+    import pickle
+
     results, out = os.pipe()
     pid = os.fork()
     if pid:

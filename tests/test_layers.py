@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
                 "iamgate.config",
                 "iamgate.config_cache",
                 "iamgate.config_schema",
+                "iamgate.config_yaml",
                 "iamgate.schema_compiler",
                 "iamgate.cache_store",
                 "iamgate.colour",

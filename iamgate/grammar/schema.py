@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,10 +53,10 @@ def all_condition_operators() -> frozenset[str]:
 
 @cache
 def policy_schema() -> dict[str, Any]:
-    from importlib import resources
-
-    text = resources.files("iamgate").joinpath("schemas/policy.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    # Beside the package, read without importlib.resources (and the zipfile it imports).
+    schema: dict[str, Any] = json.loads(
+        (Path(__file__).parent.parent / "schemas" / "policy.schema.json").read_bytes()
+    )
     return schema
 
 
