@@ -145,7 +145,9 @@ def parse(raw: bytes, display: str) -> Document:
 
 def parse_text(text: str, display: str) -> Document:
     try:
-        data = json.loads(text, object_pairs_hook=_strict_object, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # json.loads's own check, which decode() leaves out
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _DECODER.decode(text)
     except _DuplicateKey:
         # Rescan only now, to say where the second occurrence is.
         _Scanner(text, {}, {}).scan()
@@ -228,6 +230,10 @@ def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(out) != len(pairs):
         raise _DuplicateKey
     return out
+
+
+# One decoder for every file (json.loads with options builds a new one per call).
+_DECODER = json.JSONDecoder(object_pairs_hook=_strict_object, parse_constant=_no_constant)
 
 
 def _first_outside_strings(pattern: re.Pattern[str], text: str) -> int:

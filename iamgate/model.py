@@ -24,8 +24,15 @@ __all__ = [
 
 
 def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
     items = value if isinstance(value, list) else [value]
-    return tuple(_scalar(item) for item in items)
+    if set(map(type, items)) <= _TEXT:  # the usual list of strings: nothing to convert
+        return tuple(items)
+    return tuple(map(_scalar, items))
+
+
+_TEXT = {str}
 
 
 def _scalar(value: Any) -> str:

@@ -25,6 +25,10 @@ _NAME_CHAR = re.compile(r"[\w+=,.@-]", re.ASCII)
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 _REFUSED_CHARACTER = re.compile(r"[^\t\n\r\x20-\xff]")
 
+# An ARN that arn_problem accepts, for the fast path: no variable (arn_problem reads "${...}"
+# as a wildcard first), each part as arn_problem checks it, a resource part that is not empty.
+_PLAIN_ARN = re.compile(r"\*|arn:[a-z0-9*?-]+:[A-Za-z0-9*?-]+:[a-z0-9*?-]*:[A-Za-z0-9*?-]*:(?s:.+)")
+
 _KIND_PHRASE = {
     "identity": "an identity policy, which applies to whoever it is attached to",
     "boundary": "a permissions boundary, which applies to the role or user it is set on",
@@ -69,6 +73,8 @@ class SemanticChecks(CheckerBase):
     def actions(self) -> None:
         for statement_path, statement in self.statements:
             for element in ("Action", "NotAction"):
+                if _all_match(_ACTION, statement.get(element)):
+                    continue  # the usual case, decided without a path per entry
                 for path, action in _strings(statement, statement_path, element):
                     if not _ACTION.fullmatch(action):
                         self.add(
@@ -81,6 +87,8 @@ class SemanticChecks(CheckerBase):
     def resources(self) -> None:
         for statement_path, statement in self.statements:
             for element in ("Resource", "NotResource"):
+                if _all_match(_PLAIN_ARN, statement.get(element)):
+                    continue
                 for path, resource in _strings(statement, statement_path, element):
                     problem = arn_problem(resource)
                     if problem:
@@ -127,6 +135,9 @@ class SemanticChecks(CheckerBase):
             )
 
     def first_variable(self) -> tuple[JsonPath, str] | None:
+        text = self.doc.text
+        if "${" not in text and "\\u" not in text:
+            return None  # no string of the document can hold a variable
         for statement_path, statement in self.statements:
             for element in ("Resource", "NotResource"):
                 for path, value in _strings(statement, statement_path, element):
@@ -208,3 +219,13 @@ def _strings(container: dict[str, Any], path: JsonPath, key: str) -> Iterator[tu
         for index, item in enumerate(value):
             if isinstance(item, str):
                 yield (*path, key, index), item
+
+
+def _all_match(pattern: re.Pattern[str], value: Any) -> bool:
+    """Whether ``value`` is a string, or a list of strings, that all match ``pattern`` whole
+    (and hold no policy variable, which only the slow path reads)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or set(map(type, items)) - {str}:
+        return False
+    # Joined, a "$" ending one entry and a "{" starting the next only send it the slow way.
+    return all(map(pattern.fullmatch, items)) and "${" not in "".join(items)
