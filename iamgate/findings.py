@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -18,6 +18,16 @@ class StatementRef:
     sid: str | None = None
     index: int = 0
     effect: str = "Allow"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``dataclasses.asdict``, field by field (asdict copies deeply, and slowly)."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "sid": self.sid,
+            "index": self.index,
+            "effect": self.effect,
+        }
 
     def label(self) -> str:
         name = f"statement {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
@@ -50,7 +60,7 @@ class Finding:
         if self.counterexample is not None:
             out["counterexample"] = self.counterexample
         if self.statements:
-            out["statements"] = [asdict(s) for s in self.statements]
+            out["statements"] = [s.to_dict() for s in self.statements]
         if self.exception is not None:
             out["exception"] = self.exception
         return out

@@ -7,10 +7,10 @@ A top-level "tool" object (added in 0.2) names iamgate's and the catalog's versi
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from iamgate.reports import tool_versions
+from iamgate.reports.json_text import dumps
 
 if TYPE_CHECKING:
     from iamgate.lint import LintResult
@@ -24,4 +24,4 @@ def render(result: LintResult, colour: bool = False) -> str:
     }
     if result.waived:  # security checks iamgate.yaml turns off or excepts
         report["disabled_security_checks"] = result.waived
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    return dumps(report) + "\n"

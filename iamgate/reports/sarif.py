@@ -10,9 +10,7 @@ help beside each alert and lists rules with no alerts, so the metadata must be c
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from dataclasses import asdict
 from importlib import metadata
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
@@ -78,7 +76,9 @@ def render(result: LintResult, colour: bool = False) -> str:
     }
     if result.waived:
         log["runs"][0]["properties"]["disabledSecurityChecks"] = result.waived
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    from iamgate.reports.json_text import dumps
+
+    return dumps(log) + "\n"
 
 
 def _invocation(
@@ -205,7 +205,7 @@ def _result(finding: Finding, rule_index: int, suppressed: bool = False) -> dict
     if finding.counterexample is not None:
         properties["counterexample"] = finding.counterexample
     if finding.statements:
-        properties["statements"] = [asdict(ref) for ref in finding.statements]
+        properties["statements"] = [ref.to_dict() for ref in finding.statements]
     if finding.exception is not None:
         properties["exception"] = finding.exception
     if properties:
