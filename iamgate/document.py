@@ -324,10 +324,14 @@ def _syntax_error(text: str, exc: json.JSONDecodeError) -> LoadError:
     )
 
 
-# The members of one container: whitespace is JSON's four characters; each name and value is
-# read (and a value skipped) by json's C scanner, so a large document's unasked parts cost
-# no Python step per token.
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# The members of one container. A string (the usual member) is passed over by one regular
+# expression with what follows it up to the next member; any other value is skipped by json's
+# C scanner, so a large document's unasked parts cost no Python step per token.
+_SPACE = r"[ \t\n\r]*"
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_STRING_MEMBER = re.compile(_STRING + _SPACE + "(?:," + _SPACE + ")?")
+_AFTER_VALUE = re.compile(_SPACE + "(?:," + _SPACE + ")?")
+_NAME = re.compile("(" + _STRING + ")" + _SPACE + ":" + _SPACE)
 _SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants a scanner
 
 
@@ -340,28 +344,31 @@ def _index_members(
     opening = text[start : start + 1]
     if opening not in ("{", "["):
         return
-    space = _WHITESPACE.match
-
-    def skip(pos: int) -> int:
-        found = space(text, pos)
-        return found.end() if found else pos  # always found: the pattern matches ""
-
-    pos = skip(start + 1)
+    pos = _after(_AFTER_VALUE, text, start + 1)
     index = 0
     while text[pos] not in "}]":
         if opening == "{":
-            key, end = _SCAN(text, pos)
-            child: JsonPath = (*path, key)
+            name = _NAME.match(text, pos)
+            if name is None:
+                return  # cannot happen in valid JSON: stop rather than misplace
+            token = name.group(1)
+            child: JsonPath = (*path, token[1:-1] if "\\" not in token else json.loads(token))
             keys[child] = pos
-            pos = skip(skip(end) + 1)  # past the colon
+            pos = name.end()
         else:
             child = (*path, index)
             index += 1
         values[child] = pos
-        _, end = _SCAN(text, pos)
-        pos = skip(end)
-        if text[pos] == ",":
-            pos = skip(pos + 1)
+        string = _STRING_MEMBER.match(text, pos) if text[pos] == '"' else None
+        if string is not None:
+            pos = string.end()
+        else:
+            pos = _after(_AFTER_VALUE, text, _SCAN(text, pos)[1])
+
+
+def _after(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    found = pattern.match(text, pos)
+    return found.end() if found else pos  # always found: the pattern matches ""
 
 
 class _Everything(set[JsonPath]):
