@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from iamgate.project import KIND_FOLDERS, expand_resolved, kind_of, policy_file
+from iamgate.project import KIND_FOLDERS, POLICY_FOLDERS, expand_resolved, kind_of, policy_file
 
 
 def _reference(paths: list[Path]) -> list[tuple[Path, Path]]:
@@ -71,6 +71,7 @@ def _build(tmp: Path, steps: list[tuple[str, str, int]]) -> None:
 @given(STEPS)
 @example([("file", "a", 0), ("link", "x.json", 1), ("dir", "scps", 0), ("link", "b-c", 0)])
 @example([("dir", "a", 0), ("file", "x.json", 1), ("link", "scps", 1), ("broken", "a.json", 0)])
+@example([("dir", "scps", 0), ("file", "a.json", 1)])
 def test_the_walk_lists_what_rglob_and_resolve_list(
     tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str, int]]
 ) -> None:
@@ -78,7 +79,10 @@ def test_the_walk_lists_what_rglob_and_resolve_list(
     _build(root, steps)
     for given_paths in ([root], [root / "a", root], [root / "x.json"]):
         existing = [p for p in given_paths if p.exists()]
-        assert expand_resolved(existing, root) == _reference(existing)
+        if existing:  # none given: the project's folders, checked below
+            assert expand_resolved(existing, root) == _reference(existing)
+    folders = [root / f for f in POLICY_FOLDERS if (root / f).is_dir()]
+    assert expand_resolved([], root) == _reference(folders)
     for item, _ in _reference([root]):
         display, kind = _reference_place(item, root)
         made = policy_file(item, root)
