@@ -59,13 +59,16 @@ _STATEMENT_ELEMENTS = frozenset(
 _LIST_ELEMENTS = frozenset({"Action", "NotAction", "Resource", "NotResource"})
 _PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 _VERSIONS = ("2012-10-17", "2008-10-17")
+_TEXT = frozenset({str})
+_CONDITION_VALUES = frozenset({str, int, float, bool})
 _EFFECTS = ("Allow", "Deny")
 
 
 def _string_or_list(value: Any) -> bool:
     if isinstance(value, str):
         return True
-    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+    # JSON's values are of its exact types: a set of them says what a list holds, in C.
+    return isinstance(value, list) and bool(value) and set(map(type, value)) <= _TEXT
 
 
 def _principal(value: Any) -> bool:
@@ -88,7 +91,7 @@ def _condition(value: Any) -> bool:
             return False
         for item in block.values():
             items = item if isinstance(item, list) else (item,)
-            # bool is an int: booleans, numbers and strings are all condition values.
-            if not all(isinstance(v, str | int | float) for v in items):
+            # Booleans, numbers and strings are all condition values.
+            if not set(map(type, items)) <= _CONDITION_VALUES:
                 return False
     return True

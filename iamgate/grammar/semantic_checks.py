@@ -73,8 +73,9 @@ class SemanticChecks(CheckerBase):
     def actions(self) -> None:
         for statement_path, statement in self.statements:
             for element in ("Action", "NotAction"):
-                if _all_match(_ACTION, statement.get(element)):
-                    continue  # the usual case, decided without a path per entry
+                value = statement.get(element)
+                if value is None or _all_match(_ACTION, value):
+                    continue  # absent, or the usual case: decided without a path per entry
                 for path, action in _strings(statement, statement_path, element):
                     if not _ACTION.fullmatch(action):
                         self.add(
@@ -87,7 +88,8 @@ class SemanticChecks(CheckerBase):
     def resources(self) -> None:
         for statement_path, statement in self.statements:
             for element in ("Resource", "NotResource"):
-                if _all_match(_PLAIN_ARN, statement.get(element)):
+                value = statement.get(element)
+                if value is None or _all_match(_PLAIN_ARN, value):
                     continue
                 for path, resource in _strings(statement, statement_path, element):
                     problem = arn_problem(resource)
