@@ -130,6 +130,14 @@ class PathSearch:
         self._steps: dict[PathAction, Step | None] = {}
         self._conditions: dict[int, tuple[Condition, AnyCondition]] = {}
         self._by_service: dict[str, list[tuple[Policy, Statement]]] = {}
+        # Per action (PassRole serves a dozen rows, one per receiving service): the Allow
+        # statements naming it, its candidate resources, and which statements cover each.
+        self._allows: dict[str, list[tuple[Policy, Statement]]] = {}
+        self._resource_lists: dict[tuple[object, ...], list[str]] = {}
+        self._covering: dict[tuple[str, str], tuple[tuple[Policy, Statement], ...] | None] = {}
+        self._usable_lists: dict[
+            PathAction, list[tuple[dict[str, tuple[str, ...]], list[str]]]
+        ] = {}
 
     def open_paths(
         self, skip: Callable[[EscalationPath], bool] | None = None
@@ -154,8 +162,13 @@ class PathSearch:
 
     def allows_naming(self, lower: str) -> list[tuple[Policy, Statement]]:
         """The identity Allow statements that name ``lower`` (a lower-case action)."""
-        service = lower.partition(":")[0]
-        return [(p, s) for p, s in self._allows_of(service) if names_action(s, lower)]
+        found = self._allows.get(lower)
+        if found is None:
+            service = lower.partition(":")[0]
+            found = self._allows[lower] = [
+                (p, s) for p, s in self._allows_of(service) if names_action(s, lower)
+            ]
+        return found
 
     def _allows_of(self, service: str) -> list[tuple[Policy, Statement]]:
         """The identity Allow statements, in order, whose Action element may name an action
@@ -173,7 +186,19 @@ class PathSearch:
     def decide_path(self, path: EscalationPath) -> PathFinding | None:
         if not path.lower_names <= self._named_actions:
             return None  # the cheap prefilter: most policies name few of a row's actions
-        # The cheap steps first (a new resource: usually the first candidate): when one
+        # A path is open only when every step is: its steps' answers do not depend on the
+        # order they are asked in (each is memoised, decided on its own), so the cheapest
+        # refutations come first. A step already answered no costs nothing; then a step no
+        # statement can allow on any of its resources (_usable, without contexts or
+        # evaluator) is a no before any other step is searched.
+        steps = self._steps
+        if any(steps.get(entry, True) is None for entry in path.actions):
+            return None
+        for entry in path.actions:
+            if entry not in steps and not any(self._usable(entry)):
+                steps[entry] = None
+                return None
+        # Then the cheap steps (a new resource: usually the first candidate): when one
         # fails, the costlier search for an outside resource is never made.
         found: dict[int, Step] = {}
         for number in sorted(range(len(path.actions)), key=lambda i: path.actions[i].outside):
@@ -181,8 +206,9 @@ class PathSearch:
             if step is None:
                 return None
             found[number] = step
-        steps = tuple(found[i] for i in range(len(path.actions)))
-        return PathFinding(path, steps, self.identity[0])
+        return PathFinding(
+            path, tuple(found[i] for i in range(len(path.actions))), self.identity[0]
+        )
 
     def step(self, entry: PathAction) -> Step | None:
         if entry in self._steps:
@@ -191,17 +217,47 @@ class PathSearch:
         self._steps[entry] = found
         return found
 
+    def _usable(self, entry: PathAction) -> list[tuple[dict[str, tuple[str, ...]], list[str]]]:
+        """For each combination of the row's fixed values, the step's candidate resources
+        some Allow statement may apply to (``_may_apply`` on the row's own fixed keys), the
+        outsiders first; none when the catalog lacks the action. Decided before any context
+        list is built: a step no statement can allow (PassRole only to another service, a
+        stack only inside the prefix) costs neither contexts nor an evaluator call.
+
+        ``_may_apply`` tests only the conditions on the keys its base fixes beyond the
+        identity's, so with the base context plus the row's values it passes every resource
+        it passes with a search's first real context (which may also fix
+        aws:RequestedRegion): the search below loses no resource by starting from these."""
+        found = self._usable_lists.get(entry)
+        if found is not None:
+            return found
+        from iamgate.catalog import get_catalog
+
+        info = get_catalog().lookup(entry.action)
+        found = []
+        if info is not None:  # the table test proves every action is in the catalog
+            allows = self.allows_naming(info.full.lower())
+            resources = self.resources(entry, info)
+            for fixed in _alternatives(entry):
+                probe = {**self.space.base_context, **fixed}
+                usable = [r for r in resources if self._may_apply(allows, info.full, r, probe)]
+                if usable:
+                    found.append((fixed, usable))
+        self._usable_lists[entry] = found
+        return found
+
     def _search(self, entry: PathAction) -> Step | None:
         from iamgate.catalog import get_catalog
         from iamgate.evaluator import Request
 
+        usable = self._usable(entry)
+        if not usable:
+            return None
         info = get_catalog().lookup(entry.action)
-        if info is None:
-            return None  # the table test proves every action is in the catalog
+        assert info is not None  # _usable found resources for it
         space = self.space
         allows = self.allows_naming(info.full.lower())
-        resources = self.resources(entry, info)
-        for fixed in _alternatives(entry):
+        for fixed, resources in usable:
             contexts = (self.telling or space.contexts)(info, fixed)
             for resource in resources:
                 if not self._may_apply(allows, info.full, resource, contexts[0][0]):
@@ -238,16 +294,16 @@ class PathSearch:
         row fixes (iam:PassedToService) must hold: those are the same in every context. A
         cheap no spares one evaluation per context. Policy variables may read varied keys,
         so a statement with one always may apply."""
-        from iamgate.evaluator import Request, covers_resource
+        from iamgate.evaluator import Request
 
-        bare = Request(action, resource)
+        covering = self._covering_statements(allows, action, resource)
+        if covering is None:
+            return True
+        if not covering:
+            return False
         fixed = {k.lower() for k in base} - self._base_keys
         probe: Request | None = None
-        for policy, statement in allows:
-            if _reads_variables(statement):
-                return True
-            if not covers_resource(statement, bare, policy.version):
-                continue
+        for policy, statement in covering:
             tests = [c for c in statement.conditions if c.key.lower() in fixed]
             if not tests:
                 return True
@@ -255,6 +311,26 @@ class PathSearch:
             if all(self._condition(c, policy).holds(probe) for c in tests):
                 return True
         return False
+
+    def _covering_statements(
+        self, allows: list[tuple[Policy, Statement]], action: str, resource: str
+    ) -> tuple[tuple[Policy, Statement], ...] | None:
+        """Of ``allows`` (the statements naming ``action``), those whose Resource covers
+        ``resource``, conditions aside; None when one reads policy variables (it may apply
+        anywhere). The same for every row and context that asks about the pair."""
+        from iamgate.evaluator import Request, covers_resource
+
+        key = (action, resource)
+        if key in self._covering:
+            return self._covering[key]
+        found: tuple[tuple[Policy, Statement], ...] | None
+        if any(_reads_variables(s) for _, s in allows):
+            found = None
+        else:
+            bare = Request(action, resource)
+            found = tuple((p, s) for p, s in allows if covers_resource(s, bare, p.version))
+        self._covering[key] = found
+        return found
 
     def _condition(self, condition: Condition, policy: Policy) -> AnyCondition:
         from iamgate.evaluator.conditions import compile_condition
@@ -273,6 +349,14 @@ class PathSearch:
         return frozenset(k.lower() for k in self.space.base_context)
 
     def resources(self, entry: PathAction, info: ActionInfo) -> list[str]:
+        """The candidate resources of a step, outsiders first (PassRole's rows share one)."""
+        key = (info.full, entry.on, entry.outside, entry.others_only)
+        found = self._resource_lists.get(key)
+        if found is None:
+            found = self._resource_lists[key] = self._resources(entry, info)
+        return found
+
+    def _resources(self, entry: PathAction, info: ActionInfo) -> list[str]:
         if entry.on == (ANY,) or not info.resource_types:
             return ["*"]
         if entry.on == (NEW,):

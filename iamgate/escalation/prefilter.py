@@ -7,7 +7,7 @@ table's actions once per process (a corpus repeats ``ec2:Describe*`` thousands o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import names_action
@@ -37,14 +37,16 @@ _NAMED: dict[tuple[object, ...], tuple[tuple[Policy, ...], frozenset[str]]] = {}
 
 def _named_actions(identity: Sequence[Policy], table: Table | None) -> frozenset[str]:
     index = _index(table)
+    # A policy lists dozens of Action entries: each is one C-level dict lookup here
+    # (_Patterns fills a miss), and the sets they name are merged in one update call.
+    named_by = index.patterns.__getitem__
     found: set[str] = set()
     for policy in identity:
         for statement in policy.statements:
-            if not statement.allows:
+            if statement.effect != "Allow":
                 continue
             if statement.action is not None:
-                for pattern in statement.action:
-                    found |= index.named_by(pattern)
+                found.update(*map(named_by, statement.action))
             elif statement.not_action is not None:
                 found |= {a for a in index.actions if names_action(statement, a)}
     return frozenset(found)
@@ -74,27 +76,43 @@ class _TableIndex:
         for name in names:
             service = name.partition(":")[0]
             self._by_service[service] = self._by_service.get(service, frozenset()) | {name}
-        self._patterns: dict[str, frozenset[str]] = {}
+        self._single = {name: frozenset((name,)) for name in names}
+        self.patterns = _Patterns(self._match)
 
     def named_by(self, pattern: str) -> frozenset[str]:
-        found = self._patterns.get(pattern)
-        if found is None:
-            found = self._patterns[pattern] = self._match(pattern.lower())
-        return found
+        return self.patterns[pattern]
 
-    def _match(self, low: str) -> frozenset[str]:
+    def _match(self, pattern: str) -> frozenset[str]:
+        low = pattern.lower()
+        if "*" not in low and "?" not in low:  # most entries: one action, a set lookup
+            return self._single.get(low, _NONE)
         from iamgate.catalog import glob_regex, has_wildcard
 
-        if not has_wildcard(low):
-            return frozenset({low}) & self.actions
         service, _, _ = low.partition(":")
         pool = self._by_service.get(service) if not has_wildcard(service) else self.actions
         if not pool:
-            return frozenset()  # s3:Get*: a service no row needs, no regex built
+            return _NONE  # s3:Get*: a service no row needs, no regex built
         regex = glob_regex(low)
-        return frozenset(a for a in pool or () if regex.fullmatch(a))
+        return frozenset(a for a in pool if regex.fullmatch(a))
 
 
+class _Patterns(dict[str, frozenset[str]]):
+    """Action pattern -> the table's actions it names, worked out on a miss. Bounded by
+    the distinct patterns a run meets (a corpus repeats most of them)."""
+
+    def __init__(self, match: Callable[[str], frozenset[str]]) -> None:
+        super().__init__()
+        self._match = match
+
+    def __missing__(self, pattern: str) -> frozenset[str]:
+        if len(self) >= _MAX_PATTERNS:
+            self.clear()
+        found = self[pattern] = self._match(pattern)
+        return found
+
+
+_MAX_PATTERNS = 65536
+_NONE: frozenset[str] = frozenset()
 _INDEXES: dict[int, tuple[Table, _TableIndex]] = {}
 
 

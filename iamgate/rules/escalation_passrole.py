@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import Violation, listing, lookup, statement_label
+from iamgate.delegation import Violation, listing, lookup, names_action, statement_label
 from iamgate.rules.base import Example
 from iamgate.rules.proof_rule import ProofRule
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
     from iamgate.delegation import Proof
+    from iamgate.model import Statement
 
 PASSROLE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
 # Actions that start code running with a role passed to them, and the service principal that
@@ -119,12 +120,54 @@ class PassRoleToCompute(ProofRule):
 
 def _pass_any_role_to(proof: Proof, passrole: ActionInfo, service: str) -> Violation | None:
     """An allowed PassRole of a role outside the prefix to ``service``."""
+    if not _may_pass_to(proof, passrole, service):
+        return None
     return proof.first_violation(
         passrole,
         lambda c: not proof.in_prefix(c.resource),
         outside_first=True,
         fixed={PASSED_TO_SERVICE: (service,)},
     )
+
+
+def _may_pass_to(proof: Proof, passrole: ActionInfo, service: str) -> bool:
+    """Can an Allow statement that names PassRole apply when the role goes to ``service``?
+
+    Every request the search above asks carries iam:PassedToService = ``service`` and
+    nothing else varies that key, so a statement whose condition on the key fails for that
+    value fails for every such request, whatever the resource and the other keys: conditions
+    are ANDed and an operator on one key reads only that key's values. If every Allow
+    statement naming PassRole fails so, nothing can allow the search's requests (the SCPs
+    only take away) and the search would find nothing: a static no, before any candidate
+    request is built. A policy variable may read other keys, so a statement with one may
+    always apply. The Allow statements are the proof's own policy's: what it evaluates.
+    """
+    from iamgate.evaluator import Request
+    from iamgate.evaluator.conditions import compile_condition
+
+    lower = passrole.full.lower()
+    key = PASSED_TO_SERVICE.lower()
+    probe: Request | None = None
+    for statement in proof.policy.statements:
+        if not statement.allows or not names_action(statement, lower):
+            continue
+        if _reads_variables(statement):
+            return True
+        tests = [c for c in statement.conditions if c.key.lower() == key]
+        if not tests:
+            return True
+        probe = probe or Request(
+            passrole.full, "*", {**proof.base_context, PASSED_TO_SERVICE: (service,)}
+        )
+        if all(compile_condition(c, proof.variables).holds(probe) for c in tests):
+            return True
+    return False
+
+
+def _reads_variables(statement: Statement) -> bool:
+    texts = (*(statement.resource or ()), *(statement.not_resource or ()))
+    texts += tuple(t for c in statement.conditions for t in (c.key, *c.values))
+    return any("${" in text for text in texts)
 
 
 RULES = [PassRoleToCompute]
