@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def named_actions(identity: Sequence[Policy], table: Table | None = None) -> frozenset[str]:
     """The table's actions (lower case) that some Allow statement of ``identity`` names,
     found pattern by pattern through the table's index: most policies name none or a few.
-    Remembered for the last policies asked (the rule asks twice per policy)."""
+    Remembered for the last policies asked (the rule asks twice per policy, once with the
+    table it was given and once with the table its search resolved: the same key)."""
+    table = table or default_table()
     key = (tuple(id(p) for p in identity), id(table))
     entry = _NAMED.get(key)
     if entry is not None and all(a is b for a, b in zip(entry[0], identity, strict=True)):
@@ -36,12 +38,19 @@ _NAMED: dict[tuple[object, ...], tuple[tuple[Policy, ...], frozenset[str]]] = {}
 
 
 def _named_actions(identity: Sequence[Policy], table: Table | None) -> frozenset[str]:
+    from iamgate.delegation.search import may_allow
+
     index = _index(table)
     # A policy lists dozens of Action entries: each is one C-level dict lookup here
     # (_Patterns fills a miss), and the sets they name are merged in one update call.
     named_by = index.patterns.__getitem__
     found: set[str] = set()
     for policy in identity:
+        # Half the policies of a corpus name no service of the table in any Allow statement
+        # (may_allow reads the Action entries' service parts, NotAction as "any"; the proof
+        # rules already asked it of this policy): they name none of its actions.
+        if not may_allow(policy, index.services):
+            continue
         for statement in policy.statements:
             if statement.effect != "Allow":
                 continue

@@ -1,0 +1,400 @@
+"""The escalation rules' shortcuts are exact: each answers as the full search does.
+
+Three shortcuts decide without the evaluator: the table's prefilter (which of its actions an
+Allow statement names, read from the Action entries), IG408's refutation of a step that no
+Allow statement can apply to (its Resource, and its conditions on the keys the row fixes), and
+IG406's refutation of a receiving service no PassRole statement's iam:PassedToService
+condition admits. Each is compared here with the search it spares, on the edges where a
+static reading could go wrong: NotAction, wildcards, Deny statements, IfExists/Null/set
+operators, a policy variable in a condition, keys spelled in another case.
+Condition semantics: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+iam:PassedToService: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import iamgate.rules.escalation_passrole as passrole_rule
+from iamgate.config import Config
+from iamgate.delegation import clear_cache, names_action
+from iamgate.escalation import PathSearch, PolicySet, default_table, may_open, named_actions
+from iamgate.escalation.decide import open_paths
+from iamgate.findings import Finding
+from iamgate.model import Policy, policy_from_data
+from iamgate.project import Project
+from iamgate.rules import all_rules
+
+ROLES = "arn:aws:iam::${aws:PrincipalAccount}:role/service-*"
+PTS = "iam:PassedToService"
+
+
+def project() -> Project:
+    config = Config(root=Path("."), prefix="service-", boundaries=("S3AccessBoundary",))
+    return Project(config.root, replace(config, rules={}))
+
+
+def policy(statements: list[dict[str, Any]]) -> Policy:
+    return policy_from_data({"Version": "2012-10-17", "Statement": statements}, "Team")
+
+
+def statement(
+    actions: Any,
+    resource: Any = "*",
+    condition: dict[str, Any] | None = None,
+    *,
+    effect: str = "Allow",
+    negated: bool = False,
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"Effect": effect, "NotAction" if negated else "Action": actions}
+    found["Resource"] = resource
+    if condition:
+        found["Condition"] = condition
+    return found
+
+
+def reported(findings: list[Finding]) -> list[tuple[object, ...]]:
+    return [(f.rule, f.line, f.message, repr(f.counterexample)) for f in findings]
+
+
+def ig406(statements: list[dict[str, Any]], *, gate: bool = True) -> list[tuple[object, ...]]:
+    clear_cache()
+    saved = passrole_rule._may_pass_to
+    if not gate:
+        passrole_rule._may_pass_to = lambda *_: True  # type: ignore[assignment]
+    try:
+        return reported(all_rules()["IG406"].check(policy(statements), project()))
+    finally:
+        passrole_rule._may_pass_to = saved
+        clear_cache()
+
+
+def paths(statements: list[dict[str, Any]], *, gate: bool = True) -> list[tuple[object, ...]]:
+    """Every open row with each step's request and allowing statements (positions)."""
+    saved = PathSearch._may_apply
+    if not gate:
+        # Every resource "may apply": no step is refuted before the evaluator is asked.
+        PathSearch._may_apply = lambda *_: True  # type: ignore[assignment,method-assign]
+    try:
+        found = open_paths(PolicySet((policy(statements),)), project())
+    finally:
+        PathSearch._may_apply = saved  # type: ignore[method-assign]
+    return [
+        (
+            f.path.id,
+            tuple(
+                (s.request.action, s.request.resource, sorted(s.request.context.items()))
+                for s in f.steps
+            ),
+            tuple(s.index for s in f.statements),
+        )
+        for f in found
+    ]
+
+
+def reference_named(p: Policy) -> frozenset[str]:
+    """The table's actions some Allow statement names, statement by statement."""
+    actions = {a.action.lower() for row in default_table().paths for a in row.actions}
+    return frozenset(
+        a for a in actions for s in p.statements if s.effect == "Allow" and names_action(s, a)
+    )
+
+
+# -- the prefilter ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [statement("iam:PassRole")],
+        [statement("IAM:passrole")],
+        [statement(["ec2:Run*", "lambda:Create?unction"])],
+        [statement("*")],
+        [statement("s?s:*")],
+        [statement("*:AssumeRole")],
+        [statement(["s3:*"], negated=True)],
+        [statement(["iam:*", "sts:*"], negated=True)],
+        [statement("iam:PassRole", effect="Deny"), statement("lambda:*")],
+        [statement("iam:PassRole", effect="Deny", negated=True)],
+        [statement(["s3:GetObject", "dynamodb:*"])],
+    ],
+    ids=[
+        "exact",
+        "other-case",
+        "wildcards",
+        "everything",
+        "service-wildcard",
+        "action-wildcard-any-service",
+        "notaction-other-service",
+        "notaction-the-services",
+        "deny-names-nothing",
+        "deny-notaction",
+        "no-table-service",
+    ],
+)
+def test_the_prefilter_names_exactly_what_the_allow_statements_name(
+    statements: list[dict[str, Any]],
+) -> None:
+    p = policy(statements)
+    assert named_actions((p,)) == reference_named(p)
+    rows = default_table().paths
+    assert may_open((p,)) == any(row.lower_names <= reference_named(p) for row in rows)
+
+
+def test_a_policy_naming_no_service_of_the_table_opens_nothing_but_notaction_may() -> None:
+    assert not may_open((policy([statement(["s3:*", "dynamodb:*"])]),))
+    assert may_open((policy([statement(["s3:*"], negated=True)]),))
+
+
+# -- IG406: a receiving service no PassRole statement admits ------------------------------
+
+
+def test_passrole_only_to_ec2_is_refuted_for_lambda_without_a_search() -> None:
+    statements = [
+        statement("iam:PassRole", condition={"StringEquals": {PTS: "ec2.amazonaws.com"}}),
+        statement("lambda:CreateFunction"),
+    ]
+    p = policy(statements)
+    (info,) = passrole_rule.lookup("iam:PassRole")
+    clear_cache()
+    from iamgate.delegation import proof_for
+
+    proof = proof_for(p, project())
+    assert not passrole_rule._may_pass_to(proof, info, "lambda.amazonaws.com")
+    assert passrole_rule._may_pass_to(proof, info, "ec2.amazonaws.com")
+    assert ig406(statements) == ig406(statements, gate=False) == []
+
+
+PASSROLE_EDGES: dict[str, list[dict[str, Any]]] = {
+    "like-admits": [
+        statement("iam:PassRole", condition={"StringLike": {PTS: "lambda.*"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "not-equals-admits-the-others": [
+        statement("iam:PassRole", condition={"StringNotEquals": {PTS: "ec2.amazonaws.com"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "key-in-another-case": [
+        statement("iam:PassRole", condition={"StringEquals": {"IAM:passedToService": "ec2.x"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "for-any-value": [
+        statement(
+            "iam:PassRole",
+            condition={"ForAnyValue:StringEquals": {PTS: ["lambda.amazonaws.com"]}},
+        ),
+        statement("lambda:CreateFunction"),
+    ],
+    "if-exists-other-service": [
+        statement("iam:PassRole", condition={"StringEqualsIfExists": {PTS: "ec2.amazonaws.com"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "null-true-never-holds": [
+        statement("iam:PassRole", condition={"Null": {PTS: "true"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "null-false-always-holds": [
+        statement("iam:PassRole", condition={"Null": {PTS: "false"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "policy-variable": [
+        statement(
+            "iam:PassRole",
+            condition={"StringEquals": {PTS: "${aws:PrincipalTag/service}.amazonaws.com"}},
+        ),
+        statement("lambda:CreateFunction"),
+    ],
+    "deny-for-the-service": [
+        statement("iam:PassRole"),
+        statement(
+            "iam:PassRole",
+            condition={"StringEquals": {PTS: "lambda.amazonaws.com"}},
+            effect="Deny",
+        ),
+        statement(["lambda:CreateFunction", "ec2:RunInstances"]),
+    ],
+    "notaction-allow": [
+        statement(["s3:*"], negated=True, condition={"StringEquals": {PTS: "ec2.amazonaws.com"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "admitted-only-inside-the-prefix": [
+        statement("iam:PassRole", condition={"StringEquals": {PTS: "ec2.amazonaws.com"}}),
+        statement("iam:PassRole", ROLES, condition={"StringEquals": {PTS: "lambda.amazonaws.com"}}),
+        statement("lambda:CreateFunction"),
+    ],
+    "another-key-beside": [
+        statement(
+            "iam:PassRole",
+            condition={
+                "StringEquals": {PTS: "lambda.amazonaws.com"},
+                "StringLike": {"iam:AssociatedResourceARN": "arn:aws:lambda:*"},
+            },
+        ),
+        statement("lambda:CreateFunction"),
+    ],
+}
+PASSROLE_VERDICTS = {
+    "like-admits": True,
+    "not-equals-admits-the-others": True,
+    "key-in-another-case": False,
+    "for-any-value": True,
+    "if-exists-other-service": False,
+    "null-true-never-holds": False,
+    "null-false-always-holds": True,
+    "deny-for-the-service": True,  # RunInstances with a role passed to EC2 stays open
+    "notaction-allow": False,
+    "admitted-only-inside-the-prefix": False,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PASSROLE_EDGES))
+def test_passrole_findings_are_those_of_the_search_without_the_shortcut(name: str) -> None:
+    statements = PASSROLE_EDGES[name]
+    found = ig406(statements)
+    assert found == ig406(statements, gate=False)
+    if name in PASSROLE_VERDICTS:
+        assert bool(found) is PASSROLE_VERDICTS[name]
+
+
+def test_a_deny_for_one_service_leaves_the_pass_to_another_reported() -> None:
+    (finding,) = ig406(PASSROLE_EDGES["deny-for-the-service"])
+    assert "ec2.amazonaws.com" in finding[3]
+    assert "lambda.amazonaws.com" not in finding[3]
+
+
+# -- IG408: steps refuted before any search -----------------------------------------------
+
+PATH_EDGES: dict[str, list[dict[str, Any]]] = {
+    "passrole-to-another-service": [
+        statement("iam:PassRole", condition={"StringEquals": {PTS: "ec2.amazonaws.com"}}),
+        statement(["ecs:*", "lambda:*", "glue:*", "sagemaker:*"]),
+    ],
+    "stack-updates-inside-the-prefix": [
+        statement(
+            ["cloudformation:UpdateStack", "cloudformation:CreateChangeSet"],
+            "arn:aws:cloudformation:*:*:stack/service-*",
+        ),
+        statement("cloudformation:ExecuteChangeSet"),
+    ],
+    "notaction-everything-but-iam": [statement(["iam:*"], negated=True)],
+    "deny-the-outside-roles": [
+        statement(["iam:PassRole", "ec2:RunInstances", "sts:AssumeRole"]),
+        statement(["iam:PassRole", "sts:AssumeRole"], "arn:aws:iam::*:role/Admin*", effect="Deny"),
+    ],
+    "region-condition": [
+        statement(
+            ["iam:PassRole", "ec2:RunInstances", "ssm:StartSession"],
+            condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        ),
+    ],
+    "variable-in-resource": [
+        statement(
+            ["lambda:UpdateFunctionCode", "lambda:InvokeFunction"],
+            "arn:aws:lambda:*:*:function:${aws:username}-*",
+        ),
+    ],
+    "wildcard-actions-on-instances": [
+        statement(["ssm:Send*", "ssm:Start*"], "arn:aws:ec2:*:*:instance/*"),
+        statement("ssm:SendCommand", "arn:aws:ssm:*::document/AWS-RunShellScript"),
+    ],
+    "passrole-for-any-value-like": [
+        statement("iam:PassRole", condition={"ForAnyValue:StringLike": {PTS: ["*.amazonaws.com"]}}),
+        statement(["states:*", "bedrock-agentcore:*"]),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATH_EDGES))
+def test_open_paths_are_those_of_the_search_without_the_refutations(name: str) -> None:
+    statements = PATH_EDGES[name]
+    assert paths(statements) == paths(statements, gate=False)
+
+
+def test_a_path_closed_by_a_later_step_is_closed_without_searching_the_earlier_ones() -> None:
+    # ecs-001 asks PassRole to ecs-tasks, which no statement admits: the cheap ECS steps
+    # that come first in search order are never searched.
+    p = policy(PATH_EDGES["passrole-to-another-service"])
+    search = PathSearch(_space(p), PolicySet((p,)).evaluate, (p,), default_table())
+    row = default_table().by_id("ecs-001")
+    assert row is not None
+    assert search.decide_path(row) is None
+    searched = {entry.action for entry, step in search._steps.items()}
+    assert searched == {"iam:PassRole"}
+
+
+def _space(p: Policy) -> Any:
+    from iamgate.delegation import CandidateSpace
+
+    return CandidateSpace(p, project())
+
+
+# -- the same, on policies drawn at random -------------------------------------------------
+
+ACTIONS = [
+    "iam:PassRole",
+    "iam:Pass*",
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:*",
+    "ec2:RunInstances",
+    "ec2:*",
+    "sts:AssumeRole",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+    "cloudformation:*",
+    "glue:Create*",
+    "ecs:*",
+    "s3:GetObject",
+    "*",
+]
+RESOURCES = [
+    "*",
+    ROLES,
+    "arn:aws:iam::*:role/Admin*",
+    "arn:aws:lambda:*:*:function:service-*",
+    "arn:aws:ec2:*:*:instance/*",
+]
+CONDITIONS: list[dict[str, Any] | None] = [
+    None,
+    {"StringEquals": {PTS: "ec2.amazonaws.com"}},
+    {"StringEquals": {PTS: ["lambda.amazonaws.com", "glue.amazonaws.com"]}},
+    {"StringLike": {PTS: "*.amazonaws.com"}},
+    {"StringNotEquals": {PTS: "lambda.amazonaws.com"}},
+    {"Null": {PTS: "true"}},
+    {"StringEquals": {PTS: "${aws:PrincipalTag/svc}"}},
+    {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+    {"StringEquals": {"aws:ResourceTag/team": "blue"}},
+]
+
+
+@st.composite
+def statements(draw: st.DrawFn) -> list[dict[str, Any]]:
+    found = []
+    for _ in range(draw(st.integers(1, 4))):
+        found.append(
+            statement(
+                draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3, unique=True)),
+                draw(st.sampled_from(RESOURCES)),
+                draw(st.sampled_from(CONDITIONS)),
+                effect=draw(st.sampled_from(["Allow", "Allow", "Allow", "Deny"])),
+                negated=draw(st.booleans()) and draw(st.booleans()),
+            )
+        )
+    return found
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statements())
+def test_random_policies_get_the_answers_of_the_full_search(
+    drawn: list[dict[str, Any]],
+) -> None:
+    p = policy(drawn)
+    assert named_actions((p,)) == reference_named(p)
+    assert ig406(drawn) == ig406(drawn, gate=False)
+    assert paths(drawn) == paths(drawn, gate=False)
