@@ -22,10 +22,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import iamgate.rules.escalation_passrole as passrole_rule
+from iamgate.catalog import get_catalog
 from iamgate.config import Config
 from iamgate.delegation import clear_cache, names_action
-from iamgate.escalation import PathSearch, PolicySet, default_table, may_open, named_actions
-from iamgate.escalation.decide import open_paths
+from iamgate.escalation import (
+    ANY,
+    NEW,
+    PathSearch,
+    PolicySet,
+    default_table,
+    inside_prefix,
+    may_open,
+    named_actions,
+)
+from iamgate.escalation.decide import Lazy, open_paths
 from iamgate.findings import Finding
 from iamgate.model import Policy, policy_from_data
 from iamgate.project import Project
@@ -398,3 +408,70 @@ def test_random_policies_get_the_answers_of_the_full_search(
     assert named_actions((p,)) == reference_named(p)
     assert ig406(drawn) == ig406(drawn, gate=False)
     assert paths(drawn) == paths(drawn, gate=False)
+
+
+# -- the lazy candidate lists ---------------------------------------------------------------
+
+
+def test_a_lazy_list_replays_what_it_drew_and_draws_only_what_is_asked() -> None:
+    drawn: list[int] = []
+
+    def source() -> Any:
+        for n in range(5):
+            drawn.append(n)
+            yield n
+
+    lazy = Lazy(source())
+    assert lazy and drawn == [0]
+    first = iter(lazy)
+    assert [next(first), next(first)] == [0, 1]
+    assert list(lazy) == [0, 1, 2, 3, 4]
+    assert list(first) == [2, 3, 4]
+    assert not Lazy(iter(()))
+
+
+def test_each_steps_resources_are_every_types_candidates_outsiders_first() -> None:
+    # The lazy order equals a stable sort of every type's candidates on inside_prefix.
+    p = policy(
+        [
+            statement(
+                "*",
+                [
+                    ROLES,
+                    "arn:aws:iam::*:role/team/service-x/Admin",
+                    "arn:aws:lambda:*:*:function:service-*",
+                    "arn:aws:ec2:*:*:instance/i-1234",
+                    "arn:aws:ssm:*:*:document/service-doc",
+                    "arn:aws:ssm:*:*:document/Other",
+                ],
+            )
+        ]
+    )
+    space = _space(p)
+    search = PathSearch(space, PolicySet((p,)).evaluate, (p,), default_table())
+    catalog = get_catalog()
+    for row in default_table().paths:
+        for entry in row.actions:
+            info = catalog.lookup(entry.action)
+            assert info is not None
+            assert search.resources(entry, info) == _sorted_resources(search, entry, info)
+
+
+def _sorted_resources(search: PathSearch, entry: Any, info: Any) -> list[str]:
+    if entry.on == (ANY,) or not info.resource_types:
+        return ["*"]
+    if entry.on == (NEW,):
+        types = [t for t, needed in info.resource_types if needed] or [
+            t for t, _ in info.resource_types
+        ]
+    else:
+        types = [t for t, _ in info.resource_types if t.name in entry.on]
+    found = [
+        arn
+        for rtype in types
+        for arn in search.space.type_resources(rtype)
+        if not (entry.outside and search.inside(arn, rtype))
+        and not (entry.others_only and arn == search.space.caller_arn)
+    ]
+    prefix = search.space.prefix
+    return sorted(dict.fromkeys(found), key=lambda arn: inside_prefix(arn, prefix))

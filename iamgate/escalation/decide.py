@@ -21,10 +21,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, names_action
 from iamgate.delegation.candidates import may_name_service
@@ -133,10 +133,10 @@ class PathSearch:
         # Per action (PassRole serves a dozen rows, one per receiving service): the Allow
         # statements naming it, its candidate resources, and which statements cover each.
         self._allows: dict[str, list[tuple[Policy, Statement]]] = {}
-        self._resource_lists: dict[tuple[object, ...], list[str]] = {}
+        self._resource_lists: dict[tuple[object, ...], Lazy[str]] = {}
         self._covering: dict[tuple[str, str], tuple[tuple[Policy, Statement], ...] | None] = {}
         self._usable_lists: dict[
-            PathAction, list[tuple[dict[str, tuple[str, ...]], list[str]]]
+            PathAction, list[tuple[dict[str, tuple[str, ...]], Lazy[str]]]
         ] = {}
 
     def open_paths(
@@ -144,12 +144,18 @@ class PathSearch:
     ) -> Iterator[PathFinding]:
         """Every open path; ``skip`` leaves out rows before they are searched (a rule whose
         findings another rule already makes)."""
-        for path in self.table.paths:
-            if skip is not None and path.lower_names <= self._named_actions and skip(path):
-                continue
-            found = self.decide_path(path)
-            if found is not None:
-                yield found
+        try:
+            for path in self.table.paths:
+                if skip is not None and path.lower_names <= self._named_actions and skip(path):
+                    continue
+                found = self.decide_path(path)
+                if found is not None:
+                    yield found
+        finally:
+            # The lazy lists' generators refer back to this search: dropped here, the
+            # search is freed by reference counting, not left to the cycle collector.
+            self._usable_lists.clear()
+            self._resource_lists.clear()
 
     def named(self, action: str) -> bool:
         """Does some Allow statement of an identity policy name ``action``? A boundary or an
@@ -195,7 +201,7 @@ class PathSearch:
         if any(steps.get(entry, True) is None for entry in path.actions):
             return None
         for entry in path.actions:
-            if entry not in steps and not any(self._usable(entry)):
+            if entry not in steps and not any(usable for _, usable in self._usable(entry)):
                 steps[entry] = None
                 return None
         # Then the cheap steps (a new resource: usually the first candidate): when one
@@ -217,12 +223,14 @@ class PathSearch:
         self._steps[entry] = found
         return found
 
-    def _usable(self, entry: PathAction) -> list[tuple[dict[str, tuple[str, ...]], list[str]]]:
+    def _usable(self, entry: PathAction) -> list[tuple[dict[str, tuple[str, ...]], Lazy[str]]]:
         """For each combination of the row's fixed values, the step's candidate resources
-        some Allow statement may apply to (``_may_apply`` on the row's own fixed keys), the
-        outsiders first; none when the catalog lacks the action. Decided before any context
-        list is built: a step no statement can allow (PassRole only to another service, a
-        stack only inside the prefix) costs neither contexts nor an evaluator call.
+        some Allow statement may apply to (``_may_apply`` on the row's own fixed keys), in
+        ``resources`` order; none when the catalog lacks the action. Decided before any
+        context list is built: a step no statement can allow (PassRole only to another
+        service, a stack only inside the prefix) costs neither contexts nor an evaluator
+        call. The lists are lazy: a search that the first resource ends (the usual open
+        step), and the test that a step is not closed, never build the rest.
 
         ``_may_apply`` tests only the conditions on the keys its base fixes beyond the
         identity's, so with the base context plus the row's values it passes every resource
@@ -237,12 +245,11 @@ class PathSearch:
         found = []
         if info is not None:  # the table test proves every action is in the catalog
             allows = self.allows_naming(info.full.lower())
-            resources = self.resources(entry, info)
+            resources = self._lazy_resources(entry, info)
             for fixed in _alternatives(entry):
                 probe = {**self.space.base_context, **fixed}
-                usable = [r for r in resources if self._may_apply(allows, info.full, r, probe)]
-                if usable:
-                    found.append((fixed, usable))
+                usable = Lazy(r for r in resources if self._may_apply(allows, info.full, r, probe))
+                found.append((fixed, usable))
         self._usable_lists[entry] = found
         return found
 
@@ -258,6 +265,8 @@ class PathSearch:
         space = self.space
         allows = self.allows_naming(info.full.lower())
         for fixed, resources in usable:
+            if not resources:
+                continue
             contexts = (self.telling or space.contexts)(info, fixed)
             for resource in resources:
                 if not self._may_apply(allows, info.full, resource, contexts[0][0]):
@@ -349,16 +358,26 @@ class PathSearch:
         return frozenset(k.lower() for k in self.space.base_context)
 
     def resources(self, entry: PathAction, info: ActionInfo) -> list[str]:
-        """The candidate resources of a step, outsiders first (PassRole's rows share one)."""
+        """The candidate resources of a step, outsiders first."""
+        return list(self._lazy_resources(entry, info))
+
+    def _lazy_resources(self, entry: PathAction, info: ActionInfo) -> Lazy[str]:
+        # One per action and what the row acts on: PassRole's rows (one per receiving
+        # service) share theirs.
         key = (info.full, entry.on, entry.outside, entry.others_only)
         found = self._resource_lists.get(key)
         if found is None:
-            found = self._resource_lists[key] = self._resources(entry, info)
+            found = self._resource_lists[key] = Lazy(self._resources(entry, info))
         return found
 
-    def _resources(self, entry: PathAction, info: ActionInfo) -> list[str]:
+    def _resources(self, entry: PathAction, info: ActionInfo) -> Iterator[str]:
+        """Each type's candidates in turn (a type's list is built when the search reaches
+        it), each ARN once, the outsiders first: "AdminInstance" tells the reader more than
+        "service-x" does. The same order as a stable sort of every type's candidates on
+        inside_prefix, without building the later types' while an outsider answers."""
         if entry.on == (ANY,) or not info.resource_types:
-            return ["*"]
+            yield "*"
+            return
         if entry.on == (NEW,):
             # A resource the path creates: one of the types AWS always authorizes the action
             # on (any one will do: the caller names it).
@@ -366,17 +385,23 @@ class PathSearch:
             types = required or [t for t, _ in info.resource_types]
         else:
             types = [t for t, _ in info.resource_types if t.name in entry.on]
-        found: list[str] = []
+        prefix = self.space.prefix
+        seen: set[str] = set()
+        insiders: list[str] = []
         for rtype in types:
             for arn in self.space.type_resources(rtype):
                 if entry.outside and self.inside(arn, rtype):
                     continue
                 if entry.others_only and arn == self.space.caller_arn:
                     continue
-                found.append(arn)
-        # Outsiders first: "AdminInstance" tells the reader more than "service-x" does.
-        prefix = self.space.prefix
-        return sorted(dict.fromkeys(found), key=lambda arn: inside_prefix(arn, prefix))
+                if arn in seen:
+                    continue
+                seen.add(arn)
+                if inside_prefix(arn, prefix):
+                    insiders.append(arn)
+                else:
+                    yield arn
+        yield from insiders
 
     def inside(self, arn: str, rtype: ResourceType) -> bool:
         """Is the resource the delegates' own? Its ARN names the prefix (by path or by name),
@@ -415,3 +440,40 @@ def _alternatives(entry: PathAction) -> list[dict[str, tuple[str, ...]]]:
         {k: (v,) for k, v in zip(keys, combo, strict=True)}
         for combo in itertools.product(*(values for _, values in entry.context))
     ]
+
+
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A sequence drawn from an iterator on demand and kept: iterated again (by the next
+    row that asks the same step), it replays what was drawn, then draws on. Truthy when
+    it has a first item (drawing at most that one)."""
+
+    __slots__ = ("_items", "_source")
+
+    def __init__(self, source: Iterable[T]) -> None:
+        self._source: Iterator[T] | None = iter(source)
+        self._items: list[T] = []
+
+    def __iter__(self) -> Iterator[T]:
+        index = 0
+        while True:
+            if index < len(self._items):
+                yield self._items[index]
+                index += 1
+            elif not self._draw():
+                return
+
+    def __bool__(self) -> bool:
+        return bool(self._items) or self._draw()
+
+    def _draw(self) -> bool:
+        if self._source is None:
+            return False
+        try:
+            self._items.append(next(self._source))
+        except StopIteration:
+            self._source = None
+            return False
+        return True
