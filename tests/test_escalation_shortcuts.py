@@ -35,7 +35,8 @@ from iamgate.escalation import (
     may_open,
     named_actions,
 )
-from iamgate.escalation.decide import Lazy, open_paths
+from iamgate.escalation.decide import open_paths
+from iamgate.escalation.lazy import Lazy
 from iamgate.findings import Finding
 from iamgate.model import Policy, policy_from_data
 from iamgate.project import Project

@@ -3,7 +3,7 @@
 ``paths.json`` holds one row per path (its actions, what each acts on, whether it needs an
 existing resource, why it escalates, the public page it comes from); ``paths.schema.json``
 is its schema. ``table`` reads it; ``prefilter`` skips rows a policy cannot open;
-``decide`` asks the evaluator whether a set of policies
+``decide`` (with ``lazy`` candidate lists) asks the evaluator whether a set of policies
 (identity, boundary, SCP levels) leaves each row open:
 
     open_paths(PolicySet(identity=(policy,), boundary=b, scps=levels), project) -> [PathFinding]

@@ -21,13 +21,14 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, names_action
 from iamgate.delegation.candidates import may_name_service
+from iamgate.escalation.lazy import Lazy
 from iamgate.escalation.prefilter import may_open, named_actions
 from iamgate.escalation.results import PathFinding, PolicySet, Step
 from iamgate.escalation.table import ANY, NEW, EscalationPath, PathAction, Table, default_table
@@ -440,40 +441,3 @@ def _alternatives(entry: PathAction) -> list[dict[str, tuple[str, ...]]]:
         {k: (v,) for k, v in zip(keys, combo, strict=True)}
         for combo in itertools.product(*(values for _, values in entry.context))
     ]
-
-
-T = TypeVar("T")
-
-
-class Lazy(Generic[T]):
-    """A sequence drawn from an iterator on demand and kept: iterated again (by the next
-    row that asks the same step), it replays what was drawn, then draws on. Truthy when
-    it has a first item (drawing at most that one)."""
-
-    __slots__ = ("_items", "_source")
-
-    def __init__(self, source: Iterable[T]) -> None:
-        self._source: Iterator[T] | None = iter(source)
-        self._items: list[T] = []
-
-    def __iter__(self) -> Iterator[T]:
-        index = 0
-        while True:
-            if index < len(self._items):
-                yield self._items[index]
-                index += 1
-            elif not self._draw():
-                return
-
-    def __bool__(self) -> bool:
-        return bool(self._items) or self._draw()
-
-    def _draw(self) -> bool:
-        if self._source is None:
-            return False
-        try:
-            self._items.append(next(self._source))
-        except StopIteration:
-            self._source = None
-            return False
-        return True
