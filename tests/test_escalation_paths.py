@@ -20,14 +20,15 @@ import pytest
 
 from iamgate.catalog import get_catalog
 from iamgate.config import Config, parse_config
+from iamgate.delegation import CandidateSpace
 from iamgate.document import load
 from iamgate.escalation import (
     NEW,
+    PathSearch,
     PolicySet,
     TableError,
     build_table,
     default_table,
-    inside_prefix,
     load_table,
     open_paths,
     schema_errors,
@@ -222,13 +223,70 @@ def test_a_row_added_to_a_copy_of_the_table_is_enforced(
 # -- the engine --------------------------------------------------------------------------
 
 
-def test_the_prefix_is_what_the_arn_names_by_path_or_by_name() -> None:
-    assert inside_prefix("arn:aws:iam::1:role/service-x", "service-")
-    assert inside_prefix("arn:aws:iam::1:role/service-x/AdminRole", "service-")
-    assert inside_prefix("arn:aws:cloudformation:r:1:stack/service-x/123", "service-")
-    assert inside_prefix("arn:aws:lambda:r:1:function:service-x", "service-")
-    assert not inside_prefix("arn:aws:iam::1:role/AdminRole", "service-")
-    assert not inside_prefix("arn:aws:iam::1:role/team/xservice-x", "service-")
+@pytest.mark.parametrize(
+    ("arn", "type_name", "theirs"),
+    [
+        ("arn:aws:iam::1:role/service-x", "role", True),  # the name
+        ("arn:aws:iam::1:role/service-x/AdminRole", "role", True),  # the path /service-x/
+        ("arn:aws:iam::1:role/team/service-x", "role", True),  # a prefixed name, any path
+        ("arn:aws:iam::1:role/a/service-x/b", "role", False),  # only a deeper path segment
+        ("arn:aws:iam::1:role/AdminRole", "role", False),
+        ("arn:aws:iam::1:role/team/xservice-x", "role", False),
+        ("arn:aws:cloudformation:r:1:stack/service-x/1234", "stack", True),  # name, then id
+        ("arn:aws:cloudformation:r:1:stack/AdminStack/1234", "stack", False),
+        ("arn:aws:lambda:r:1:function:service-x", "function", True),
+        ("arn:aws:lambda:r:1:function:AdminFunction", "function", False),
+        ("arn:aws:ec2:r:1:instance/service-x", "instance", False),  # an id, no name
+    ],
+)
+def test_the_prefix_is_what_the_arn_names_by_its_first_path_segment_or_its_name(
+    arn: str, type_name: str, theirs: bool
+) -> None:
+    # IAM ARNs are <type>/<path>/<name> (reference_identifiers.html#identifiers-arns): the
+    # pattern <type>/service-* matches a path that starts with the prefix, never a segment
+    # deeper in it. IG408 asks the delegation proofs' own in_prefix, so it draws the line
+    # where IG406, IG304 and IG301 do.
+    p = policy(allow("*"))
+    project = make_project()
+    search = PathSearch(CandidateSpace(p, project), PolicySet((p,)).evaluate, (p,))
+    service = arn.split(":")[2]
+    rtype = next(
+        t
+        for info in get_catalog().expand(f"{service}:*")
+        for t, _ in info.resource_types
+        if t.name == type_name
+    )
+    assert search.inside(arn, rtype) is theirs
+    if rtype.name != "instance":
+        assert search.space.in_prefix(arn) is theirs
+
+
+def test_a_role_with_the_prefix_deep_in_its_path_is_no_delegates_and_opens_paths() -> None:
+    # The bypass: role/a/service-x/b is named neither by the prefix nor under a path that
+    # starts with it; taking it over (sts-001) or passing it (lambda-001) escalates.
+    deep = "arn:aws:iam::${aws:PrincipalAccount}:role/a/service-*/*"
+    (finding,) = ig408(policy(allow("sts:AssumeRole", deep)), alone())
+    assert "sts-001" in finding.message
+    assert finding.counterexample["resource"] == f"arn:aws:iam::{ACCOUNT}:role/a/service-x/x"  # type: ignore[index]
+    passes = policy(
+        allow("iam:PassRole", deep),
+        allow(["lambda:CreateFunction", "lambda:InvokeFunction"], FUNCTIONS),
+    )
+    assert "lambda-001" in opened(passes, alone())
+
+
+def test_roles_under_a_prefixed_path_or_with_a_prefixed_name_stay_the_delegates() -> None:
+    # The safe side of the same line: /service-x/ paths and service-* names are theirs.
+    for roles in (
+        "arn:aws:iam::${aws:PrincipalAccount}:role/service-*/*",
+        "arn:aws:iam::${aws:PrincipalAccount}:role/team/service-*",
+    ):
+        assert ig408(policy(allow("sts:AssumeRole", roles)), alone()) == []
+        passes = policy(
+            allow("iam:PassRole", roles),
+            allow(["lambda:CreateFunction", "lambda:InvokeFunction"], FUNCTIONS),
+        )
+        assert "lambda-001" not in opened(passes, alone())
 
 
 def test_every_finding_names_requests_the_evaluator_allows() -> None:

@@ -31,7 +31,6 @@ from iamgate.escalation import (
     PathSearch,
     PolicySet,
     default_table,
-    inside_prefix,
     may_open,
     named_actions,
 )
@@ -432,7 +431,7 @@ def test_a_lazy_list_replays_what_it_drew_and_draws_only_what_is_asked() -> None
 
 
 def test_each_steps_resources_are_every_types_candidates_outsiders_first() -> None:
-    # The lazy order equals a stable sort of every type's candidates on inside_prefix.
+    # The lazy order equals a stable sort of every type's candidates on in_prefix.
     p = policy(
         [
             statement(
@@ -474,5 +473,4 @@ def _sorted_resources(search: PathSearch, entry: Any, info: Any) -> list[str]:
         if not (entry.outside and search.inside(arn, rtype))
         and not (entry.others_only and arn == search.space.caller_arn)
     ]
-    prefix = search.space.prefix
-    return sorted(dict.fromkeys(found), key=lambda arn: inside_prefix(arn, prefix))
+    return sorted(dict.fromkeys(found), key=search.space.in_prefix)

@@ -14,7 +14,7 @@ the rules (IG408) sit above it.
 
 from __future__ import annotations
 
-from iamgate.escalation.decide import PathSearch, inside_prefix, judged_account, open_paths
+from iamgate.escalation.decide import PathSearch, judged_account, open_paths
 from iamgate.escalation.prefilter import may_open, named_actions, table_services
 from iamgate.escalation.results import PathFinding, PolicySet, Step
 from iamgate.escalation.table import (
@@ -44,7 +44,6 @@ __all__ = [
     "TableError",
     "build_table",
     "default_table",
-    "inside_prefix",
     "judged_account",
     "load_table",
     "may_open",

@@ -375,7 +375,7 @@ class PathSearch:
         """Each type's candidates in turn (a type's list is built when the search reaches
         it), each ARN once, the outsiders first: "AdminInstance" tells the reader more than
         "service-x" does. The same order as a stable sort of every type's candidates on
-        inside_prefix, without building the later types' while an outsider answers."""
+        the space's in_prefix, without building the later types' while an outsider answers."""
         if entry.on == (ANY,) or not info.resource_types:
             yield "*"
             return
@@ -386,7 +386,7 @@ class PathSearch:
             types = required or [t for t, _ in info.resource_types]
         else:
             types = [t for t, _ in info.resource_types if t.name in entry.on]
-        prefix = self.space.prefix
+        in_prefix = self.space.in_prefix
         seen: set[str] = set()
         insiders: list[str] = []
         for rtype in types:
@@ -398,31 +398,21 @@ class PathSearch:
                 if arn in seen:
                     continue
                 seen.add(arn)
-                if inside_prefix(arn, prefix):
+                if in_prefix(arn):
                     insiders.append(arn)
                 else:
                     yield arn
         yield from insiders
 
     def inside(self, arn: str, rtype: ResourceType) -> bool:
-        """Is the resource the delegates' own? Its ARN names the prefix (by path or by name),
-        and its type is one a name can scope at all."""
+        """Is the resource the delegates' own? The delegation proofs' own answer
+        (``in_prefix``: the name, or the first segment after the type, starts with the
+        prefix; ``role/a/service-x/b`` is no delegate's), so that IG408 and the proof rules
+        draw the same line, for a type a name can scope at all."""
         parts = arn.split(":", 5)
         if len(parts) == 6 and (parts[2], rtype.name) in self.table.prefix_blind:
             return False
-        return inside_prefix(arn, self.space.prefix)
-
-
-def inside_prefix(arn: str, prefix: str) -> bool:
-    """Does a name in the ARN's resource part (after the type) start with the prefix?
-    ``role/service-x``, ``role/service-x/AdminRole`` (a path the delegates own),
-    ``stack/service-x/1234``, ``function:service-x``."""
-    parts = arn.split(":", 5)
-    names = _SEPARATOR.split(parts[5] if len(parts) == 6 else arn)
-    return any(name.startswith(prefix) for name in (names[1:] or names))
-
-
-_SEPARATOR = re.compile(r"[/:]")
+        return self.space.in_prefix(arn)
 
 
 def _reads_variables(statement: Statement) -> bool:
