@@ -1,5 +1,3 @@
-import sys
+from iamgate.cli import run
 
-from iamgate.cli import main
-
-sys.exit(main())
+run()

@@ -8,6 +8,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # name -> (module with configure(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -195,6 +196,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"iamgate: error: {exc}", file=sys.stderr)
             return error_exit(argv)
         return internal_error(exc, error_exit(argv))
+
+
+def run() -> NoReturn:
+    """The program (``python -m iamgate``, the ``iamgate`` script): ``sys.exit(main())``,
+    without tearing down the heap at the end.
+
+    A large lint leaves the catalog, the rules and their memos in memory; the interpreter's
+    shutdown frees them one object at a time (~0.15 s after 1,600 files, a tenth of the run)
+    for a process that is about to end anyway. Once the output is flushed, nothing else is
+    left to do at exit: every file iamgate writes is closed by then (reports, the result
+    cache), its forked workers are waited for, and iamgate registers no exit handler. Anything
+    else that might be (an exit handler registered by a library or a coverage tool, a thread
+    still running, output that cannot be flushed) takes the ordinary exit, which deals with
+    it as before."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # a closed pipe: the ordinary exit reports it as it always did
+        sys.exit(code)
+    if _quiet_exit():
+        os._exit(code)
+    sys.exit(code)
+
+
+def _quiet_exit() -> bool:
+    """True when skipping the interpreter's shutdown loses nothing."""
+    import atexit
+
+    if atexit._ncallbacks():
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
 
 
 def internal_error(exc: Exception, code: int = 2) -> int:
