@@ -208,8 +208,8 @@ def run() -> NoReturn:
     left to do at exit: every file iamgate writes is closed by then (reports, the result
     cache), its forked workers are waited for, and iamgate registers no exit handler. Anything
     else that might be (an exit handler registered by a library or a coverage tool, a thread
-    still running, output that cannot be flushed) takes the ordinary exit, which deals with
-    it as before."""
+    still running, a profiler or tracer that writes its record after the program, output that
+    cannot be flushed) takes the ordinary exit, which deals with it as before."""
     code = main()
     try:
         sys.stdout.flush()
@@ -225,7 +225,7 @@ def _quiet_exit() -> bool:
     """True when skipping the interpreter's shutdown loses nothing."""
     import atexit
 
-    if atexit._ncallbacks():
+    if atexit._ncallbacks() or sys.getprofile() is not None or sys.gettrace() is not None:
         return False
     threading = sys.modules.get("threading")
     return threading is None or threading.active_count() == 1

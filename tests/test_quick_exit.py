@@ -62,6 +62,15 @@ def test_a_running_thread_is_waited_for(project: Path) -> None:
     assert "thread done" in done.stdout
 
 
+def test_a_profile_of_the_program_is_still_written(project: Path, tmp_path: Path) -> None:
+    # python -m cProfile -o FILE -m iamgate ...: the profiler writes FILE after the program.
+    record = tmp_path / "lint.prof"
+    command = [sys.executable, "-m", "cProfile", "-o", str(record), "-m", "iamgate", "rules"]
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert record.stat().st_size > 0
+
+
 def test_the_exit_code_of_a_usage_error_is_unchanged(project: Path) -> None:
     done = _program(
         "import sys\n"
