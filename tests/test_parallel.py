@@ -52,3 +52,27 @@ def test_iamgate_jobs_overrides_the_choice(monkeypatch: pytest.MonkeyPatch) -> N
     assert jobs_for(1) == 3
     monkeypatch.setenv("IAMGATE_JOBS", "many")
     assert jobs_for(10_000) == 1
+
+
+def test_checking_the_largest_files_first_changes_no_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run large enough for a pool checks the files largest first (and the smallest before
+    # forking); each file's findings still land in its place, whatever the order and workers.
+    _corpus(tmp_path)
+    for i in range(0, 24, 4):  # sizes out of the names' order
+        doc = json.loads((tmp_path / "policies" / f"p{i}.json").read_text())
+        doc["Statement"] *= 1 + i
+        for n, statement in enumerate(doc["Statement"]):
+            statement["Sid"] = f"S{n}"
+        (tmp_path / "policies" / f"p{i}.json").write_text(json.dumps(doc, indent=2))
+    config = Config(root=tmp_path)
+    monkeypatch.setenv("IAMGATE_JOBS", "1")
+    plain = lint_paths([], config, cache=False)
+    monkeypatch.setattr("iamgate.parallel.MIN_FILES", 2)
+    for jobs in ("1", "2", "3"):
+        monkeypatch.setenv("IAMGATE_JOBS", jobs)
+        ordered = lint_paths([], config, cache=False)
+        assert ordered.findings == plain.findings
+        assert ordered.files == plain.files
+        assert ordered.summary() == plain.summary()
