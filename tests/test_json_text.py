@@ -52,3 +52,22 @@ def test_a_statement_reference_is_written_as_all_its_fields() -> None:
     ref = StatementRef("p.json", 4, "Sid1", 2, "Deny")
     assert ref.to_dict() == asdict(ref)
     assert list(ref.to_dict()) == list(asdict(ref))
+
+
+def test_subclasses_of_str_int_list_and_dict_are_written_as_json_writes_them() -> None:
+    import enum
+    from collections import OrderedDict
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Name(str):
+        pass
+
+    value = OrderedDict(
+        [("a", Level.HIGH), (Name("b"), [Name("x"), (1.5, True)]), (2.5, {True: None})]
+    )
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert dumps([Level.HIGH, {"k": Name("v")}]) == json.dumps(
+        [Level.HIGH, {"k": Name("v")}], indent=2, ensure_ascii=False
+    )

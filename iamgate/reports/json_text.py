@@ -18,7 +18,60 @@ def dumps(value: Any) -> str:
     return "".join(out)
 
 
+def _scalar(value: Any) -> str | None:
+    """The text of a value of exactly str, int, None or bool (most of a report's values,
+    written without a call per value); None for anything else, which _write handles."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    return None
+
+
 def _write(value: Any, out: list[str], newline: str) -> None:
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + _INDENT
+        lead = "{" + inner
+        for key, item in value.items():
+            name = encode_basestring(key if type(key) is str else _key(key))
+            text = _scalar(item)
+            if text is not None:
+                out.append(f"{lead}{name}: {text}")
+            else:
+                out.append(f"{lead}{name}: ")
+                _write(item, out, inner)
+            lead = "," + inner
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + _INDENT
+        lead = "[" + inner
+        for item in value:
+            text = _scalar(item)
+            if text is not None:
+                out.append(lead + text)
+            else:
+                out.append(lead)
+                _write(item, out, inner)
+            lead = "," + inner
+        out.append(newline + "]")
+    else:
+        _write_other(value, out, newline)
+
+
+def _write_other(value: Any, out: list[str], newline: str) -> None:
+    """json's own order of tests, for scalars and for subclasses of the containers."""
     if isinstance(value, str):
         out.append(encode_basestring(value))
     elif value is None:
