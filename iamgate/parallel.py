@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 # Below this many files a pool costs more than it saves (fork + result pickling).
@@ -74,8 +74,6 @@ def _spread(
     task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], jobs: int
 ) -> dict[int, list[Any]]:
     """Each chunk's results, computed by the parent and ``jobs - 1`` forked children."""
-    import pickle
-
     work, queue = os.pipe()
     os.write(queue, b"".join(n.to_bytes(_WIDTH, "little") for n in range(len(chunks))))
     os.close(queue)  # every chunk is in the pipe: an empty pipe reads as the end of the work
@@ -83,7 +81,7 @@ def _spread(
     try:
         for _ in range(jobs - 1):
             children.append(_fork(task, items, chunks, work))
-        done = dict(_drain(task, items, chunks, work))
+        done = dict(_chunks(task, items, chunks, work))
     except BaseException:
         _stop(children)
         raise
@@ -91,17 +89,10 @@ def _spread(
         os.close(work)
     failure: BaseException | None = None
     for pid, results in children:
-        with os.fdopen(results, "rb") as source:
-            payload = source.read()
         os.waitpid(pid, 0)
-        try:
-            outcome, value = pickle.loads(payload)
-        except Exception:  # the child died before it could report (killed, out of memory)
-            outcome, value = "failed", RuntimeError("a lint worker stopped without a result")
-        if outcome == "done":
-            done.update(value)
-        else:
-            failure = failure or value
+        found, failed = _collect(results)
+        done.update(found)
+        failure = failure or failed
     if failure is not None:
         raise failure
     return done
@@ -110,43 +101,76 @@ def _spread(
 def _fork(
     task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int
 ) -> tuple[int, int]:
-    """A child that drains the work pipe and sends back its chunks' results, pickled."""
+    """A child that drains the work pipe; each chunk's results are pickled as soon as they
+    are computed (the pickling is shared out with the work, not left for the end) and all
+    are written to a file of its own when the work is done, which the parent reads once the
+    child has ended. A pipe would have the child wait for the parent to read at every
+    buffer's worth, at the end of the run, while the parent waits for the child."""
     import pickle
 
-    results, out = os.pipe()
+    results = _scratch_file()
     pid = os.fork()
     if pid:
-        os.close(out)
         return pid, results
+    frames: list[bytes] = []
     status = 0
     try:
-        os.close(results)
-        payload = pickle.dumps(("done", _drain(task, items, chunks, work)))
+        for n, found in _chunks(task, items, chunks, work):
+            frames.append(pickle.dumps(("chunk", n, found), pickle.HIGHEST_PROTOCOL))
+        frames.append(pickle.dumps(("done",)))
     except BaseException as exc:
         # The exception itself, as a pool re-raises it (a ConfigError stays a clean exit).
         try:
-            payload = pickle.dumps(("failed", exc))
+            frames.append(pickle.dumps(("failed", exc)))
         except Exception:
             import traceback
 
-            payload = pickle.dumps(("failed", RuntimeError(traceback.format_exc())))
+            frames.append(pickle.dumps(("failed", RuntimeError(traceback.format_exc()))))
         status = 1
     try:
-        with os.fdopen(out, "wb") as sink:
-            sink.write(payload)
+        with os.fdopen(results, "wb") as sink:
+            sink.write(b"".join(frames))
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
 
-def _drain(
+def _scratch_file() -> int:
+    """A file descriptor of an unnamed file, shared with the children forked after it."""
+    if hasattr(os, "memfd_create"):  # Linux: in memory, nothing to import
+        return os.memfd_create("iamgate-results", os.MFD_CLOEXEC)
+    import tempfile
+
+    with tempfile.TemporaryFile() as scratch:
+        return os.dup(scratch.fileno())
+
+
+def _collect(results: int) -> tuple[dict[int, list[Any]], BaseException | None]:
+    """A finished child's chunks, and its exception (or that it ended without reporting)."""
+    import pickle
+
+    found: dict[int, list[Any]] = {}
+    os.lseek(results, 0, os.SEEK_SET)
+    with os.fdopen(results, "rb") as source:
+        try:
+            while True:
+                frame = pickle.load(source)
+                if frame[0] == "done":
+                    return found, None
+                if frame[0] == "failed":
+                    return found, frame[1]
+                found[frame[1]] = frame[2]
+        except Exception:  # cut short: the child was killed (or ran out of memory)
+            return found, RuntimeError("a lint worker stopped without a result")
+
+
+def _chunks(
     task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int
-) -> list[tuple[int, list[Any]]]:
-    out: list[tuple[int, list[Any]]] = []
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each chunk this process draws from the work pipe, with its results."""
     while len(taken := os.read(work, _WIDTH)) == _WIDTH:
         n = int.from_bytes(taken, "little")
         start, end = chunks[n]
-        out.append((n, [x for item in items[start:end] for x in task(item)]))
-    return out
+        yield n, [x for item in items[start:end] for x in task(item)]
 
 
 def _stop(children: list[tuple[int, int]]) -> None:
