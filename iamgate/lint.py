@@ -90,9 +90,8 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
     """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
     record findings in the project's result cache (iamgate.result_cache)."""
-    from iamgate.parallel import MIN_FILES, flat_map, settle_heap
+    from iamgate.parallel import MIN_FILES, flat_map, reap, settle_heap
     from iamgate.rules import all_rules
-    from iamgate.rules.settings import apply_config, security_waivers
 
     check_rule_references(config, cache=cache)
     project = Project(config.root, config)
@@ -113,6 +112,22 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
         computed = results.compute(todo.pop())
         settle_heap()
     computed += flat_map(results.compute, todo)
+    try:
+        return _result(files, computed, results, config)
+    finally:
+        reap()  # the workers ended meanwhile (their results are all in)
+
+
+def _result(
+    files: list[PolicyFile],
+    computed: list[tuple[int, list[Finding], set[str] | None]],
+    results: _Results,
+    config: Config,
+) -> LintResult:
+    """The run's result: the findings computed and reused, recorded in the cache, filtered
+    and ordered by the configuration."""
+    from iamgate.rules.settings import apply_config, security_waivers
+
     computed.sort(key=lambda done: done[0])  # recorded in the files' order, as found
     for n, findings, inputs in computed:
         results.found[n] = findings

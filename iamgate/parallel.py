@@ -27,6 +27,10 @@ _WIDTH = 4
 _MAX_CHUNKS = 1024
 
 Task = Callable[[Any], list[Any]]
+# A child: its pid, the file of its results, and the pipe on which it says they are written.
+_Child = tuple[int, int, int]
+# Children that reported their results and may still be ending (see reap).
+_EXITING: list[int] = []
 
 
 def jobs_for(count: int) -> int:
@@ -74,10 +78,11 @@ def _spread(
     task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], jobs: int
 ) -> dict[int, list[Any]]:
     """Each chunk's results, computed by the parent and ``jobs - 1`` forked children."""
+    reap()
     work, queue = os.pipe()
     os.write(queue, b"".join(n.to_bytes(_WIDTH, "little") for n in range(len(chunks))))
     os.close(queue)  # every chunk is in the pipe: an empty pipe reads as the end of the work
-    children: list[tuple[int, int]] = []
+    children: list[_Child] = []
     try:
         for _ in range(jobs - 1):
             children.append(_fork(task, items, chunks, work))
@@ -88,30 +93,45 @@ def _spread(
     finally:
         os.close(work)
     failure: BaseException | None = None
-    for pid, results in children:
-        os.waitpid(pid, 0)
+    for pid, results, ready in children:
+        reported = os.read(ready, 1)  # its results are written (nothing: it died)
+        os.close(ready)
+        if reported:
+            _EXITING.append(pid)
+        else:
+            os.waitpid(pid, 0)  # gone: whatever it wrote is all there is
         found, failed = _collect(results)
         done.update(found)
         failure = failure or failed
     if failure is not None:
+        reap()
         raise failure
     return done
 
 
-def _fork(
-    task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int
-) -> tuple[int, int]:
+def reap() -> None:
+    """Wait for the children of the last pool to end. A child that reported its results is
+    not waited for at once: a process that shares a large heap takes several milliseconds
+    to be torn down, which the caller spends on its own work (merging, sorting) instead."""
+    while _EXITING:
+        os.waitpid(_EXITING.pop(), 0)
+
+
+def _fork(task: Task, items: Sequence[Any], chunks: list[tuple[int, int]], work: int) -> _Child:
     """A child that drains the work pipe; each chunk's results are pickled as soon as they
     are computed (the pickling is shared out with the work, not left for the end) and all
     are written to a file of its own when the work is done, which the parent reads once the
-    child has ended. A pipe would have the child wait for the parent to read at every
-    buffer's worth, at the end of the run, while the parent waits for the child."""
+    child says so. A pipe would have the child wait for the parent to read at every buffer's
+    worth, at the end of the run, while the parent waits for the child."""
     import pickle
 
     results = _scratch_file()
+    ready, said = os.pipe()
     pid = os.fork()
     if pid:
-        return pid, results
+        os.close(said)  # the child's end alone: its death reads as the end of the pipe
+        return pid, results, ready
+    os.close(ready)
     frames: list[bytes] = []
     status = 0
     try:
@@ -130,6 +150,7 @@ def _fork(
     try:
         with os.fdopen(results, "wb") as sink:
             sink.write(b"".join(frames))
+        os.write(said, b"!")
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
@@ -173,14 +194,15 @@ def _chunks(
         yield n, [x for item in items[start:end] for x in task(item)]
 
 
-def _stop(children: list[tuple[int, int]]) -> None:
+def _stop(children: list[_Child]) -> None:
     """The parent failed (or was interrupted): end its children rather than wait for them."""
     import signal
 
-    for pid, results in children:
+    for pid, results, ready in children:
         try:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         except OSError:
             pass
         os.close(results)
+        os.close(ready)

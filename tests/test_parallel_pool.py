@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from iamgate.parallel import flat_map
+from iamgate.parallel import flat_map, reap
 
 
 def _twice(item: int) -> list[int]:
@@ -103,3 +103,14 @@ def test_an_exception_that_cannot_travel_arrives_as_its_traceback(
     monkeypatch.setenv("IAMGATE_JOBS", "2")
     with pytest.raises(RuntimeError, match="Unpicklable"):
         flat_map(_in_the_child(_raise_unpicklable), list(range(400)))
+
+
+def test_no_child_is_left_once_the_caller_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A child that reported its results may still be ending when flat_map returns; reap()
+    # (lint_paths calls it before it returns) waits for it.
+    monkeypatch.setenv("IAMGATE_JOBS", "3")
+    items = list(range(300))
+    assert flat_map(_large, items) == [x for item in items for x in _large(item)]
+    reap()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
