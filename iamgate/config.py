@@ -42,6 +42,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class LintException:
+    """One lint.exceptions entry: a rule excepted for the files a glob matches, with a reason."""
+
     path: str  # glob, relative to the project root
     rule: str
     reason: str
@@ -68,6 +70,8 @@ class RuleWaiver:
 
 @dataclass(frozen=True)
 class Target:
+    """One deploy.targets entry: the accounts (by OU, id or tag) that receive the policies."""
+
     name: str
     ous: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
@@ -90,6 +94,8 @@ class ScpAttachment:
 
 @dataclass(frozen=True)
 class DeployConfig:
+    """The deploy section: how plan, apply and drift reach the accounts, and what they sync."""
+
     role: str = "OrganizationAccountAccessRole"
     path: str = "/"
     concurrency: int = 8
@@ -114,11 +120,15 @@ class OuConfig:
 
 @dataclass(frozen=True)
 class OrganizationConfig:
+    """The organization section: its OUs, their SCPs, RCPs and accounts."""
+
     ous: tuple[OuConfig, ...] = ()
 
 
 @dataclass(frozen=True)
 class Config:
+    """iamgate.yaml as read, with every default filled in (the project without one: defaults)."""
+
     root: Path
     file: Path | None = None
     prefix: str = "service-"

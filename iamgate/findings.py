@@ -36,6 +36,8 @@ class StatementRef:
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem a rule found in a file, located, with its evidence."""
+
     rule: str
     severity: Severity
     file: str

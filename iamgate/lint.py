@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class LintResult:
+    """What a lint run found: the findings reported and suppressed, and the files checked."""
+
     findings: list[Finding]
     files: list[str]
     suppressed: list[Finding] = field(default_factory=list)

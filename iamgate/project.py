@@ -36,6 +36,8 @@ __all__ = ["PolicyFile", "Project", "display_path", "expand_paths", "kind_of", "
 
 @dataclass
 class PolicyFile:
+    """One policy file of the run: its place and kind; its document and model once loaded."""
+
     path: Path
     display: str  # relative to the project root when inside it
     kind: PolicyKind
@@ -158,6 +160,8 @@ def _is(test: Callable[..., bool], **options: bool) -> bool:
 
 @dataclass
 class Project:
+    """The project the proofs read: its root, configuration, boundaries and placements."""
+
     root: Path
     config: Config
     files: dict[Path, PolicyFile] = field(default_factory=dict)
