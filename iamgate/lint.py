@@ -92,9 +92,10 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
     """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
     record findings in the project's result cache (iamgate.result_cache)."""
-    from iamgate.parallel import MIN_FILES, flat_map, reap, settle_heap
+    from iamgate.parallel import MIN_FILES, collect_seldom, flat_map, reap, settle_heap
     from iamgate.rules import all_rules
 
+    collect_seldom()
     check_rule_references(config, cache=cache)
     project = Project(config.root, config)
     found = expand_resolved(paths, config.root)

@@ -26,8 +26,8 @@ CHUNK = 4
 _WIDTH = 4
 _MAX_CHUNKS = 1024
 
-# Net allocations of containers between two collections of the young generation, in a
-# large run (settle_heap).
+# Net allocations of containers between two collections of the young generation while a
+# lint runs (collect_seldom).
 YOUNG = 200_000
 
 Task = Callable[[Any], list[Any]]
@@ -51,7 +51,7 @@ def jobs_for(count: int) -> int:
 
 def settle_heap() -> None:
     """Move everything imported and loaded so far (modules, the catalog, the rules) out of
-    the collector's sight, and collect the young generation less often.
+    the collector's sight, before a pool forks.
 
     A lint run allocates many short-lived containers while the long-lived ones never die:
     without this, each full collection walks the whole catalog again (~10% of a large run).
@@ -60,20 +60,29 @@ def settle_heap() -> None:
 
     Only the young generations are collected first (the garbage of the imports and of the
     first file checked): a full collection walks every object loaded so far, and the run
-    waits for it before any worker starts.
-
-    The young generation is collected after YOUNG net allocations. A young collection walks
-    every young object still alive: a large policy's document, model and proofs while it is
-    checked, the memos grown since the last one, and whatever older objects freed meanwhile
-    let the count lag behind. At 20,000 that was ~7% of a large run's CPU (13 collections of
-    ~8 ms on the managed corpus, one worker); at YOUNG, none on that corpus and a few on four
-    times it. The files' structures hold no cycles (refcounting frees them as soon as a file
-    is checked), so collecting less often leaves peak memory as it was: bench_memory.py, 69
-    MiB at 1,582 files and 92 MiB at 6,328 with one worker, either way."""
+    waits for it before any worker starts."""
     gc.collect(1)
     gc.freeze()
+
+
+def collect_seldom() -> None:
+    """From now on, the young generation is collected after YOUNG net allocations (not 700).
+
+    A young collection walks every young object still alive: a large policy's document,
+    model and proofs while it is checked, the memos grown since the last one, and whatever
+    older objects freed meanwhile let the count lag behind; every tenth, the middle
+    generation too, and sometimes everything loaded. At 700 that was a quarter of the CPU of
+    a 200-file run; at 20,000 (what large runs used before) ~7% of the managed corpus's (13
+    collections of ~8 ms, one worker); at YOUNG, none on that corpus and a few on four times
+    it. The files' structures hold no cycles (refcounting frees them as soon as a file is
+    checked), so collecting less often leaves peak memory as it was: bench_memory.py, 69 MiB
+    at 1,582 files and 92 MiB at 6,328 with one worker, either way.
+
+    Not set back afterwards: the next allocation would then collect everything the run left
+    young (tens of milliseconds after a large run)."""
     threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], YOUNG), threshold[1], threshold[2])
+    if threshold[0] < YOUNG:
+        gc.set_threshold(YOUNG, *threshold[1:])
 
 
 def flat_map(task: Task, items: Sequence[Any]) -> list[Any]:

@@ -100,3 +100,18 @@ def test_linting_leaves_no_cyclic_garbage(project: Path) -> None:
         gc.enable()
     assert len(again.files) > 60 and again.findings
     assert left == 0
+
+
+def test_a_lint_run_collects_the_young_generation_seldom(tmp_path: Path) -> None:
+    import gc
+
+    from iamgate.parallel import YOUNG
+
+    _corpus(tmp_path)
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])
+    try:
+        lint_paths([], Config(root=tmp_path), cache=False)
+        assert gc.get_threshold() == (YOUNG, *before[1:])
+    finally:
+        gc.set_threshold(*before)
