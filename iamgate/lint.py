@@ -95,7 +95,6 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     from iamgate.parallel import MIN_FILES, collect_seldom, flat_map, reap, settle_heap
     from iamgate.rules import all_rules
 
-    collect_seldom()
     check_rule_references(config, cache=cache)
     project = Project(config.root, config)
     found = expand_resolved(paths, config.root)
@@ -114,6 +113,9 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
         all_rules()
         computed = results.compute(todo.pop())
         settle_heap()
+    # Not before settle_heap: its collection walks all the young generations hold, which
+    # would then be everything the rules' imports and the first check made.
+    collect_seldom()
     computed += flat_map(results.compute, todo)
     try:
         return _result(files, computed, results, config)
