@@ -92,7 +92,7 @@ def _check_file(pf: PolicyFile, project: Project) -> list[Finding]:
 def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> LintResult:
     """Lint the files (the project's folders when ``paths`` is empty). ``cache``: reuse and
     record findings in the project's result cache (iamgate.result_cache)."""
-    from iamgate.parallel import MIN_FILES, collect_seldom, flat_map, reap, settle_heap
+    from iamgate.parallel import MIN_FILES, collect_seldom, flat_map, jobs_for, reap, settle_heap
     from iamgate.rules import all_rules
 
     check_rule_references(config, cache=cache)
@@ -103,10 +103,12 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
     computed: list[tuple[int, list[Finding], set[str] | None]] = []
     if len(todo) >= MIN_FILES:
-        # Largest files first: size roughly predicts a file's cost (the costliest are the
-        # long policies of many statements), so the chunks the workers draw last are cheap
-        # and they finish together. Whatever the order, each file's findings go to its place.
-        todo.sort(key=_size, reverse=True)
+        if jobs_for(len(todo)) > 1:
+            # Largest files first: size roughly predicts a file's cost (the costliest are the
+            # long policies of many statements), so the chunks the workers draw last are
+            # cheap and they finish together. Whatever the order, each file's findings go to
+            # its place. (One worker keeps the files' order: its peak memory is lower so.)
+            todo.sort(key=_size, reverse=True)
         # The rules, and whatever a first check imports and loads, before the heap is frozen
         # and workers are forked: every worker shares them instead of loading them again.
         # The smallest file does it: its own checking is the part nobody can share.
