@@ -45,8 +45,10 @@ def read_json(*parts: str, missing_ok: bool = False) -> Any:
         raise CatalogError(f"the IAM catalog file {path} cannot be read: {exc}") from None
 
 
-_MEMBER = b'\n  "'
 MEMBER_NAME = re.compile(rb'\n  "([^"\\\n]*)": \{')
+# Each start of a top-level member: its name and what follows when that is an object, else
+# nothing (b"").
+_MEMBER_START = re.compile(rb'\n  "([^"\\\n]*": \{)?')
 
 
 def top_level_keys(data: bytes) -> list[str] | None:
@@ -57,13 +59,25 @@ def top_level_keys(data: bytes) -> list[str] | None:
     every such start is a plain name followed by an object, the names are all there is."""
     if not data.startswith(b'{\n  "'):
         return None
-    names = MEMBER_NAME.findall(data)
-    if len(names) != data.count(_MEMBER):
+    found = _MEMBER_START.findall(data)  # one pass finds every start, good or not
+    if b"" in found:
         return None  # a value that is no object, or an escaped name: read it as JSON
+    # One decode for all: UTF-8 pieces joined by ASCII decode as each would (a broken one
+    # breaks the whole). Each piece is name + '": {' and a name holds no '"', so splitting
+    # at '": {' and a line break gives the names back.
     try:
-        return [name.decode() for name in names]
+        joined = b"\n".join(found).decode()
     except UnicodeDecodeError:
         return None
+    return joined[: -len('": {')].split('": {\n')
+
+
+def all_lower(names: list[str]) -> bool:
+    """Whether every name is its own lower case."""
+    joined = "".join(names)
+    if joined.isascii():
+        return joined == joined.lower()  # ASCII's lower case is one character at a time
+    return all(name == name.lower() for name in names)
 
 
 CATALOG_HOME = "https://github.com/cloud-copilot/iam-data-python"

@@ -102,9 +102,15 @@ class Catalog:
     def action_exists(self, action: str) -> bool:
         """``lookup(action) is not None``, without building the action's ActionInfo."""
         service, sep, name = action.partition(":")
-        if not sep or has_wildcard(action) or not self.service_exists(service):
+        if not sep or "*" in action or "?" in action:
             return False
-        return name.lower() in self._service_actions(service.lower()).names
+        # Only a service that exists is ever loaded: a loaded one needs no other question.
+        found = self._actions.get(service.lower())
+        if found is None:
+            if not self.service_exists(service):
+                return False
+            found = self._service_actions(service.lower())
+        return name.lower() in found.names
 
     def expand(self, pattern: str) -> list[ActionInfo]:
         """Every action an IAM Action pattern matches ("iam:Get*", "s3:?etObject", "*")."""

@@ -41,11 +41,12 @@ class ServiceActions:
         self._spans: dict[str, tuple[int, int]] | None = None  # name -> its entry's bytes
         data = files.read_bytes("actions", f"{service}.json")
         keys = files.top_level_keys(data)
-        if keys is None or len(set(keys)) != len(keys) or any(k != k.lower() for k in keys):
+        names = None if keys is None else dict.fromkeys(keys)
+        if names is None or len(names) != len(keys or ()) or not files.all_lower(list(names)):
             self.names: dict[str, Any] = self._every_entry()
         else:
             # The names alone: an entry is parsed when its action is first built.
-            self.names = dict.fromkeys(keys)
+            self.names = names
             self._data = data
         self._infos: dict[str, ActionInfo] = {}
         self._types: dict[str, ResourceType] | None = None

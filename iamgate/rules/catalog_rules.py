@@ -75,27 +75,37 @@ def _did_you_mean(suggestion: str | None) -> str:
 # The last policy walked and its entries that some action rule flags: the three action
 # rules walk the same policy in turn, and most entries are sound for all three.
 _SUSPECTS: list[tuple[Policy, Catalog, list[tuple[str, str, JsonPath]]]] = []
-# entry -> whether no action rule flags it, judged once per run (per catalog, bounded)
-_SOUND: list[tuple[Catalog, dict[str, bool]]] = []
+# The entries judged sound (no action rule flags them) and unsound, once per run: a verdict
+# depends on the entry and the catalog alone (per catalog, bounded; a fork inherits them).
+_SOUND: list[tuple[Catalog, set[str], set[str]]] = []
+_SOUND_LIMIT = 50_000
 
 
 def _suspects(policy: Policy, catalog: Catalog) -> list[tuple[str, str, JsonPath]]:
     """``action_values`` of each entry some action rule flags, in the policy's order."""
     if _SUSPECTS and _SUSPECTS[0][0] is policy and _SUSPECTS[0][1] is catalog:
         return _SUSPECTS[0][2]
-    if not _SOUND or _SOUND[0][0] is not catalog or len(_SOUND[0][1]) > 50_000:
-        _SOUND[:] = [(catalog, {})]
-    sound = _SOUND[0][1]
+    if not _SOUND or _SOUND[0][0] is not catalog:
+        _SOUND[:] = [(catalog, set(), set())]
+    _, sound, unsound = _SOUND[0]
+    if len(sound) + len(unsound) > _SOUND_LIMIT:
+        sound.clear()
+        unsound.clear()
     found: list[tuple[str, str, JsonPath]] = []
     for statement in policy.statements:
         flagged: set[str] = set()
         for values in (statement.action, statement.not_action):
-            for value in values or ():
-                ok = sound.get(value)
-                if ok is None:
-                    ok = sound[value] = _sound(catalog, value)
-                if not ok:
+            # The usual list: every entry already judged sound, asked in one C call.
+            if not values or sound.issuperset(values):
+                continue
+            for value in values:
+                if value in sound:
+                    continue
+                if value in unsound or not _sound(catalog, value):
+                    unsound.add(value)
                     flagged.add(value)
+                else:
+                    sound.add(value)
         if flagged:
             # A flagged entry is rare: only then is the statement walked for JSON paths.
             found.extend(e for e in action_values(policy, statement) if e[1] in flagged)
