@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import Enum, auto
+from itertools import accumulate
 from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, Literal
@@ -67,8 +69,15 @@ class Document:
     # Offsets into ``text``, turned into (line, column) only for the places a finding names.
     _values: dict[JsonPath, int] = field(default_factory=dict, repr=False)
     _keys: dict[JsonPath, int] = field(default_factory=dict, repr=False)
-    # The containers whose members' offsets are in _values/_keys (indexed when first asked).
+    # The containers whose members' offsets are all in _values/_keys (indexed when asked).
     _indexed: set[JsonPath] = field(default_factory=set, repr=False)
+    # Offsets already turned into lines, sorted, and their line numbers (see _position).
+    _marks: list[int] = field(default_factory=list, repr=False)
+    _mark_lines: list[int] = field(default_factory=list, repr=False)
+    # The containers indexed up to a member asked for, and where to go on from (_Stop).
+    _open: dict[JsonPath, _Stop] = field(default_factory=dict, repr=False)
+    # An indexed array of strings alone: its items' offsets, in order (not one path each).
+    _items: dict[JsonPath, list[int]] = field(default_factory=dict, repr=False)
 
     def _deepest(self, path: JsonPath) -> int:
         """The offset of the value at ``path``, else of its nearest existing ancestor."""
@@ -78,33 +87,61 @@ class Document:
             values[()] = start
         prefix: JsonPath = ()
         found = values[()]
+        node = self.data  # the value at prefix: says how many members to look for
         for step in path:
-            if prefix not in self._indexed:
-                self._indexed.add(prefix)
+            child = (*prefix, step)
+            offset = values.get(child)
+            if offset is None and prefix not in self._indexed:
                 try:
-                    _index_members(self.text, found, prefix, values, self._keys)
+                    stopped = _index_members(
+                        self.text, found, prefix, values, self._keys, node, self._items,
+                        step, self._open.pop(prefix, None),
+                    )  # fmt: skip
                 except RecursionError:
                     # json's scanner recurses; nesting near the limit is walked token by
                     # token instead, once, which records every container's members.
                     _Scanner(self.text, values, self._keys).scan()
                     self._indexed = _Everything()
-            prefix = (*prefix, step)
-            offset = values.get(prefix)
+                else:
+                    if stopped is None:
+                        self._indexed.add(prefix)
+                    else:
+                        self._open[prefix] = stopped
+                offset = values.get(child)
             if offset is None:
-                break
+                items = self._items.get(prefix)
+                if items is None or not isinstance(step, int) or not 0 <= step < len(items):
+                    break
+                offset = items[step]
             found = offset
+            node = node[step]
+            prefix = child
         return found
 
     def locate(self, path: JsonPath) -> Position:
         """Where the value at ``path`` starts; the nearest existing ancestor if it is absent."""
-        return _char_position(self.text, self._deepest(tuple(path)))
+        return self._position(self._deepest(tuple(path)))
 
     def locate_key(self, path: JsonPath) -> Position:
         """Where the member name of ``path`` starts (the value for list items)."""
         path = tuple(path)
         value = self._deepest(path)  # indexes the containers down to path's parent
         found = self._keys.get(path)
-        return _char_position(self.text, value if found is None else found)
+        return self._position(value if found is None else found)
+
+    def _position(self, offset: int) -> Position:
+        """_char_position, counting line breaks from the nearest offset already placed before
+        this one (its line is one more than the breaks before it, as this one's is) rather
+        than from the start: a large file's findings each counted the file up to themselves."""
+        offset = max(offset, 0)
+        marks, lines = self._marks, self._mark_lines
+        nearest = bisect_right(marks, offset)
+        base, line = (marks[nearest - 1], lines[nearest - 1]) if nearest else (0, 1)
+        line += self.text.count("\n", base, offset)
+        if base != offset or not nearest:
+            marks.insert(nearest, offset)
+            lines.insert(nearest, line)
+        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
 
 
 def parse(raw: bytes, display: str) -> Document:
@@ -336,34 +373,79 @@ _SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed w
 
 
 def _index_members(
-    text: str, start: int, path: JsonPath, values: dict[JsonPath, int], keys: dict[JsonPath, int]
-) -> None:
-    """Record where each member of the container at ``start`` (and its name) begins. The text
-    is known to be valid JSON (json parsed it), so this only walks it; a value that is no
-    container has no members."""
-    opening = text[start : start + 1]
-    if opening not in ("{", "["):
-        return
-    pos = _after(_AFTER_VALUE, text, start + 1)
-    index = 0
-    while text[pos] not in "}]":
+    text: str,
+    start: int,
+    path: JsonPath,
+    values: dict[JsonPath, int],
+    keys: dict[JsonPath, int],
+    node: Any,
+    items: dict[JsonPath, list[int]],
+    wanted: str | int,
+    stopped: _Stop | None,
+) -> _Stop | None:
+    """Record where each member of the container at ``start`` (and its name) begins, up to the
+    ``wanted`` one: where the walk stopped, to go on from (``stopped``) when a later member is
+    asked for; None once every member is recorded. ``node`` is the container's parsed value.
+    The text is known to be valid JSON (json parsed it into ``node``), so this only walks it;
+    a value that is no container has no members."""
+    if stopped is None:
+        opening = text[start : start + 1]
+        if opening not in ("{", "["):
+            return None
+        pos = _after(_AFTER_VALUE, text, start + 1)
+        if opening == "[" and node and set(map(type, node)) == _JUST_STR:
+            # A list of strings (a long Action or Resource list, the usual array a finding
+            # points into): its pieces (a string and what follows it up to the next) run back
+            # to back from the first item, so each item starts where the pieces before it end;
+            # counted in C, no step per item. json's scanner finds where the array ends.
+            pieces = _STRING_MEMBER.findall(text, pos, _SCAN(text, start)[1])
+            if len(pieces) == len(node):  # always, in valid JSON
+                items[path] = list(accumulate(map(len, pieces[:-1]), initial=pos))
+                return None
+        # As many members as the parsed value has (a strict parse has no duplicate names).
+        remaining = len(node) if isinstance(node, dict | list) else -1
+        index = 0
+    else:
+        opening, pos, index, remaining = stopped
+        pos = _past_value(text, pos)
+    while remaining and text[pos] not in "}]":
         if opening == "{":
             name = _NAME.match(text, pos)
             if name is None:
-                return  # cannot happen in valid JSON: stop rather than misplace
+                return None  # cannot happen in valid JSON: stop rather than misplace
             token = name.group(1)
-            child: JsonPath = (*path, token[1:-1] if "\\" not in token else json.loads(token))
-            keys[child] = pos
+            step: str | int = token[1:-1] if "\\" not in token else json.loads(token)
+            keys[(*path, step)] = pos
             pos = name.end()
         else:
-            child = (*path, index)
+            step = index
             index += 1
-        values[child] = pos
-        string = _STRING_MEMBER.match(text, pos) if text[pos] == '"' else None
-        if string is not None:
-            pos = string.end()
-        else:
-            pos = _after(_AFTER_VALUE, text, _SCAN(text, pos)[1])
+        values[(*path, step)] = pos
+        remaining -= 1
+        if not remaining:
+            return None  # the last member: its value need not be passed over
+        if step == wanted:
+            # Passing over a value costs a parse of it (the Statement list, an Action list):
+            # members after the one asked for wait until one of them is asked for.
+            return (opening, pos, index, remaining)
+        pos = _past_value(text, pos)
+    return None
+
+
+# Where a container's walk stopped: its opening bracket, the offset of the last value
+# recorded, the next array index, and how many members remain.
+_Stop = tuple[str, int, int, int]
+
+
+def _past_value(text: str, pos: int) -> int:
+    """The offset of the next member after the value at ``pos``."""
+    string = _STRING_MEMBER.match(text, pos) if text[pos] == '"' else None
+    if string is not None:
+        return string.end()
+    return _after(_AFTER_VALUE, text, _SCAN(text, pos)[1])
+
+
+_JUST_STR = {str}
 
 
 def _after(pattern: re.Pattern[str], text: str, pos: int) -> int:

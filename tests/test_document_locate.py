@@ -78,8 +78,12 @@ def test_escaped_member_names_are_found_by_their_decoded_name() -> None:
 def test_only_the_containers_on_the_asked_path_are_indexed() -> None:
     doc = parse_text(json.dumps({"A": {"x": [1, 2]}, "B": {"y": {"z": 3}}}), "p.json")
     doc.locate(("A", "x", 1))
-    assert doc._indexed == {(), ("A",), ("A", "x")}
-    assert ("B", "y") not in doc._values
+    # The top object only up to "A" (B's value is never passed over); A and x in full.
+    assert doc._indexed == {("A",), ("A", "x")}
+    assert set(doc._open) == {()}
+    assert ("B",) not in doc._values and ("B", "y") not in doc._values
+    assert doc.locate(("B", "y")) == (1, 33)  # the top object goes on from A
+    assert doc._indexed == {(), ("A",), ("A", "x"), ("B",)} and not doc._open
 
 
 def test_nesting_json_cannot_rescan_falls_back_to_the_full_scan() -> None:
@@ -93,3 +97,27 @@ def test_nesting_json_cannot_rescan_falls_back_to_the_full_scan() -> None:
         return deep(levels - 1) if levels else doc.locate(("a",) * depth + (1, "b"))
 
     assert deep(200) == (1, 5 * depth + 11)
+
+
+STRING_LISTS = st.lists(st.text(alphabet='a"\\é ,]', max_size=4), min_size=1, max_size=6)
+MIXED = st.dictionaries(st.text(max_size=4), VALUES | STRING_LISTS, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.lists(MIXED | STRING_LISTS, min_size=1, max_size=3), LAYOUTS)
+def test_members_asked_for_in_any_order_are_where_the_full_scan_puts_them(
+    data: st.DataObject, statements: list[Any], indent: int | str | None
+) -> None:
+    # A walk stops at the member asked for and goes on from there when a later one is asked
+    # for; a list of strings is measured whole. Any order of questions lands where a full
+    # scan does, also for a member asked for again and for absent ones (-1, past the end).
+    value = {"Version": "2012-10-17", "Statement": statements, "Id": ["x", "y"]}
+    text = json.dumps(value, indent=indent)
+    doc = parse_text(text, "p.json")
+    values: dict[JsonPath, int] = {}
+    keys: dict[JsonPath, int] = {}
+    _Scanner(text, values, keys).scan()
+    paths = [p for p in _paths(value) if p] + [("Statement", -1), ("Id", 2), ("Id", 1)]
+    for path in data.draw(st.permutations(paths)):
+        assert _offset(text, doc.locate(path)) == _scanned(values, keys, path, key=False)
+        assert _offset(text, doc.locate_key(path)) == _scanned(values, keys, path, key=True)
