@@ -45,7 +45,6 @@ def read_json(*parts: str, missing_ok: bool = False) -> Any:
         raise CatalogError(f"the IAM catalog file {path} cannot be read: {exc}") from None
 
 
-MEMBER_NAME = re.compile(rb'\n  "([^"\\\n]*)": \{')
 # Each start of a top-level member: its name and what follows when that is an object, else
 # nothing (b"").
 _MEMBER_START = re.compile(rb'\n  "([^"\\\n]*": \{)?')

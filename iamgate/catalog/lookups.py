@@ -22,6 +22,9 @@ from iamgate.catalog.records import ActionInfo, glob_regex, has_wildcard
 from iamgate.catalog.service_actions import ServiceActions, action_has_key
 from iamgate.catalog.suggest import close_matches, suggest_pattern
 
+# The most answers a memo of the catalog keeps (a run asks far fewer distinct questions).
+_MEMO_LIMIT = 65536
+
 
 class Catalog:
     """Every AWS service's actions and condition keys, loaded per service on first use."""
@@ -36,6 +39,8 @@ class Catalog:
         self._names: dict[str, str] | None = None
         self._close_services: dict[str, list[str]] = {}
         self._looked_up: dict[str, ActionInfo | None] = {}
+        self._supports: dict[tuple[str, str], bool] = {}
+        self._known: dict[tuple[str, tuple[str, ...] | None], bool] = {}
 
     # -- services --------------------------------------------------------------------
 
@@ -242,11 +247,21 @@ class Catalog:
 
         Global (aws:) and cross-service keys (ec2:SourceInstanceArn...) count for every action.
         """
-        lower = key.lower()
-        if lower.startswith("aws:") or lower in CROSS_SERVICE_TABLE:
-            return True
-        infos = self.expand(action) if has_wildcard(action) else [self.lookup(action)]
-        return any(info is not None and action_has_key(info, lower) for info in infos)
+        # A corpus asks about the same (action, key) pairs again and again; the answer
+        # depends on the catalog's data alone, which never changes once read.
+        asked = (action, key)
+        found = self._supports.get(asked)
+        if found is None:
+            lower = key.lower()
+            if lower.startswith("aws:") or lower in CROSS_SERVICE_TABLE:
+                found = True
+            else:
+                infos = self.expand(action) if has_wildcard(action) else [self.lookup(action)]
+                found = any(info is not None and action_has_key(info, lower) for info in infos)
+            if len(self._supports) >= _MEMO_LIMIT:
+                self._supports.clear()
+            self._supports[asked] = found
+        return found
 
     def key_type(self, key: str) -> str | None:
         """The documented type of a key: String, ArrayOfString, ARN, Bool, Date, Numeric..."""
@@ -305,6 +320,18 @@ class Catalog:
         The key's own service is asked first, so the common case reads one small table.
         Global aws: keys are known when AWS documents them.
         """
+        # Asked for each condition of a corpus by two rules: answered once per question (the
+        # catalog's data never changes once read).
+        asked = (key, None if services is None else tuple(services))
+        found = self._known.get(asked)
+        if found is None:
+            found = self._key_known(key, services)
+            if len(self._known) >= _MEMO_LIMIT:
+                self._known.clear()
+            self._known[asked] = found
+        return found
+
+    def _key_known(self, key: str, services: list[str] | None) -> bool:
         lower = key.lower()
         prefix = lower.partition(":")[0]
         if prefix == "aws" or lower in CROSS_SERVICE_TABLE:

@@ -29,7 +29,6 @@ class ServiceActions:
         "_raw_types",
         "_service",
         "_sorted",
-        "_spans",
         "_types",
         "names",
     )
@@ -38,7 +37,6 @@ class ServiceActions:
         self._service = service
         self._entries: dict[str, Any] | None = None  # lower-case name -> the file's entry
         self._data: bytes | None = None  # the file, while its entries are read one by one
-        self._spans: dict[str, tuple[int, int]] | None = None  # name -> its entry's bytes
         data = files.read_bytes("actions", f"{service}.json")
         keys = files.top_level_keys(data)
         names = None if keys is None else dict.fromkeys(keys)
@@ -60,7 +58,7 @@ class ServiceActions:
             entries = self._entries = _by_lower_name(
                 files.read_json("actions", f"{self._service}.json")
             )
-            self._data = self._spans = None
+            self._data = None
         return entries
 
     def _entry(self, lower: str) -> dict[str, Any] | None:
@@ -74,18 +72,23 @@ class ServiceActions:
 
     def _one_entry(self, data: bytes, lower: str) -> dict[str, Any] | None:
         """One member's value parsed from its own bytes (the layout files.top_level_keys read: a
-        member runs from its name to the next member's line); None when that fails."""
-        spans = self._spans
-        if spans is None:
-            found = list(files.MEMBER_NAME.finditer(data))
-            ends = [m.start() for m in found[1:]] + [data.rindex(b"}")]
-            spans = self._spans = {
-                m.group(1).decode(): (m.end() - 1, end) for m, end in zip(found, ends, strict=True)
-            }
-        span = spans.get(lower)
-        if span is None:
+        member runs from its name to the next member's line); None when that fails.
+
+        Found by searching the bytes for the member's line: a line break, two spaces and a
+        quote begin a top-level member and nothing else (a string holds no raw line break, a
+        nested member is indented further), the names are unique (or the file was parsed
+        whole), and a name with a quote, a backslash or a line break is none of them."""
+        if any(c in lower for c in '"\\\n'):
             return None
-        chunk = data[span[0] : span[1]].rstrip()
+        try:
+            head = b'\n  "' + lower.encode() + b'": {'
+        except UnicodeEncodeError:
+            return None  # a lone surrogate, which no name decoded from UTF-8 holds
+        start = data.find(head)
+        if start < 0:
+            return None
+        end = data.find(b'\n  "', start + 1)
+        chunk = data[start + len(head) - 1 : end if end >= 0 else data.rindex(b"}")].rstrip()
         try:
             entry = json.loads(chunk[:-1] if chunk.endswith(b",") else chunk)
         except ValueError:

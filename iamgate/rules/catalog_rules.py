@@ -300,6 +300,8 @@ def _judgeable(policy: Policy, catalog: Catalog) -> list[_Judgeable]:
         return _JUDGEABLE[0][2]
     found: list[_Judgeable] = []
     for statement in policy.statements:
+        if not statement.conditions:
+            continue  # most statements
         keys = [(c, k) for c in statement.conditions if (k := _service_key(c)) is not None]
         if not keys:
             continue
