@@ -10,9 +10,7 @@ IAM's size limit and characters: https://docs.aws.amazon.com/IAM/latest/UserGuid
 from __future__ import annotations
 
 import json
-import pickle
 import re
-from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from iamgate.config import Config
 from iamgate.document import LoadError, parse_text
 from iamgate.grammar import check
 from iamgate.grammar.semantic_checks import MANAGED_POLICY_LIMIT
-from iamgate.model import Condition, Policy, Statement, policy_from_data, statement_from_json
+from iamgate.model import Policy, policy_from_data
 from iamgate.project import Project
 from iamgate.rules import catalog_rules
 from iamgate.rules.catalog_rules import RULES, action_values
@@ -228,74 +226,6 @@ def test_the_action_rules_report_per_policy_what_judging_every_entry_reports(
                 if (message := rule.judge_entry(catalog, element, value)) is not None
             ]
             assert list(rule.check(policy, project)) == expected, rule.id
-
-
-# -- the model: statements filled in at once --------------------------------------------
-
-CONDITION_VALUES = st.one_of(
-    st.text(max_size=3), st.booleans(), st.integers(), st.lists(st.text(max_size=3), max_size=2)
-)
-STATEMENT_JSON = st.fixed_dictionaries(
-    {"Effect": st.sampled_from(["Allow", "Deny"])},
-    optional={
-        "Sid": st.one_of(st.text(max_size=3), st.integers()),
-        "Action": st.one_of(st.text(max_size=3), st.lists(st.text(max_size=3), max_size=3)),
-        "NotAction": st.lists(st.text(max_size=3), max_size=2),
-        "Resource": st.one_of(st.just("*"), st.lists(st.text(max_size=3), max_size=2)),
-        "NotResource": st.just("*"),
-        "Condition": st.dictionaries(
-            st.sampled_from(["StringEquals", "Bool", "ForAnyValue:StringLike"]),
-            st.dictionaries(st.text(max_size=3), CONDITION_VALUES, max_size=2),
-            max_size=2,
-        ),
-    },
-)
-
-
-def _plain_statement(item: dict[str, Any], index: int, path: tuple[Any, ...]) -> Statement:
-    """The model's statement built through the dataclasses' own constructors."""
-
-    def strings(value: Any) -> tuple[str, ...]:
-        items = value if isinstance(value, list) else [value]
-        return tuple(("true" if v else "false") if isinstance(v, bool) else str(v) for v in items)
-
-    conditions = tuple(
-        Condition(operator, key, strings(values), (*path, "Condition", operator, key))
-        for operator, block in (item.get("Condition") or {}).items()
-        for key, values in block.items()
-    )
-    sid = item.get("Sid")
-    return Statement(
-        index=index,
-        sid=sid if isinstance(sid, str) else None,
-        effect=item.get("Effect", "Allow"),
-        action=strings(item["Action"]) if "Action" in item else None,
-        not_action=strings(item["NotAction"]) if "NotAction" in item else None,
-        resource=strings(item["Resource"]) if "Resource" in item else None,
-        not_resource=strings(item["NotResource"]) if "NotResource" in item else None,
-        conditions=conditions,
-        path=path,
-    )
-
-
-@settings(max_examples=300, deadline=None)
-@given(STATEMENT_JSON, st.integers(min_value=0, max_value=3))
-def test_a_statement_filled_in_at_once_is_the_one_its_constructor_builds(
-    item: dict[str, Any], index: int
-) -> None:
-    path = ("Statement", index)
-    built, plain = statement_from_json(item, index, path), _plain_statement(item, index, path)
-    assert built == plain and hash(built) == hash(plain) and repr(built) == repr(plain)
-    assert list(vars(built).items()) == list(vars(plain).items())
-    for made, constructed in zip(built.conditions, plain.conditions, strict=True):
-        assert list(vars(made).items()) == list(vars(constructed).items())
-    assert pickle.loads(pickle.dumps(built)) == built
-    try:
-        built.effect = "Deny"  # type: ignore[misc]
-    except FrozenInstanceError:
-        pass
-    else:
-        raise AssertionError("a statement could be changed")
 
 
 ENTRY_NAMES = st.text(alphabet='ab"\\\n é', min_size=0, max_size=4)
