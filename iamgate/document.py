@@ -21,11 +21,13 @@ JsonPath = tuple[str | int, ...]
 PolicyKind = Literal["identity", "boundary", "scp", "rcp"]
 Position = tuple[int, int]
 
+# Patterns that only a broken file or a rare one needs: compiled by re (and kept in its
+# cache) when first used, not at every start-up.
 # A string, a bracket or separator, or a bare number or literal (whitespace between).
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^ \t\r\n{}\[\],:"]+', re.DOTALL)
+_TOKEN = r'(?s)"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^ \t\r\n{}\[\],:"]+'
 # A string or a non-JSON constant, so a constant is found outside strings only.
-_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
-_LONG_INTEGER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?\d{4000,})', re.DOTALL)
+_CONSTANT = r'(?s)"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)'
+_LONG_INTEGER = r'(?s)"(?:[^"\\]|\\.)*"|(-?\d{4000,})'
 _JSON_TYPES = {
     "list": "an array",
     "str": "a string",
@@ -204,7 +206,7 @@ def parse_text(text: str, display: str) -> Document:
         if looks_like_yaml(text, display):
             # JSON's own complaint ("comments are not allowed", "expecting value") would
             # send the author looking for a typo in what is a different language.
-            content = _YAML_CONTENT.match(text)
+            content = re.match(_YAML_CONTENT, text)
             raise LoadError(
                 LoadProblem.INVALID_JSON,
                 "invalid JSON: the file looks like YAML, but a policy file is JSON "
@@ -273,8 +275,8 @@ def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(object_pairs_hook=_strict_object, parse_constant=_no_constant)
 
 
-def _first_outside_strings(pattern: re.Pattern[str], text: str) -> int:
-    for match in pattern.finditer(text):
+def _first_outside_strings(pattern: str, text: str) -> int:
+    for match in re.finditer(pattern, text):
         if match.group(1):
             return match.start(1)
     return 0
@@ -288,12 +290,12 @@ def _byte_position(raw: bytes, offset: int) -> Position:
 
 # The start of a YAML document that JSON cannot read: a "key:" mapping, a "- " list item or
 # a "---" document marker, after any "#" comment lines.
-_YAML_CONTENT = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*")  # blank and comment lines
-_YAML_START = re.compile(_YAML_CONTENT.pattern + r"(?:---|%YAML|- |[A-Za-z_][\w .-]*:(?:\s|$))")
+_YAML_CONTENT = r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*"  # blank and comment lines
+_YAML_START = _YAML_CONTENT + r"(?:---|%YAML|- |[A-Za-z_][\w .-]*:(?:\s|$))"
 
 
 def looks_like_yaml(text: str, display: str) -> bool:
-    return display.lower().endswith((".yaml", ".yml")) or bool(_YAML_START.match(text))
+    return display.lower().endswith((".yaml", ".yml")) or bool(re.match(_YAML_START, text))
 
 
 def _char_position(text: str, offset: int) -> Position:
@@ -493,7 +495,7 @@ class _Scanner:
         open_: list[_Open] = []
         path: JsonPath = ()
         want_key = False
-        for match in _TOKEN.finditer(self.text):
+        for match in re.finditer(_TOKEN, self.text):
             token = match.group()
             first = token[0]
             if first == ",":
