@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamgate.catalog import Catalog, get_catalog
+from iamgate.catalog import Catalog, get_catalog, glob_regex
 from iamgate.catalog.files import all_lower, top_level_keys
+from iamgate.catalog.records import glob_matcher
 from iamgate.catalog.service_actions import ServiceActions
 from iamgate.config import Config
-from iamgate.document import LoadError, parse_text
+from iamgate.document import LoadError, parse_text, read_file
 from iamgate.grammar import check
 from iamgate.grammar.semantic_checks import MANAGED_POLICY_LIMIT
 from iamgate.model import Policy, policy_from_data
@@ -289,3 +291,52 @@ def test_remembered_key_answers_are_the_computed_answers(
         _PLAIN._known.clear()
         assert catalog.supports_key(action, key) is _PLAIN.supports_key(action, key)
         assert catalog.key_known(key, services) is _PLAIN.key_known(key, services)
+
+
+# -- the loader: a file's bytes -------------------------------------------------------------
+
+
+def _outcome(read: Any, path: Any) -> tuple[str, Any]:
+    try:
+        return "bytes", read(path)
+    except OSError as exc:
+        return type(exc).__name__, exc.strerror
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=3000))
+def test_a_file_is_read_as_path_read_bytes_reads_it(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "p.json")
+        path.write_bytes(data)
+        assert _outcome(read_file, path) == _outcome(Path.read_bytes, path)
+
+
+def test_read_errors_and_sizes_the_file_system_misstates_are_path_read_bytes_ones(
+    tmp_path: Path,
+) -> None:
+    # A folder, a missing file, and a file whose size fstat gives as 0 though it has bytes.
+    for path in (tmp_path, tmp_path / "missing.json", Path("/proc/version")):
+        if path.name == "version" and not path.exists():
+            continue
+        assert _outcome(read_file, path) == _outcome(Path.read_bytes, path), path
+
+
+# -- the catalog: globs without a regex ------------------------------------------------------
+
+GLOB_TEXT = st.text(alphabet="aAbk*?:-.\nKſsSİi\u212a", max_size=7)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(GLOB_TEXT, GLOB_TEXT)
+def test_a_glob_matches_as_its_regex_does(pattern: str, text: str) -> None:
+    expected = glob_regex(pattern).fullmatch(text) is not None
+    assert glob_matcher(pattern)(text) is expected
+
+
+def test_star_globs_take_the_leftmost_place_of_each_piece() -> None:
+    matches = glob_matcher("iam:*Role*Policy")
+    assert matches("iam:PutRolePolicy") and matches("IAM:rolepolicyrolepolicy")
+    assert not matches("iam:PutRole") and not matches("iam:PolicyRole")
+    assert glob_matcher("s3:GetObject")("S3:getobject")
+    assert not glob_matcher("a*a")("a")

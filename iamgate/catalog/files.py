@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from iamgate.catalog.records import CatalogError
+from iamgate.document import read_file
 
 
 @cache
@@ -26,8 +27,7 @@ def data_dir() -> str:
 def read_bytes(*parts: str, missing_ok: bool = False) -> bytes:
     path = os.path.join(data_dir(), *parts)
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_file(path)
     except FileNotFoundError:
         if missing_ok:
             return b"{}"

@@ -18,7 +18,7 @@ from iamgate.catalog.keys import (
     lookup_key,
     unassociated,
 )
-from iamgate.catalog.records import ActionInfo, glob_regex, has_wildcard
+from iamgate.catalog.records import ActionInfo, glob_matcher, has_wildcard
 from iamgate.catalog.service_actions import ServiceActions, action_has_key
 from iamgate.catalog.suggest import close_matches, suggest_pattern
 
@@ -74,8 +74,8 @@ class Catalog:
         """Service prefixes matched by a glob such as ``"*"`` or ``"ec?"``."""
         if not has_wildcard(glob):
             return [glob.lower()] if self.service_exists(glob) else []
-        regex = glob_regex(glob)
-        return [s for s in self._service_set() if regex.fullmatch(s)]
+        matches = glob_matcher(glob)
+        return [s for s in self._service_set() if matches(s)]
 
     # -- actions ---------------------------------------------------------------------
 
@@ -157,10 +157,10 @@ class Catalog:
             : min(i for i in (action_glob.find("*"), action_glob.find("?")) if i >= 0)
         ]
         prefix_only = action_glob == head + "*"
-        fullmatch = None if prefix_only else glob_regex(action_glob).fullmatch
+        matches = None if prefix_only else glob_matcher(action_glob)
         for service in services:
             names = self._service_actions(service).starting(head)
-            if names and (fullmatch is None or any(fullmatch(n) is not None for n in names)):
+            if names and (matches is None or any(map(matches, names))):
                 return True
         return False
 
@@ -171,16 +171,16 @@ class Catalog:
         if not sep:
             return []
         out: list[tuple[str, str]] = []
-        regex = glob_regex(action_glob) if has_wildcard(action_glob) else None
+        matches = glob_matcher(action_glob) if has_wildcard(action_glob) else None
         for service in self.matching_services(service_glob):
             names = self._service_actions(service).names
             if action_glob == "*":
                 out.extend((service, name) for name in names)
-            elif regex is None:
+            elif matches is None:
                 if action_glob in names:
                     out.append((service, action_glob))
             else:
-                out.extend((service, name) for name in names if regex.fullmatch(name))
+                out.extend((service, name) for name in names if matches(name))
         return out
 
     def _every_action(self) -> tuple[ActionInfo, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,6 +42,39 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     """IAM's action glob (``*`` any run, ``?`` one character) as a case-insensitive regex."""
     parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=65536)
+def glob_matcher(pattern: str) -> Callable[[str], bool]:
+    """``glob_regex(pattern).fullmatch(text) is not None`` as a predicate, without compiling a
+    regex for an ASCII pattern whose only wildcard is ``*`` (most: "iam:*Role*"), when the
+    text is ASCII too. Then the regex's case-insensitive match is the lower cases' equality,
+    and ``*`` any run: the text starts with the first literal piece, ends with the last, and
+    holds the others in order between them (the leftmost place of each leaves the most room
+    for the rest). Any other pattern or text is asked of the regex."""
+    if "?" in pattern or not pattern.isascii():
+        return lambda text: glob_regex(pattern).fullmatch(text) is not None
+    head, *middle, tail = pattern.lower().split("*") if "*" in pattern else ("", "")
+    literal = pattern.lower() if "*" not in pattern else None
+
+    def matches(text: str) -> bool:
+        if not text.isascii():
+            return glob_regex(pattern).fullmatch(text) is not None
+        low = text.lower()
+        if literal is not None:
+            return low == literal
+        end = len(low) - len(tail)
+        if end < len(head) or not low.startswith(head) or not low.endswith(tail):
+            return False
+        pos = len(head)
+        for part in middle:
+            pos = low.find(part, pos, end)
+            if pos < 0:
+                return False
+            pos += len(part)
+        return True
+
+    return matches
 
 
 _TEMPLATE_VARIABLE = re.compile(r"\$\{([^}]*)\}")
