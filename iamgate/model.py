@@ -106,19 +106,15 @@ def statement_from_json(item: dict[str, Any], index: int, path: JsonPath) -> Sta
             conditions.append(
                 Condition(operator, key, _strings(values), (*path, "Condition", operator, key))
             )
-
-    def opt(name: str) -> tuple[str, ...] | None:
-        return _strings(item[name]) if name in item else None
-
     sid = item.get("Sid")
     return Statement(
         index=index,
         sid=sid if isinstance(sid, str) else None,
         effect=item.get("Effect", "Allow"),
-        action=opt("Action"),
-        not_action=opt("NotAction"),
-        resource=opt("Resource"),
-        not_resource=opt("NotResource"),
+        action=_strings(item["Action"]) if "Action" in item else None,
+        not_action=_strings(item["NotAction"]) if "NotAction" in item else None,
+        resource=_strings(item["Resource"]) if "Resource" in item else None,
+        not_resource=_strings(item["NotResource"]) if "NotResource" in item else None,
         conditions=tuple(conditions),
         path=path,
     )

@@ -17,6 +17,8 @@ def check(doc: Document, kind: PolicyKind, name: str) -> tuple[list[Issue], bool
     whether the model may be built from it."""
     checker = _Checker(doc, kind)
     checker.run(name)
+    if not checker.issues:
+        return [], True  # a clean document (most): nothing to order, nothing that breaks
     unique = {(i.line, i.column, i.problem.value, i.message): i for i in checker.issues}
     issues = [unique[k] for k in sorted(unique)]
     return issues, not any(i.problem.breaks_model for i in issues)

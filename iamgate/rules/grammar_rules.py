@@ -314,9 +314,12 @@ def grammar_findings(doc: Document, kind: PolicyKind, name: str) -> tuple[list[F
     """The grammar rules' findings on one document, in the order of their place and rule; and
     whether the model may be built from it."""
     from iamgate.grammar import check
-    from iamgate.rules import rule_for
 
     issues, well_formed = check(doc, kind, name)
+    if not issues:
+        return [], well_formed
+    from iamgate.rules import rule_for
+
     findings = [
         rule_for(i.problem).reported(doc.display, i.line, i.column, i.message) for i in issues
     ]
