@@ -148,7 +148,9 @@ class Document:
 
 
 def parse(raw: bytes, display: str) -> Document:
-    if not raw.strip(b" \t\r\n"):
+    # A first byte that is no whitespace (most files: "{") already says the file has more;
+    # only otherwise is the whole file stripped, a copy, to see whether anything is left.
+    if raw[:1] in b" \t\r\n" and not raw.strip(b" \t\r\n"):
         raise LoadError(LoadProblem.NOT_AN_OBJECT, "the file is empty; a policy is a JSON object")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Windows tools (PowerShell's `>`) save UTF-16; say so rather than "binary".

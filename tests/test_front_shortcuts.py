@@ -23,7 +23,7 @@ from iamgate.catalog.files import all_lower, top_level_keys
 from iamgate.catalog.records import glob_matcher
 from iamgate.catalog.service_actions import ServiceActions
 from iamgate.config import Config
-from iamgate.document import LoadError, parse_text, read_file
+from iamgate.document import LoadError, parse, parse_text, read_file
 from iamgate.grammar import check
 from iamgate.grammar.semantic_checks import MANAGED_POLICY_LIMIT
 from iamgate.model import Policy, policy_from_data
@@ -340,3 +340,15 @@ def test_star_globs_take_the_leftmost_place_of_each_piece() -> None:
     assert not matches("iam:PutRole") and not matches("iam:PolicyRole")
     assert glob_matcher("s3:GetObject")("S3:getobject")
     assert not glob_matcher("a*a")("a")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b" ", b"\t", b"\r\n", b"{", b"}", b"x", b"\xa0"]), max_size=5))
+def test_a_file_is_empty_exactly_when_nothing_but_whitespace_is_left(pieces: list[bytes]) -> None:
+    raw = b"".join(pieces)
+    try:
+        parse(raw, "p.json")
+        empty = False
+    except LoadError as exc:
+        empty = exc.message.startswith("the file is empty")
+    assert empty is (not raw.strip(b" \t\r\n"))
