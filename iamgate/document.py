@@ -252,7 +252,7 @@ def display_path(path: Path, root: Path) -> str:
 def read_file(path: str | os.PathLike[str]) -> bytes:
     """A file's bytes, as ``Path.read_bytes`` reads them (the same errors), without its
     buffered file object: a corpus opens thousands of files once each."""
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no newline translation
     try:
         chunks = []
         want = os.fstat(fd).st_size + 1  # the size, and one more to see the end
