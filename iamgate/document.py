@@ -66,6 +66,11 @@ class _DuplicateKey(Exception):
 
 @dataclass
 class Document:
+    """A parsed policy file: its text, its JSON, and where each of its values starts.
+
+    (A docstring of its own: without one, dataclass builds one from inspect.signature at
+    import, on every start-up.)"""
+
     display: str
     text: str
     data: Any

@@ -44,6 +44,8 @@ def _scalar(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Condition:
+    """One key of one operator block: ``"StringEquals": {"aws:SourceIp": [...]}``."""
+
     operator: str  # as written, e.g. "ForAnyValue:StringLikeIfExists"
     key: str  # as written; compare case-insensitively
     values: tuple[str, ...]
@@ -52,6 +54,8 @@ class Condition:
 
 @dataclass(frozen=True)
 class Statement:
+    """One statement, its elements as lists of strings (None when absent)."""
+
     index: int
     sid: str | None
     effect: str  # "Allow" | "Deny"
@@ -69,6 +73,8 @@ class Statement:
 
 @dataclass(frozen=True)
 class Policy:
+    """A policy file's statements, with the document they came from."""
+
     name: str
     file: str
     kind: PolicyKind

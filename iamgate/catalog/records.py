@@ -14,6 +14,8 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ResourceType:
+    """A resource type of a service: its ARN patterns and condition keys."""
+
     name: str  # "role"
     arn_patterns: tuple[str, ...]  # "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}"
     condition_keys: tuple[str, ...]  # as AWS spells them
@@ -21,6 +23,8 @@ class ResourceType:
 
 @dataclass(frozen=True, slots=True)
 class ActionInfo:
+    """An action of a service, as the Service Authorization Reference describes it."""
+
     service: str  # "iam" (lower-case prefix)
     name: str  # "CreateRole" (AWS spelling)
     access_level: str  # "Read" | "List" | "Write" | "Permissions management" | "Tagging"
