@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import Violation, listing, lookup, names_action, statement_label
@@ -10,7 +11,7 @@ from iamgate.rules.proof_rule import ProofRule
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
-    from iamgate.delegation import Proof
+    from iamgate.delegation import Candidate, Proof
     from iamgate.model import Statement
 
 PASSROLE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
@@ -82,17 +83,21 @@ class PassRoleToCompute(ProofRule):
     delegation_only = False
 
     def search(self, proof: Proof) -> list[Violation]:
+        from iamgate.escalation.resource_order import proof_order
+
         passrole = lookup("iam:PassRole")
         if not passrole or not proof.named_by_allow(passrole[0]):
             return []
         # Names first: EC2's catalog is large, and most policies name no code runner at all.
         named = lookup(*filter(proof.names, RUNS_CODE))
         passes: dict[str, Violation | None] = {}
+        # The outside roles, drawn once for every receiving service asked about.
+        outsiders = proof_order(proof, passrole[0], outside_first=True, outside_only=True)
 
         def passed_to(runner: ActionInfo) -> Violation | None:
             for service in RUNS_CODE[runner.full]:
                 if service not in passes:
-                    passes[service] = _pass_any_role_to(proof, passrole[0], service)
+                    passes[service] = _pass_any_role_to(proof, passrole[0], service, outsiders)
                 if passes[service] is not None:
                     return passes[service]
             return None
@@ -101,7 +106,7 @@ class PassRoleToCompute(ProofRule):
         # services) needs no search of its runners, the costlier half.
         if all(passed_to(runner) is None for runner in named):
             return []
-        runners = proof.search(named, lambda _: True)
+        runners = _search_runners(proof, named)
         for runner in runners:
             passed = passed_to(runner.action)
             if passed is None:
@@ -118,8 +123,37 @@ class PassRoleToCompute(ProofRule):
         return f"and {violation.detail}, so code the caller starts can run as that role"
 
 
-def _pass_any_role_to(proof: Proof, passrole: ActionInfo, service: str) -> Violation | None:
-    """An allowed PassRole of a role outside the prefix to ``service``."""
+def _search_runners(proof: Proof, runners: Sequence[ActionInfo]) -> list[Violation]:
+    """``proof.search(runners, <any request>)``: the first allowed request of each runner
+    some Allow statement names, asked over the same resources in the same order, drawn
+    type by type (proof_order): a runner is usually allowed on its first candidate, and
+    ec2:RunInstances has a dozen types whose lists are then never built."""
+    from iamgate.escalation.resource_order import proof_order
+
+    found: list[Violation] = []
+    for runner in runners:
+        if not proof.named_by_allow(runner):
+            continue
+        resources = proof_order(proof, runner, outside_first=False)
+        violation = proof.first_violation(runner, _any_request, resources=resources)
+        if violation is not None:
+            found.append(violation)
+    return found
+
+
+def _any_request(_: Candidate) -> bool:
+    return True
+
+
+def _pass_any_role_to(
+    proof: Proof, passrole: ActionInfo, service: str, outsiders: Sequence[str] | None = None
+) -> Violation | None:
+    """An allowed PassRole of a role outside the prefix to ``service``.
+
+    The search may be asked over ``outsiders`` alone (proof_order's outside_only list):
+    ``resources(passrole, outside_first=True)`` puts every outsider first, in that order,
+    and an insider is never unsafe here, so the first violation over the whole list is the
+    first over its outsiders (and no insider's contexts are walked)."""
     if not _may_pass_to(proof, passrole, service):
         return None
     return proof.first_violation(
@@ -127,6 +161,7 @@ def _pass_any_role_to(proof: Proof, passrole: ActionInfo, service: str) -> Viola
         lambda c: not proof.in_prefix(c.resource),
         outside_first=True,
         fixed={PASSED_TO_SERVICE: (service,)},
+        resources=outsiders,
     )
 
 
