@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from iamgate.project import Project
 
 Decide = Callable[["Request"], "Decision"]
+_Contexts = list[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
 # The last argument is the context's hashable key; telling contexts come with theirs.
 Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], "ContextKey"], "Decision"]
 Telling = Callable[
@@ -136,6 +137,7 @@ class PathSearch:
         self._allows: dict[str, list[tuple[Policy, Statement]]] = {}
         self._resource_lists: dict[tuple[object, ...], Lazy[str]] = {}
         self._covering: dict[tuple[str, str], tuple[tuple[Policy, Statement], ...] | None] = {}
+        self._viable_lists: dict[tuple[str, int], tuple[_Contexts, _Contexts]] = {}
         self._usable_lists: dict[
             PathAction, list[tuple[dict[str, tuple[str, ...]], Lazy[str]]]
         ] = {}
@@ -269,10 +271,13 @@ class PathSearch:
             if not resources:
                 continue
             contexts = (self.telling or space.contexts)(info, fixed)
+            viable = self._viable(info.full, allows, contexts)
+            if not viable:
+                continue  # no context lets an Allow statement's conditions hold
             for resource in resources:
                 if not self._may_apply(allows, info.full, resource, contexts[0][0]):
                     continue
-                for context, ckey in contexts:
+                for context, ckey in viable:
                     if entry.outside and space.boundary_approved(context.get(BOUNDARY_KEY)):
                         continue  # the target carries the approved boundary: capped by it
                     shared = self.shared
@@ -291,6 +296,52 @@ class PathSearch:
                             entry
                         )
         return None
+
+    def _viable(
+        self,
+        action: str,
+        allows: list[tuple[Policy, Statement]],
+        contexts: list[tuple[dict[str, tuple[str, ...]], ContextKey]],
+    ) -> list[tuple[dict[str, tuple[str, ...]], ContextKey]]:
+        """The contexts, in order, in which some Allow statement naming ``action`` has every
+        condition hold: the only ones in which any resource can be allowed.
+
+        Why this is exact: a request is allowed only if an identity Allow statement matches
+        it, Resource and conditions both (a boundary or an SCP only takes away), and
+        ``allows`` holds every identity Allow statement that can name the action. A
+        condition reads nothing but the request's context as the action sees it (its key's
+        values, policy variables resolved from other keys; Request.lookup drops a service
+        key the action does not carry), never its resource: compiled as the evaluator
+        compiles it and asked of a request with the same action and context, it answers as
+        it does inside the evaluator, for every resource. A context in which no Allow
+        statement's conditions all hold is denied on every resource, so the search skips it
+        instead of asking about each resource in turn (the managed policies' conditions on
+        aws:CalledVia, tags and regions refute most contexts of a step)."""
+        key = (action.lower(), id(contexts))
+        found = self._viable_lists.get(key)
+        if found is not None and found[0] is contexts:
+            return found[1]
+        viable = contexts
+        if all(statement.conditions for _, statement in allows):  # else one holds anywhere
+            viable = [pair for pair in contexts if self._conditions_hold(action, allows, pair[0])]
+        # The entry keeps the list it was built for: its id is not reused while it lives.
+        self._viable_lists[key] = (contexts, viable)
+        return viable
+
+    def _conditions_hold(
+        self,
+        action: str,
+        allows: list[tuple[Policy, Statement]],
+        context: dict[str, tuple[str, ...]],
+    ) -> bool:
+        """Does some statement of ``allows`` have every condition hold in ``context``?"""
+        from iamgate.evaluator import Request
+
+        probe = Request(action, "*", context)  # the resource is never read
+        for policy, statement in allows:
+            if all(self._condition(c, policy).holds(probe) for c in statement.conditions):
+                return True
+        return False
 
     def _may_apply(
         self,

@@ -1,0 +1,150 @@
+"""IG408 skips the contexts in which no Allow statement's conditions hold (PathSearch._viable):
+exact, since a condition reads the request's context, never its resource.
+
+Compared here with the search that asks every context of every resource, on the conditions
+the managed policies use to close a step (aws:CalledVia with ForAnyValue, a region equal to
+a principal tag, resource tags, IfExists and Null, a service key the action does not carry)
+and on policies drawn at random. Condition semantics:
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+Keys an action carries: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from test_escalation_shortcuts import policy, project, statement, statements
+
+from iamgate.escalation import PathSearch, PolicySet, default_table
+from iamgate.escalation.decide import open_paths
+
+
+def _found(drawn: list[dict[str, Any]], *, skip: bool = True) -> list[tuple[object, ...]]:
+    saved = PathSearch._viable
+    if not skip:
+        PathSearch._viable = lambda self, action, allows, contexts: contexts  # type: ignore[method-assign]
+    try:
+        found = open_paths(PolicySet((policy(drawn),)), project())
+    finally:
+        PathSearch._viable = saved  # type: ignore[method-assign]
+    return [
+        (
+            f.path.id,
+            tuple(
+                (s.request.action, s.request.resource, sorted(s.request.context.items()))
+                for s in f.steps
+            ),
+            tuple(s.index for s in f.statements),
+        )
+        for f in found
+    ]
+
+
+CALLED_VIA = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["mgn.amazonaws.com"]}}
+EDGES: dict[str, list[dict[str, Any]]] = {
+    "called-via-and-region-from-a-tag": [
+        statement(
+            ["iam:PassRole", "ec2:RunInstances"],
+            condition={
+                **CALLED_VIA,
+                "StringEquals": {"aws:RequestedRegion": "${aws:PrincipalTag/TargetRegion}"},
+            },
+        ),
+    ],
+    "called-via-only": [statement(["iam:PassRole", "lambda:*"], condition=CALLED_VIA)],
+    "one-statement-unconditioned": [
+        statement(["iam:PassRole"], condition=CALLED_VIA),
+        statement(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+    ],
+    "resource-tag-if-exists": [
+        statement(
+            ["ssm:SendCommand", "ssm:StartSession"],
+            condition={"StringEqualsIfExists": {"aws:ResourceTag/team": "blue"}},
+        ),
+    ],
+    "null-tag": [
+        statement(["sts:AssumeRole"], condition={"Null": {"aws:ResourceTag/team": "false"}}),
+    ],
+    "key-the-action-does-not-carry": [
+        statement(
+            ["lambda:UpdateFunctionCode", "lambda:InvokeFunction"],
+            condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}},
+        ),
+    ],
+    "notaction-with-a-condition": [
+        statement(
+            ["s3:*"], negated=True, condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        ),
+    ],
+    "the-first-of-two-conditioned-statements-holds": [
+        statement(["sts:AssumeRole", "iam:PassRole", "lambda:*"], condition=CALLED_VIA),
+        statement(
+            ["sts:AssumeRole", "iam:PassRole", "lambda:*"],
+            condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}},
+        ),
+    ],
+    "deny-with-a-condition": [
+        statement(["iam:PassRole", "ec2:RunInstances"]),
+        statement("iam:PassRole", condition=CALLED_VIA, effect="Deny"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_open_paths_are_those_of_the_search_over_every_context(name: str) -> None:
+    assert _found(EDGES[name]) == _found(EDGES[name], skip=False)
+
+
+def _asked(drawn: list[dict[str, Any]], row_id: str, *, skip: bool) -> tuple[bool, int]:
+    """Is the row open, and how many questions did the search ask the evaluator?"""
+    from iamgate.delegation import CandidateSpace
+
+    p = policy(drawn)
+    asked: list[object] = []
+
+    def decide(request: Any) -> Any:
+        asked.append(request)
+        return PolicySet((p,)).evaluate(request)
+
+    saved = PathSearch._viable
+    if not skip:
+        PathSearch._viable = lambda self, action, allows, contexts: contexts  # type: ignore[method-assign]
+    try:
+        search = PathSearch(CandidateSpace(p, project()), decide, (p,), default_table())
+        row = default_table().by_id(row_id)
+        assert row is not None
+        return search.decide_path(row) is not None, len(asked)
+    finally:
+        PathSearch._viable = saved  # type: ignore[method-assign]
+
+
+def test_a_step_whose_conditions_never_hold_asks_the_evaluator_nothing() -> None:
+    # sts:AssumeRole carries no ec2: key, so the condition never holds (an absent key fails
+    # StringEquals): every context is refuted before a question, where the full search asks
+    # about each candidate role in each context.
+    drawn = [
+        statement("sts:AssumeRole", condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}})
+    ]
+    assert _asked(drawn, "sts-001", skip=True) == (False, 0)
+    is_open, asked = _asked(drawn, "sts-001", skip=False)
+    assert not is_open and asked > 0
+
+
+def test_a_context_where_a_condition_holds_is_still_asked() -> None:
+    # Only the contexts with aws:CalledVia naming mgn are viable: the row opens in one of
+    # them, after fewer questions than the full search asks (the others are skipped).
+    drawn = [statement("sts:AssumeRole", condition=CALLED_VIA)]
+    is_open, asked = _asked(drawn, "sts-001", skip=True)
+    full_open, full_asked = _asked(drawn, "sts-001", skip=False)
+    assert is_open and full_open
+    assert 0 < asked < full_asked
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statements())
+def test_random_policies_open_the_same_paths_over_the_viable_contexts(
+    drawn: list[dict[str, Any]],
+) -> None:
+    assert _found(drawn) == _found(drawn, skip=False)
