@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_escalation_shortcuts import policy, project, statement, statements
 
 from iamgate.escalation import PathSearch, PolicySet, default_table
@@ -121,15 +122,26 @@ def _asked(drawn: list[dict[str, Any]], row_id: str, *, skip: bool) -> tuple[boo
 
 
 def test_a_step_whose_conditions_never_hold_asks_the_evaluator_nothing() -> None:
-    # sts:AssumeRole carries no ec2: key, so the condition never holds (an absent key fails
-    # StringEquals): every context is refuted before a question, where the full search asks
-    # about each candidate role in each context.
-    drawn = [
-        statement("sts:AssumeRole", condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}})
-    ]
+    # StringEquals and StringNotEquals on one value of aws:RequestedRegion never hold
+    # together (an absent key fails StringEquals): every context is refuted before a
+    # question, where the full search asks about each candidate role in each context.
+    region = {"aws:RequestedRegion": "eu-west-1"}
+    contradiction = {"StringEquals": region, "StringNotEquals": region}
+    drawn = [statement("sts:AssumeRole", condition=contradiction)]
     assert _asked(drawn, "sts-001", skip=True) == (False, 0)
     is_open, asked = _asked(drawn, "sts-001", skip=False)
     assert not is_open and asked > 0
+
+
+def test_a_service_key_is_not_read_so_its_contexts_are_still_asked() -> None:
+    # A service key is read as the action sees it (absent where the action does not carry
+    # it), and a proof shares one decision among actions: no context is refuted on it.
+    drawn = [
+        statement("sts:AssumeRole", condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}})
+    ]
+    is_open, asked = _asked(drawn, "sts-001", skip=True)
+    assert not is_open and asked > 0
+    assert _asked(drawn, "sts-001", skip=False) == (is_open, asked)
 
 
 def test_a_context_where_a_condition_holds_is_still_asked() -> None:
@@ -148,3 +160,110 @@ def test_random_policies_open_the_same_paths_over_the_viable_contexts(
     drawn: list[dict[str, Any]],
 ) -> None:
     assert _found(drawn) == _found(drawn, skip=False)
+
+
+# -- the proofs' loop (IG406) and the rule's shared decisions (IG408) ------------------------
+
+GLOBAL_CONDITIONS: list[dict[str, Any] | None] = [
+    None,
+    CALLED_VIA,
+    {"StringEquals": {"aws:RequestedRegion": "${aws:PrincipalTag/TargetRegion}"}},
+    {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}},
+    {"StringEqualsIfExists": {"aws:ResourceTag/team": "blue"}},
+    {"Null": {"aws:ResourceTag/team": "false"}},
+    {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+    {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+    {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}},
+]
+ACTIONS = ["iam:PassRole", "ec2:RunInstances", "lambda:*", "sts:AssumeRole", "ssm:*", "*"]
+RESOURCES = ["*", "arn:aws:iam::*:role/service-*", "arn:aws:iam::*:role/Admin*"]
+
+
+@st.composite
+def conditioned(draw: st.DrawFn) -> list[dict[str, Any]]:
+    found = []
+    for _ in range(draw(st.integers(1, 4))):
+        condition: dict[str, Any] = {}
+        for extra in draw(st.lists(st.sampled_from(GLOBAL_CONDITIONS), max_size=2)):
+            for operator, pairs in (extra or {}).items():
+                condition.setdefault(operator, {}).update(pairs)
+        found.append(
+            statement(
+                draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3, unique=True)),
+                draw(st.sampled_from(RESOURCES)),
+                condition or None,
+                effect=draw(st.sampled_from(["Allow", "Allow", "Allow", "Deny"])),
+            )
+        )
+    return found
+
+
+def _violation(found: Any) -> Any:
+    if found is None:
+        return None
+    request = found.request
+    return (request.action, request.resource, sorted(request.context.items()), found.decision)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditioned())
+def test_the_first_violation_is_the_proofs_over_the_viable_contexts(
+    drawn: list[dict[str, Any]],
+) -> None:
+    from iamgate.catalog import get_catalog
+    from iamgate.delegation import clear_cache, proof_for
+    from iamgate.escalation.first_allowed import first_violation
+
+    clear_cache()
+    proof = proof_for(policy(drawn), project())
+    catalog = get_catalog()
+    asks: list[tuple[str, Any, Any]] = [
+        ("iam:PassRole", {"iam:PassedToService": ("lambda.amazonaws.com",)}, True),
+        ("iam:PassRole", {"iam:PassedToService": ("ec2.amazonaws.com",)}, True),
+        ("ec2:RunInstances", None, False),
+        ("lambda:CreateFunction", None, False),
+        ("sts:AssumeRole", None, True),
+    ]
+    for name, fixed, outside in asks:
+        action = catalog.lookup(name)
+        assert action is not None
+
+        def unsafe(c: Any, outside: bool = outside) -> bool:
+            return not (outside and proof.in_prefix(c.resource))
+
+        resources = proof.resources(action, outside_first=outside)
+        plain = proof.first_violation(action, unsafe, fixed=fixed, resources=resources)
+        lazy = first_violation(proof, action, unsafe, fixed=fixed, resources=resources)
+        assert _violation(lazy) == _violation(plain), name
+    clear_cache()
+
+
+def _rules(drawn: list[dict[str, Any]], *, skip: bool = True) -> list[tuple[object, ...]]:
+    """IG406's and IG408's findings, with or without the contexts refuted."""
+    import iamgate.escalation.viable as viable_module
+    from iamgate.delegation import clear_cache
+    from iamgate.rules import all_rules
+
+    saved = viable_module.viable
+    if not skip:
+        viable_module.viable = lambda action, allows, contexts: contexts  # type: ignore[assignment]
+    clear_cache()
+    try:
+        p = policy(drawn)
+        rules = all_rules()
+        found = [*rules["IG406"].check(p, project()), *rules["IG408"].check(p, project())]
+        return [(f.rule, f.line, f.message, repr(f.counterexample)) for f in found]
+    finally:
+        viable_module.viable = saved  # type: ignore[assignment]
+        clear_cache()
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_the_rules_findings_are_those_over_every_context(name: str) -> None:
+    assert _rules(EDGES[name]) == _rules(EDGES[name], skip=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditioned())
+def test_random_conditioned_policies_get_the_same_findings(drawn: list[dict[str, Any]]) -> None:
+    assert _rules(drawn) == _rules(drawn, skip=False)

@@ -26,7 +26,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import BOUNDARY_KEY, CandidateSpace, names_action
+from iamgate.delegation import BOUNDARY_KEY, VARIABLES_VERSION, CandidateSpace, names_action
 from iamgate.delegation.candidates import may_name_service
 from iamgate.escalation.lazy import Lazy
 from iamgate.escalation.prefilter import may_open, named_actions
@@ -303,45 +303,19 @@ class PathSearch:
         allows: list[tuple[Policy, Statement]],
         contexts: list[tuple[dict[str, tuple[str, ...]], ContextKey]],
     ) -> list[tuple[dict[str, tuple[str, ...]], ContextKey]]:
-        """The contexts, in order, in which some Allow statement naming ``action`` has every
-        condition hold: the only ones in which any resource can be allowed.
+        """The contexts in which some Allow statement naming ``action`` may have its
+        conditions hold (escalation.viable, which argues why this is exact): the only ones
+        in which any resource can be allowed, by this search's decision or the shared one."""
+        from iamgate.escalation.viable import viable
 
-        Why this is exact: a request is allowed only if an identity Allow statement matches
-        it, Resource and conditions both (a boundary or an SCP only takes away), and
-        ``allows`` holds every identity Allow statement that can name the action. A
-        condition reads nothing but the request's context as the action sees it (its key's
-        values, policy variables resolved from other keys; Request.lookup drops a service
-        key the action does not carry), never its resource: compiled as the evaluator
-        compiles it and asked of a request with the same action and context, it answers as
-        it does inside the evaluator, for every resource. A context in which no Allow
-        statement's conditions all hold is denied on every resource, so the search skips it
-        instead of asking about each resource in turn (the managed policies' conditions on
-        aws:CalledVia, tags and regions refute most contexts of a step)."""
         key = (action.lower(), id(contexts))
         found = self._viable_lists.get(key)
         if found is not None and found[0] is contexts:
             return found[1]
-        viable = contexts
-        if all(statement.conditions for _, statement in allows):  # else one holds anywhere
-            viable = [pair for pair in contexts if self._conditions_hold(action, allows, pair[0])]
+        pairs = [(s, p.version == VARIABLES_VERSION) for p, s in allows]
         # The entry keeps the list it was built for: its id is not reused while it lives.
-        self._viable_lists[key] = (contexts, viable)
-        return viable
-
-    def _conditions_hold(
-        self,
-        action: str,
-        allows: list[tuple[Policy, Statement]],
-        context: dict[str, tuple[str, ...]],
-    ) -> bool:
-        """Does some statement of ``allows`` have every condition hold in ``context``?"""
-        from iamgate.evaluator import Request
-
-        probe = Request(action, "*", context)  # the resource is never read
-        for policy, statement in allows:
-            if all(self._condition(c, policy).holds(probe) for c in statement.conditions):
-                return True
-        return False
+        found = self._viable_lists[key] = (contexts, viable(action, pairs, contexts))
+        return found[1]
 
     def _may_apply(
         self,

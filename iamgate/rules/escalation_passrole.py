@@ -127,7 +127,9 @@ def _search_runners(proof: Proof, runners: Sequence[ActionInfo]) -> list[Violati
     """``proof.search(runners, <any request>)``: the first allowed request of each runner
     some Allow statement names, asked over the same resources in the same order, drawn
     type by type (proof_order): a runner is usually allowed on its first candidate, and
-    ec2:RunInstances has a dozen types whose lists are then never built."""
+    ec2:RunInstances has a dozen types whose lists are then never built. Asked through
+    escalation.first_allowed, the proofs' loop less the contexts no Allow admits."""
+    from iamgate.escalation.first_allowed import first_violation
     from iamgate.escalation.resource_order import proof_order
 
     found: list[Violation] = []
@@ -135,7 +137,7 @@ def _search_runners(proof: Proof, runners: Sequence[ActionInfo]) -> list[Violati
         if not proof.named_by_allow(runner):
             continue
         resources = proof_order(proof, runner, outside_first=False)
-        violation = proof.first_violation(runner, _any_request, resources=resources)
+        violation = first_violation(proof, runner, _any_request, resources=resources)
         if violation is not None:
             found.append(violation)
     return found
@@ -154,12 +156,17 @@ def _pass_any_role_to(
     ``resources(passrole, outside_first=True)`` puts every outsider first, in that order,
     and an insider is never unsafe here, so the first violation over the whole list is the
     first over its outsiders (and no insider's contexts are walked)."""
+    from iamgate.escalation.first_allowed import first_violation
+    from iamgate.escalation.resource_order import proof_order
+
     if not _may_pass_to(proof, passrole, service):
         return None
-    return proof.first_violation(
+    if outsiders is None:
+        outsiders = proof_order(proof, passrole, outside_first=True, outside_only=True)
+    return first_violation(
+        proof,
         passrole,
         lambda c: not proof.in_prefix(c.resource),
-        outside_first=True,
         fixed={PASSED_TO_SERVICE: (service,)},
         resources=outsiders,
     )

@@ -1,0 +1,81 @@
+"""IG406's search: the proofs' ``first_violation``, skipping the contexts no Allow admits.
+
+``Proof.first_violation`` asks, resource by resource, every telling context of an action.
+The contexts that ``escalation.viable`` refutes are denied on every resource; asked about
+once here instead of once per resource. The managed policies pass roles and start compute
+under conditions on aws:CalledVia, tags and regions that most contexts fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from iamgate.delegation import Candidate, Unsafe, Violation
+
+if TYPE_CHECKING:
+    from iamgate.catalog import ActionInfo
+    from iamgate.delegation import Proof
+    from iamgate.delegation.candidates import ContextKey
+
+Contexts = list[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
+
+
+def first_violation(
+    proof: Proof,
+    action: ActionInfo,
+    unsafe: Unsafe,
+    *,
+    fixed: Mapping[str, tuple[str, ...]] | None = None,
+    resources: Sequence[str],
+    shared: bool = True,
+) -> Violation | None:
+    """``proof.first_violation(action, unsafe, fixed=fixed, resources=resources)``: the same
+    loop, over the same resources and telling contexts in the same order, with the same
+    class-shared decisions and the same fall-back when one disagrees with the evaluator;
+    only the contexts ``escalation.viable`` refutes are left out, and those are denied on
+    every resource, by the shared decision as by the action's own (see there), so the first
+    unsafe allowed request is the same, and so is any fall-back."""
+    from iamgate.evaluator import Request
+
+    contexts: Contexts | None = None  # the same for every resource: built once
+    for resource in resources:
+        if not proof.may_cover(action, resource):
+            continue  # no context can make a request allowed here
+        if contexts is None:
+            contexts = _viable(proof, action, proof.telling_contexts(action, fixed))
+        for context, ckey in contexts:
+            if not unsafe(Candidate(action, resource, context)):
+                continue
+            if shared:
+                decision = proof.shared_decision(action, resource, context, ckey)
+            else:
+                decision = proof.evaluate(Request(action.full, resource, context))
+            if not decision.allowed:
+                continue
+            request = Request(action.full, resource, context)
+            direct = proof.evaluate(request) if shared else decision
+            if not direct.allowed:
+                # The class shortcut disagreed with the evaluator: search this action alone.
+                return first_violation(
+                    proof, action, unsafe, fixed=fixed, resources=resources, shared=False
+                )
+            return Violation(action, request, direct)
+    return None
+
+
+def _viable(proof: Proof, action: ActionInfo, contexts: Contexts) -> Contexts:
+    """``escalation.viable`` over the Allow statements of the proof's policy whose Action
+    covers the action, as the evaluator reads it: what ``proof.evaluate`` and the
+    class-shared decision read as the identity."""
+    from iamgate.escalation.viable import viable
+    from iamgate.evaluator.engine import compiled_statement
+
+    lower = action.full.lower()
+    version = proof.policy.version
+    allows = [
+        (s, proof.variables)
+        for s in proof.policy.statements
+        if s.allows and compiled_statement(s, version).covers_action(lower)
+    ]
+    return viable(action.full, allows, contexts)
