@@ -474,3 +474,27 @@ def _sorted_resources(search: PathSearch, entry: Any, info: Any) -> list[str]:
         and not (entry.others_only and arn == search.space.caller_arn)
     ]
     return sorted(dict.fromkeys(found), key=search.space.in_prefix)
+
+
+# -- may_open's rows filed by key --------------------------------------------------------
+
+TABLE_ACTIONS = sorted({a.action for row in default_table().paths for a in row.actions})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TABLE_ACTIONS), min_size=1, max_size=8, unique=True))
+def test_may_open_compares_the_rows_its_keys_file_as_every_row_would(actions: list[str]) -> None:
+    p = policy([statement(actions)])
+    named = named_actions((p,))
+    assert named == frozenset(a.lower() for a in actions)
+    assert may_open((p,)) == any(row.lower_names <= named for row in default_table().paths)
+
+
+def test_every_row_is_filed_under_one_of_its_actions() -> None:
+    from iamgate.escalation.prefilter import _index
+
+    filed = [(key, names) for key, rows in _index(None).rows_by_key.items() for names in rows]
+    assert sorted(map(sorted, (n for _, n in filed))) == sorted(
+        sorted(row.lower_names) for row in default_table().paths
+    )
+    assert all(key in names for key, names in filed)

@@ -242,7 +242,7 @@ class PathSearch:
         found = self._usable_lists.get(entry)
         if found is not None:
             return found
-        from iamgate.catalog import get_catalog
+        from iamgate.catalog.lookups import get_catalog
 
         info = get_catalog().lookup(entry.action)
         found = []
@@ -257,8 +257,8 @@ class PathSearch:
         return found
 
     def _search(self, entry: PathAction) -> Step | None:
-        from iamgate.catalog import get_catalog
-        from iamgate.evaluator import Request
+        from iamgate.catalog.lookups import get_catalog
+        from iamgate.evaluator.request import Request
 
         usable = self._usable(entry)
         if not usable:
@@ -329,7 +329,7 @@ class PathSearch:
         row fixes (iam:PassedToService) must hold: those are the same in every context. A
         cheap no spares one evaluation per context. Policy variables may read varied keys,
         so a statement with one always may apply."""
-        from iamgate.evaluator import Request
+        from iamgate.evaluator.request import Request
 
         covering = self._covering_statements(allows, action, resource)
         if covering is None:
@@ -353,7 +353,8 @@ class PathSearch:
         """Of ``allows`` (the statements naming ``action``), those whose Resource covers
         ``resource``, conditions aside; None when one reads policy variables (it may apply
         anywhere). The same for every row and context that asks about the pair."""
-        from iamgate.evaluator import Request, covers_resource
+        from iamgate.evaluator.engine import covers_resource
+        from iamgate.evaluator.request import Request
 
         key = (action, resource)
         if key in self._covering:

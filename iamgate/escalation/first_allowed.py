@@ -36,7 +36,7 @@ def first_violation(
     only the contexts ``escalation.viable`` refutes are left out, and those are denied on
     every resource, by the shared decision as by the action's own (see there), so the first
     unsafe allowed request is the same, and so is any fall-back."""
-    from iamgate.evaluator import Request
+    from iamgate.evaluator.request import Request
 
     contexts: Contexts | None = None  # the same for every resource: built once
     for resource in resources:
@@ -65,17 +65,13 @@ def first_violation(
 
 
 def _viable(proof: Proof, action: ActionInfo, contexts: Contexts) -> Contexts:
-    """``escalation.viable`` over the Allow statements of the proof's policy whose Action
-    covers the action, as the evaluator reads it: what ``proof.evaluate`` and the
-    class-shared decision read as the identity."""
+    """``escalation.viable`` over the Allow statements of the proof's policy that name the
+    action: those of the action's signature (the proof's statements that name it, the
+    policy's first, then the SCPs'; the same for every action of its class), as
+    ``proof.evaluate`` and the class-shared decision read them."""
     from iamgate.escalation.viable import viable
-    from iamgate.evaluator.engine import compiled_statement
 
-    lower = action.full.lower()
-    version = proof.policy.version
-    allows = [
-        (s, proof.variables)
-        for s in proof.policy.statements
-        if s.allows and compiled_statement(s, version).covers_action(lower)
-    ]
+    named, _ = proof.signature(action)
+    own = proof.policy.statements
+    allows = [(own[i], proof.variables) for i in sorted(named) if i < len(own) and own[i].allows]
     return viable(action.full, allows, contexts)

@@ -7,6 +7,7 @@ table's actions once per process (a corpus repeats ``ec2:Describe*`` thousands o
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -63,9 +64,21 @@ def _named_actions(identity: Sequence[Policy], table: Table | None) -> frozenset
 
 def may_open(identity: Sequence[Policy], table: Table | None = None) -> bool:
     """Do the identity policies name every action of at least one row? Decided on the
-    policies alone, before any candidate request is built: the cheap prefilter."""
+    policies alone, before any candidate request is built: the cheap prefilter.
+
+    Each row is filed under one of its actions (its key), and only the rows filed under a
+    named action are compared: a row whose key is not named has an action not named, so
+    the rows left out could not open. Most policies name one or two of the table's
+    actions, which key a handful of rows."""
     named = named_actions(identity, table)
-    return bool(named) and any(p.lower_names <= named for p in (table or default_table()).paths)
+    if not named:
+        return False
+    by_key = _index(table).rows_by_key
+    for action in named:
+        for names in by_key.get(action, ()):
+            if names <= named:
+                return True
+    return False
 
 
 def table_services(table: Table | None = None) -> tuple[str, ...]:
@@ -86,6 +99,13 @@ class _TableIndex:
             service = name.partition(":")[0]
             self._by_service[service] = self._by_service.get(service, frozenset()) | {name}
         self._single = {name: frozenset((name,)) for name in names}
+        # Each row's actions, filed under the one fewest rows need (may_open's keys).
+        rows = [p.lower_names for p in table.paths]
+        needed = Counter(name for row in rows for name in row)
+        self.rows_by_key: dict[str, tuple[frozenset[str], ...]] = {}
+        for row in rows:
+            key = min(row, key=lambda name: (needed[name], name))
+            self.rows_by_key[key] = (*self.rows_by_key.get(key, ()), row)
         self.patterns = _Patterns(self._match)
 
     def named_by(self, pattern: str) -> frozenset[str]:

@@ -41,7 +41,7 @@ def viable(action: str, allows: Sequence[tuple[Statement, bool]], contexts: Cont
     where a shared decision and the action's own would part. Other conditions are not read:
     a statement whose only conditions are of another kind may hold anywhere.
     """
-    from iamgate.evaluator import Request
+    from iamgate.evaluator.request import Request
 
     tests: list[tuple[AnyCondition, ...]] = []
     for statement, variables in allows:

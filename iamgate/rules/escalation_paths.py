@@ -63,7 +63,7 @@ class EscalationPathRule(Rule):
         """The open paths in the first account, of those the policy is judged in, that has
         any (as the proofs do: an escape in an account it is deployed to comes first)."""
         # Imported on first use: the table's modules stay out of every command's start-up.
-        from iamgate.escalation import may_open
+        from iamgate.escalation.prefilter import may_open
 
         if policy.kind not in self.kinds or not may_open((policy,), self.table):
             return []  # no row has all its actions named: no proof built
@@ -77,7 +77,7 @@ class EscalationPathRule(Rule):
         return []
 
     def _search(self, proof: Proof) -> PathSearch:
-        from iamgate.escalation import PathSearch, judged_account
+        from iamgate.escalation.decide import PathSearch, judged_account
 
         policy = proof.policy
         account = judged_account((policy,), proof.project, proof.account)
