@@ -498,3 +498,30 @@ def test_every_row_is_filed_under_one_of_its_actions() -> None:
         sorted(row.lower_names) for row in default_table().paths
     )
     assert all(key in names for key, names in filed)
+
+
+def test_a_statements_cover_is_shared_by_the_actions_it_names() -> None:
+    # The covering statements of each (action, resource) pair, with the per-statement memo
+    # that lambda:UpdateFunctionCode and lambda:InvokeFunction share, equal the evaluator's
+    # covers_resource asked afresh for that action.
+    from iamgate.evaluator import Request, covers_resource
+
+    p = policy(
+        [
+            statement("lambda:*", "arn:aws:lambda:*:*:function:service-*"),
+            statement(["lambda:Invoke*", "lambda:Update*"], "arn:aws:lambda:*:*:function:Admin*"),
+            statement("lambda:*", "arn:aws:lambda:*:*:layer:*", negated=False),
+            {"Effect": "Allow", "Action": "lambda:*", "NotResource": "arn:aws:lambda:*:*:*:Other*"},
+        ]
+    )
+    search = PathSearch(_space(p), PolicySet((p,)).evaluate, (p,), default_table())
+    catalog = get_catalog()
+    for name in ("lambda:UpdateFunctionCode", "lambda:InvokeFunction", "lambda:CreateFunction"):
+        info = catalog.lookup(name)
+        assert info is not None
+        allows = search.allows_naming(name.lower())
+        for rtype, _ in info.resource_types:
+            for arn in search.space.type_resources(rtype):
+                bare = Request(name, arn)
+                plain = tuple((q, s) for q, s in allows if covers_resource(s, bare, q.version))
+                assert search._covering_statements(allows, name, arn) == plain

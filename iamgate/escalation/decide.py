@@ -138,6 +138,8 @@ class PathSearch:
         self._resource_lists: dict[tuple[object, ...], Lazy[str]] = {}
         self._covering: dict[tuple[str, str], tuple[tuple[Policy, Statement], ...] | None] = {}
         self._viable_lists: dict[tuple[str, int], tuple[_Contexts, _Contexts]] = {}
+        self._variables: dict[str, bool] = {}
+        self._covers_memo: dict[tuple[int, str], bool] = {}
         self._usable_lists: dict[
             PathAction, list[tuple[dict[str, tuple[str, ...]], Lazy[str]]]
         ] = {}
@@ -147,9 +149,12 @@ class PathSearch:
     ) -> Iterator[PathFinding]:
         """Every open path; ``skip`` leaves out rows before they are searched (a rule whose
         findings another rule already makes)."""
+        named = self._named_actions
         try:
             for path in self.table.paths:
-                if skip is not None and path.lower_names <= self._named_actions and skip(path):
+                if not path.lower_names <= named:
+                    continue  # decide_path's own first test: an action no Allow names
+                if skip is not None and skip(path):
                     continue
                 found = self.decide_path(path)
                 if found is not None:
@@ -353,19 +358,36 @@ class PathSearch:
         """Of ``allows`` (the statements naming ``action``), those whose Resource covers
         ``resource``, conditions aside; None when one reads policy variables (it may apply
         anywhere). The same for every row and context that asks about the pair."""
-        from iamgate.evaluator.engine import covers_resource
-        from iamgate.evaluator.request import Request
-
         key = (action, resource)
         if key in self._covering:
             return self._covering[key]
-        found: tuple[tuple[Policy, Statement], ...] | None
-        if any(_reads_variables(s) for _, s in allows):
-            found = None
-        else:
-            bare = Request(action, resource)
-            found = tuple((p, s) for p, s in allows if covers_resource(s, bare, p.version))
+        found: tuple[tuple[Policy, Statement], ...] | None = None
+        if not self._any_reads_variables(action, allows):
+            found = tuple((p, s) for p, s in allows if self._covers(p, s, resource))
         self._covering[key] = found
+        return found
+
+    def _any_reads_variables(self, action: str, allows: list[tuple[Policy, Statement]]) -> bool:
+        found = self._variables.get(action)
+        if found is None:
+            found = self._variables[action] = any(_reads_variables(s) for _, s in allows)
+        return found
+
+    def _covers(self, policy: Policy, statement: Statement, resource: str) -> bool:
+        """Does the statement's Resource/NotResource cover ``resource``? Asked only of a
+        statement without policy variables (``_covering_statements``), whose Resource reads
+        the resource alone, so the answer holds for every action it names: kept per
+        statement and resource (lambda:UpdateFunctionCode and lambda:InvokeFunction ask
+        about the same functions)."""
+        from iamgate.evaluator.engine import covers_resource
+        from iamgate.evaluator.request import Request
+
+        key = (id(statement), resource)
+        found = self._covers_memo.get(key)
+        if found is None:
+            # The search holds its identity policies, so a statement's id is not reused.
+            found = covers_resource(statement, Request("", resource), policy.version)
+            self._covers_memo[key] = found
         return found
 
     def _condition(self, condition: Condition, policy: Policy) -> AnyCondition:

@@ -115,7 +115,7 @@ class _TableIndex:
         low = pattern.lower()
         if "*" not in low and "?" not in low:  # most entries: one action, a set lookup
             return self._single.get(low, _NONE)
-        from iamgate.catalog import glob_regex, has_wildcard
+        from iamgate.catalog.records import glob_regex, has_wildcard
 
         service, _, _ = low.partition(":")
         pool = self._by_service.get(service) if not has_wildcard(service) else self.actions
