@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import Violation, listing, lookup, names_action, statement_label
+from iamgate.delegation import Violation, listing, lookup, statement_label
 from iamgate.rules.base import Example
 from iamgate.rules.proof_rule import ProofRule
 
@@ -187,11 +187,17 @@ def _may_pass_to(proof: Proof, passrole: ActionInfo, service: str) -> bool:
     from iamgate.evaluator import Request
     from iamgate.evaluator.conditions import compile_condition
 
-    lower = passrole.full.lower()
     key = PASSED_TO_SERVICE.lower()
     probe: Request | None = None
-    for statement in proof.policy.statements:
-        if not statement.allows or not names_action(statement, lower):
+    # The policy's statements that name PassRole, in order: those of its signature (the
+    # proof's own list, names_action over its statements, kept per action) before the SCPs'.
+    named, _ = proof.signature(passrole)
+    own = proof.policy.statements
+    for position in sorted(named):
+        if position >= len(own):
+            break  # an SCP's statement: it allows nothing
+        statement = own[position]
+        if not statement.allows:
             continue
         if _reads_variables(statement):
             return True
