@@ -1,4 +1,4 @@
-"""IG408 skips the contexts in which no Allow statement's conditions hold (PathSearch._viable):
+"""IG408 skips the contexts in which no Allow statement's conditions hold (escalation.viable):
 exact, since a condition reads the request's context, never its resource.
 
 Compared here with the search that asks every context of every resource, on the conditions
@@ -18,18 +18,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_escalation_shortcuts import policy, project, statement, statements
 
+import iamgate.escalation.viable as viable_module
 from iamgate.escalation import PathSearch, PolicySet, default_table
 from iamgate.escalation.decide import open_paths
 
 
 def _found(drawn: list[dict[str, Any]], *, skip: bool = True) -> list[tuple[object, ...]]:
-    saved = PathSearch._viable
+    saved = viable_module.viable
     if not skip:
-        PathSearch._viable = lambda self, action, allows, contexts: contexts  # type: ignore[method-assign]
+        viable_module.viable = lambda action, allows, contexts: contexts  # type: ignore[assignment]
     try:
         found = open_paths(PolicySet((policy(drawn),)), project())
     finally:
-        PathSearch._viable = saved  # type: ignore[method-assign]
+        viable_module.viable = saved  # type: ignore[assignment]
     return [
         (
             f.path.id,
@@ -109,16 +110,16 @@ def _asked(drawn: list[dict[str, Any]], row_id: str, *, skip: bool) -> tuple[boo
         asked.append(request)
         return PolicySet((p,)).evaluate(request)
 
-    saved = PathSearch._viable
+    saved = viable_module.viable
     if not skip:
-        PathSearch._viable = lambda self, action, allows, contexts: contexts  # type: ignore[method-assign]
+        viable_module.viable = lambda action, allows, contexts: contexts  # type: ignore[assignment]
     try:
         search = PathSearch(CandidateSpace(p, project()), decide, (p,), default_table())
         row = default_table().by_id(row_id)
         assert row is not None
         return search.decide_path(row) is not None, len(asked)
     finally:
-        PathSearch._viable = saved  # type: ignore[method-assign]
+        viable_module.viable = saved  # type: ignore[assignment]
 
 
 def test_a_step_whose_conditions_never_hold_asks_the_evaluator_nothing() -> None:
@@ -240,7 +241,6 @@ def test_the_first_violation_is_the_proofs_over_the_viable_contexts(
 
 def _rules(drawn: list[dict[str, Any]], *, skip: bool = True) -> list[tuple[object, ...]]:
     """IG406's and IG408's findings, with or without the contexts refuted."""
-    import iamgate.escalation.viable as viable_module
     from iamgate.delegation import clear_cache
     from iamgate.rules import all_rules
 

@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import BOUNDARY_KEY, VARIABLES_VERSION, CandidateSpace, names_action
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from iamgate.project import Project
 
 Decide = Callable[["Request"], "Decision"]
-_Contexts = list[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
+_Contexts = Sequence[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
 # The last argument is the context's hashable key; telling contexts come with theirs.
 Shared = Callable[["ActionInfo", str, dict[str, tuple[str, ...]], "ContextKey"], "Decision"]
 Telling = Callable[
@@ -137,7 +137,7 @@ class PathSearch:
         self._allows: dict[str, list[tuple[Policy, Statement]]] = {}
         self._resource_lists: dict[tuple[object, ...], Lazy[str]] = {}
         self._covering: dict[tuple[str, str], tuple[tuple[Policy, Statement], ...] | None] = {}
-        self._viable_lists: dict[tuple[str, int], tuple[_Contexts, _Contexts]] = {}
+        self._context_lists: dict[tuple[object, ...], tuple[_Contexts, _Contexts]] = {}
         self._variables: dict[str, bool] = {}
         self._covers_memo: dict[tuple[int, str], bool] = {}
         self._usable_lists: dict[
@@ -164,6 +164,7 @@ class PathSearch:
             # search is freed by reference counting, not left to the cycle collector.
             self._usable_lists.clear()
             self._resource_lists.clear()
+            self._context_lists.clear()
 
     def named(self, action: str) -> bool:
         """Does some Allow statement of an identity policy name ``action``? A boundary or an
@@ -275,8 +276,7 @@ class PathSearch:
         for fixed, resources in usable:
             if not resources:
                 continue
-            contexts = (self.telling or space.contexts)(info, fixed)
-            viable = self._viable(info.full, allows, contexts)
+            contexts, viable = self._contexts(info, allows, fixed)
             if not viable:
                 continue  # no context lets an Allow statement's conditions hold
             for resource in resources:
@@ -302,25 +302,29 @@ class PathSearch:
                         )
         return None
 
-    def _viable(
+    def _contexts(
         self,
-        action: str,
+        info: ActionInfo,
         allows: list[tuple[Policy, Statement]],
-        contexts: list[tuple[dict[str, tuple[str, ...]], ContextKey]],
-    ) -> list[tuple[dict[str, tuple[str, ...]], ContextKey]]:
-        """The contexts in which some Allow statement naming ``action`` may have its
+        fixed: dict[str, tuple[str, ...]],
+    ) -> tuple[_Contexts, _Contexts]:
+        """The step's contexts (the proof's telling ones, else the space's), the first ready
+        without the list (escalation.contexts: an open step is usually answered there), and
+        of those the ones in which some Allow statement naming the action may have its
         conditions hold (escalation.viable, which argues why this is exact): the only ones
-        in which any resource can be allowed, by this search's decision or the shared one."""
+        in which any resource can be allowed, by this search's decision or the shared one.
+        Both are drawn on demand, and kept for every row that asks the same action."""
+        from iamgate.escalation.contexts import first_then_rest
         from iamgate.escalation.viable import viable
 
-        key = (action.lower(), id(contexts))
-        found = self._viable_lists.get(key)
-        if found is not None and found[0] is contexts:
-            return found[1]
-        pairs = [(s, p.version == VARIABLES_VERSION) for p, s in allows]
-        # The entry keeps the list it was built for: its id is not reused while it lives.
-        found = self._viable_lists[key] = (contexts, viable(action, pairs, contexts))
-        return found[1]
+        key = (info.full.lower(), tuple(sorted(fixed.items())))
+        found = self._context_lists.get(key)
+        if found is None:
+            build = partial(self.telling or self.space.contexts, info, fixed)
+            contexts = first_then_rest(self.space, info, fixed, build)
+            pairs = [(s, p.version == VARIABLES_VERSION) for p, s in allows]
+            found = self._context_lists[key] = (contexts, viable(info.full, pairs, contexts))
+        return found
 
     def _may_apply(
         self,

@@ -9,16 +9,18 @@ under conditions on aws:CalledVia, tags and regions that most contexts fail.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from iamgate.delegation import Candidate, Unsafe, Violation
+from iamgate.escalation.contexts import first_then_rest
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
     from iamgate.delegation import Proof
     from iamgate.delegation.candidates import ContextKey
 
-Contexts = list[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
+Contexts = Sequence[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
 
 
 def first_violation(
@@ -43,7 +45,10 @@ def first_violation(
         if not proof.may_cover(action, resource):
             continue  # no context can make a request allowed here
         if contexts is None:
-            contexts = _viable(proof, action, proof.telling_contexts(action, fixed))
+            # The first context without the list (escalation.contexts): a runner is
+            # usually allowed there, on its first candidate.
+            build = partial(proof.telling_contexts, action, fixed)
+            contexts = _viable(proof, action, first_then_rest(proof, action, fixed, build))
         for context, ckey in contexts:
             if not unsafe(Candidate(action, resource, context)):
                 continue

@@ -13,12 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from iamgate.escalation.lazy import Lazy
+
 if TYPE_CHECKING:
     from iamgate.delegation.candidates import ContextKey
     from iamgate.evaluator.conditions import AnyCondition
     from iamgate.model import Condition, Statement
 
-Contexts = list[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
+Contexts = Sequence[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _SPECIAL = frozenset({"*", "?", "$"})  # ${*}, ${?}, ${$}: characters, no key read
 
@@ -41,20 +43,24 @@ def viable(action: str, allows: Sequence[tuple[Statement, bool]], contexts: Cont
     where a shared decision and the action's own would part. Other conditions are not read:
     a statement whose only conditions are of another kind may hold anywhere.
     """
-    from iamgate.evaluator.request import Request
-
     tests: list[tuple[AnyCondition, ...]] = []
     for statement, variables in allows:
         own = _tests(statement, variables)
         if not own:
             return contexts  # this statement may apply in any context
         tests.append(own)
-    found: Contexts = []
-    for pair in contexts:
-        probe = Request(action, "*", pair[0])  # the resource is never read
-        if any(all(test.holds(probe) for test in own) for own in tests):
-            found.append(pair)
-    return found
+    # Drawn as the search asks (it often stops at the first context), kept for the next
+    # resource's turn.
+    return Lazy(pair for pair in contexts if _admitted(action, tests, pair[0]))
+
+
+def _admitted(
+    action: str, tests: list[tuple[AnyCondition, ...]], context: dict[str, tuple[str, ...]]
+) -> bool:
+    from iamgate.evaluator.request import Request
+
+    probe = Request(action, "*", context)  # the resource is never read
+    return any(all(test.holds(probe) for test in own) for own in tests)
 
 
 def _tests(statement: Statement, variables: bool) -> tuple[AnyCondition, ...]:
