@@ -140,6 +140,7 @@ class PathSearch:
         self._context_lists: dict[tuple[object, ...], tuple[_Contexts, _Contexts]] = {}
         self._variables: dict[str, bool] = {}
         self._covers_memo: dict[tuple[int, str], bool] = {}
+        self._bare: dict[str, Request] = {}
         self._usable_lists: dict[
             PathAction, list[tuple[dict[str, tuple[str, ...]], Lazy[str]]]
         ] = {}
@@ -389,9 +390,11 @@ class PathSearch:
         key = (id(statement), resource)
         found = self._covers_memo.get(key)
         if found is None:
+            bare = self._bare.get(resource)
+            if bare is None:
+                bare = self._bare[resource] = Request("", resource)  # only its resource is read
             # The search holds its identity policies, so a statement's id is not reused.
-            found = covers_resource(statement, Request("", resource), policy.version)
-            self._covers_memo[key] = found
+            found = self._covers_memo[key] = covers_resource(statement, bare, policy.version)
         return found
 
     def _condition(self, condition: Condition, policy: Policy) -> AnyCondition:
