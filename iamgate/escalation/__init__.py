@@ -4,7 +4,10 @@
 existing resource, why it escalates, the public page it comes from); ``paths.schema.json``
 is its schema. ``table`` reads it; ``prefilter`` skips rows a policy cannot open;
 ``decide`` (with ``lazy`` candidate lists) asks the evaluator whether a set of policies
-(identity, boundary, SCP levels) leaves each row open:
+(identity, boundary, SCP levels) leaves each row open. Shared with IG406's searches:
+``viable`` (the contexts no Allow condition refutes), ``contexts`` (a search's first
+context without the list), ``resource_order`` (a proof's resources drawn type by type) and
+``first_allowed`` (the proofs' first-violation loop over those):
 
     open_paths(PolicySet(identity=(policy,), boundary=b, scps=levels), project) -> [PathFinding]
 
