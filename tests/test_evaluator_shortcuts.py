@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iamgate.evaluator import Request, statement_matches
-from iamgate.evaluator.matching import compile_patterns
+from iamgate.evaluator.matching import compile_actions, compile_patterns, lowered
 from iamgate.evaluator.variables import ONE, STAR, Resolved, Variable, parse, scan
 from iamgate.model import Policy, policy_from_data
 
@@ -134,3 +134,35 @@ def test_a_pattern_matches_after_its_literal_start() -> None:
         matcher = compile_patterns([parse(pattern, wildcards=True, variables=False)], arn=arn)
         assert matcher(text)
         assert not matcher("z" + text)
+
+
+# Action-like text: service parts that differ only in case or by a final sigma, wildcards
+# before and after the colon, no colon at all.
+ACTION_TEXT = st.text(alphabet="aAΣσς:*?g", max_size=8)
+
+
+@settings(max_examples=400)
+@given(st.lists(ACTION_TEXT, max_size=5), st.lists(ACTION_TEXT, min_size=1, max_size=6))
+def test_action_matchers_filed_by_service_answer_as_all_patterns_at_once(
+    patterns: list[str], actions: list[str]
+) -> None:
+    # compile_actions files each pattern by service from its raw text and parses a service's
+    # patterns when an action of it is first asked; the plain matcher reads every pattern.
+    filed = compile_actions(patterns)
+    plain = compile_patterns(
+        [lowered(parse(p, wildcards=True, variables=False)) for p in patterns], arn=False
+    )
+    for action in (*actions, *(p.lower() for p in patterns)):
+        lower = action.lower()
+        assert filed(lower) is plain(lower), (patterns, lower)
+
+
+def test_an_action_matcher_answers_for_services_it_has_not_compiled() -> None:
+    one = compile_actions(["IAM:Get*", "iam:PassRole"])
+    assert not one("s3:getobject")
+    assert one("iam:getrole") and one("iam:passrole") and not one("iam:createrole")
+    many = compile_actions(["s3:Get*", "IAM:PassRole", "ec2:Describe?"])
+    assert many("iam:passrole") and many("s3:getobject") and many("ec2:describex")
+    assert not many("sts:assumerole") and not many("ec2:describexy")
+    mixed = compile_actions(["s3:Get*", "*:List*"])
+    assert mixed("iam:listroles") and mixed("s3:getobject") and not mixed("s3:putobject")

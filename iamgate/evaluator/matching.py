@@ -133,40 +133,76 @@ def _action_pieces(text: str) -> tuple[Resolved, ...]:
     return lowered(parse(text, wildcards=True, variables=False))
 
 
+def _literal_start(text: str) -> str:
+    """The text before the first wildcard: ``parse``'s first piece (variables aside)."""
+    for wildcard in "*?":
+        cut = text.find(wildcard)
+        if cut >= 0:
+            text = text[:cut]
+    return text
+
+
 def compile_actions(patterns: Iterable[str]) -> Matcher:
     """``compile_patterns`` for an Action/NotAction element (plain, lower case), with each
-    pattern whose literal start names a service filed under it: a query compiles and runs
-    only its own service's patterns. A managed policy's statement lists dozens of services'
-    globs, and a proof asks about a handful of services."""
-    by_service: dict[str, list[tuple[Resolved, ...]]] = {}
-    anywhere: list[tuple[Resolved, ...]] = []
+    pattern whose literal start names a service filed under it: a query parses, compiles
+    and runs only its own service's patterns, when that service is first asked about. A
+    managed policy's statement lists dozens of services' globs, the evaluator compiles every
+    statement of a policy it is asked about, and a proof asks about a handful of services.
+
+    Filed from the raw text, as the parsed pieces would be: the first piece is the text
+    before the first ``*`` or ``?``, lowered (``lowered``); when it holds a ':' every
+    action the pattern matches starts with it, so with its part before the ':'. ``*``
+    alone matches every action; any other pattern is read for every service.
+    """
+    by_service: dict[str, list[str]] = {}
+    anywhere: list[str] = []
     for text in patterns:
-        pieces = _action_pieces(text)
-        if pieces == (STAR,):
+        if text == "*":
             return always
-        first = pieces[0] if pieces else ""
-        if isinstance(first, str) and ":" in first:
+        start = _literal_start(text)
+        if ":" in start:
             # Only an action whose service part is this one can start with "service:".
-            by_service.setdefault(first.partition(":")[0], []).append(pieces)
+            by_service.setdefault(start.lower().partition(":")[0], []).append(text)
         else:
-            anywhere.append(pieces)
-    rest = compile_patterns(anywhere, arn=False) if anywhere else never
+            anywhere.append(text)
+    rest = compile_patterns(map(_action_pieces, anywhere), arn=False) if anywhere else never
     if not by_service:
         return rest
     if len(by_service) == 1 and not anywhere:
-        # One service: its patterns start with "service:", so they need no filing.
-        return compile_patterns(next(iter(by_service.values())), arn=False)
+        # One service: every pattern starts with "service:", so an action of another
+        # service (not starting so) matches none of them and compiles nothing.
+        ((only, listed),) = by_service.items()
+        head = only + ":"
+        single: list[Matcher] = []
+
+        def one_service(action: str) -> bool:
+            if not action.startswith(head):
+                return False
+            if not single:
+                single.append(compile_patterns(map(_action_pieces, listed), arn=False))
+            return single[0](action)
+
+        return one_service
     compiled: dict[str, Matcher] = {}
+
+    def own(service: str) -> Matcher:
+        listed = by_service.get(service)
+        matcher = compiled[service] = (
+            compile_patterns(map(_action_pieces, listed), arn=False) if listed else never
+        )
+        return matcher
+
+    if not anywhere:
+
+        def filed(action: str) -> bool:
+            service = action.partition(":")[0]
+            return (compiled.get(service) or own(service))(action)
+
+        return filed
 
     def matches(action: str) -> bool:
         service = action.partition(":")[0]
-        matcher = compiled.get(service)
-        if matcher is None:
-            listed = by_service.get(service)
-            matcher = compiled[service] = (
-                compile_patterns(listed, arn=False) if listed is not None else never
-            )
-        return matcher(action) or rest(action)
+        return (compiled.get(service) or own(service))(action) or rest(action)
 
     return matches
 
