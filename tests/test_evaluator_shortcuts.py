@@ -17,7 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iamgate.evaluator import Request, statement_matches
-from iamgate.evaluator.matching import compile_actions, compile_patterns, lowered
+from iamgate.evaluator.matching import (
+    _regex_tail,
+    _stars,
+    compile_actions,
+    compile_patterns,
+    lowered,
+)
 from iamgate.evaluator.variables import ONE, STAR, Resolved, Variable, parse, scan
 from iamgate.model import Policy, policy_from_data
 
@@ -166,3 +172,48 @@ def test_an_action_matcher_answers_for_services_it_has_not_compiled() -> None:
     assert not many("sts:assumerole") and not many("ec2:describexy")
     mixed = compile_actions(["s3:Get*", "*:List*"])
     assert mixed("iam:listroles") and mixed("s3:getobject") and not mixed("s3:putobject")
+
+
+# Star-only patterns with enough colons to reach an ARN's resource part, and texts near them.
+STAR_PATTERN = st.lists(st.sampled_from(["a", ":", "a:", "::", "ab", "ba", "*"]), max_size=12)
+
+
+@settings(max_examples=1500)
+@given(STAR_PATTERN, st.booleans(), st.data())
+def test_star_tails_match_as_their_regular_expression_does(
+    tokens: list[str], arn: bool, data: st.DataObject
+) -> None:
+    # _stars matches with str.find, leftmost literal first; _regex_tail is the regular
+    # expression the pattern has always compiled to. Both from the first wildcard on. The
+    # pieces are the tokens as they come: a resolved policy variable leaves literal text
+    # side by side.
+    pieces: tuple[Resolved, ...] = tuple(STAR if t == "*" else t for t in tokens)
+    wilds = [i for i, piece in enumerate(pieces) if piece is STAR]
+    if not wilds:
+        return
+    stars = _stars(pieces, wilds[0], arn)
+    if stars is None:  # two wildcards side by side: left to the regular expression
+        return
+    regex = _regex_tail(pieces, wilds[0], arn)
+    filled = "".join(
+        data.draw(st.text(alphabet="ab:", max_size=4)) if t == "*" else t for t in tokens
+    )
+    for text in (filled, data.draw(st.text(alphabet="ab:", max_size=14)), filled + ":", filled[1:]):
+        for start in range(len(text) + 1):
+            assert stars(text, start) is regex(text, start), (pieces, text, start)
+        matcher = compile_patterns([pieces], arn=arn)
+        assert matcher(text) is _reference(pieces, text, arn), (pieces, text)
+
+
+def test_an_arn_pattern_without_a_regular_expression() -> None:
+    role = parse("arn:aws:iam::*:role/service-role/Amazon*", wildcards=True, variables=False)
+    matcher = compile_patterns([role], arn=True)
+    assert matcher("arn:aws:iam::123456789012:role/service-role/AmazonX")
+    assert matcher("arn:aws:iam::123456789012:role/service-role/Amazon:x:y")
+    assert not matcher("arn:aws:iam::1:2:role/service-role/AmazonX")  # * stays in the account
+    assert not matcher("arn:aws:iam::123456789012:role/other/AmazonX")
+    stack = parse("arn:aws:cloudformation:*:*:stack/a*b", wildcards=True, variables=False)
+    matcher = compile_patterns([stack], arn=True)
+    assert matcher("arn:aws:cloudformation:us-east-1:1:stack/a:x/b")
+    assert not matcher("arn:aws:cloudformation:us-east-1:1:stack/a:x/c")
+    assert not matcher("arn:aws:cloudformation:us:east:1:stack/ab")

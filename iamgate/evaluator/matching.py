@@ -44,44 +44,123 @@ def _literal(pieces: tuple[Resolved, ...]) -> str:
     return "".join(piece for piece in pieces if isinstance(piece, str))
 
 
+# Matches the rest of a text, from a position, against what follows a pattern's literal start.
+Tail = Callable[[str, int], bool]
+
+
 @lru_cache(maxsize=32768)  # the same pattern recurs in many statements' lists
-def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, str, str]:
-    """Classify one pattern: ("all", "", "") | ("exact", text, "") | ("prefix", text, "") |
-    ("regex", src, the literal text it starts with): src matches what follows that text."""
+def _fragment(pieces: tuple[Resolved, ...], arn: bool) -> tuple[str, str, Tail | None]:
+    """Classify one pattern: ("all", "", None) | ("exact", text, None) | ("prefix", text,
+    None) | ("tail", the literal text it starts with, what must match after it)."""
     if pieces == (STAR,):
-        return "all", "", ""
+        return "all", "", None
     wilds = [i for i, piece in enumerate(pieces) if isinstance(piece, Wildcard)]
     if not wilds:
-        return "exact", _literal(pieces), ""
+        return "exact", _literal(pieces), None
     if wilds == [len(pieces) - 1] and pieces[-1] is STAR:
         # A trailing * spans everything in both flavours, so a prefix test is exact.
-        return "prefix", _literal(pieces[:-1]), ""
-    parts: list[str] = []
+        return "prefix", _literal(pieces[:-1]), None
+    # The literal start is tested with str.startswith before the tail runs, so the tail
+    # starts after it: a shorter expression is cheaper to compile, and patterns that differ
+    # only in their start share one.
+    head = _literal(pieces[: wilds[0]])
+    return "tail", head, _stars(pieces, wilds[0], arn) or _regex_tail(pieces, wilds[0], arn)
+
+
+def _bounded(pieces: tuple[Resolved, ...], arn: bool) -> list[bool]:
+    """For each piece: does a wildcard there stay inside its colon-separated segment? In an
+    ARN, before the pattern's fifth literal colon, except a ``*`` that ends the pattern."""
+    flags: list[bool] = []
     colons = 0
     last = len(pieces) - 1
     for index, piece in enumerate(pieces):
+        flags.append(arn and colons < 5 and not (piece is STAR and index == last))
+        if isinstance(piece, str):
+            colons += piece.count(":")
+    return flags
+
+
+def _regex_tail(pieces: tuple[Resolved, ...], first: int, arn: bool) -> Tail:
+    parts: list[str] = []
+    for piece, bounded in zip(pieces, _bounded(pieces, arn), strict=True):
         if isinstance(piece, str):
             parts.append(re.escape(piece))
-            colons += piece.count(":")
-            continue
-        bounded = arn and colons < 5
-        if piece is STAR:
-            parts.append("[^:]*" if bounded and index != last else ".*")
+        elif piece is STAR:
+            parts.append("[^:]*" if bounded else ".*")
         else:
             parts.append("[^:]" if bounded else ".")
-    # The literal start is tested with str.startswith before the regex runs, so the regex
-    # starts after it: a shorter expression is cheaper to compile, and patterns that differ
-    # only in their start share one.
-    return "regex", "".join(parts[wilds[0] :]), _literal(pieces[: wilds[0]])
+    source = "".join(parts[first:])
+
+    def tail(text: str, start: int) -> bool:
+        return _fullmatch(source)(text, start) is not None  # compiled on first use
+
+    return tail
+
+
+def _stars(pieces: tuple[Resolved, ...], first: int, arn: bool) -> Tail | None:
+    """The tail of a pattern whose wildcards are all ``*``, none next to another, matched
+    with str.find instead of a regular expression (most ARN patterns: a managed corpus's
+    Resource elements are ``arn:aws:iam::*:role/Name`` and ``...:stack/Prefix*``; compiling
+    their regular expressions cost more than asking them). None for any other pattern.
+
+    Why leftmost is exact: the tail is ``* L1 * L2 ... * Lk * F`` (F anchored at the end,
+    empty after a trailing ``*``); each ``*`` spans any run, or, when bounded, any run
+    without ':'. Bounded ones all come first (a ``*`` is bounded before the pattern's fifth
+    colon). Say a match puts Li at q' and Li also occurs first at q < q' (after the previous
+    literal, before F). The ``*`` before Li spans a shorter run to q, so it is allowed there
+    too. The ``*`` after Li now spans text[q+len(Li):q'+len(Li)] more: nothing to check if
+    it is unbounded; if it is bounded so is the one before, so text[start:q'] has no ':',
+    nor has Li (it lies inside that run, or overlaps its copy at q' and then repeats its
+    first q'-q characters), so the longer run has no ':' either. So moving Li to its first
+    occurrence keeps the match, and literal by literal the leftmost choices find one
+    whenever one exists (tested against a plain search in tests/test_evaluator_shortcuts.py).
+    """
+    # (is the * bounded, the literal text after it up to the next *): a resolved policy
+    # variable leaves literal pieces side by side, so they are joined here.
+    steps: list[tuple[bool, str]] = []
+    for piece, bounded in zip(pieces[first:], _bounded(pieces, arn)[first:], strict=True):
+        if piece is ONE:
+            return None
+        if isinstance(piece, str):
+            steps[-1] = (steps[-1][0], steps[-1][1] + piece)
+        elif steps and not steps[-1][1]:
+            return None  # two wildcards side by side: left to the regular expression
+        else:
+            steps.append((bounded, ""))
+    last_bounded, final = steps.pop()  # final: empty when the pattern ends with a *
+    size = len(final)
+    middle = tuple(steps)
+
+    if not middle:
+        if not last_bounded:
+            return lambda text, start: len(text) - size >= start and text.endswith(final)
+        return lambda text, start: (
+            len(text) - size >= start
+            and text.endswith(final)
+            and text.find(":", start, len(text) - size) < 0
+        )
+
+    def stars(text: str, start: int) -> bool:
+        end = len(text) - size
+        if end < start or not text.endswith(final):
+            return False
+        for bounded, literal in middle:
+            found = text.find(literal, start, end)
+            if found < 0 or (bounded and text.find(":", start, found) >= 0):
+                return False
+            start = found + len(literal)
+        return not last_bounded or text.find(":", start, end) < 0
+
+    return stars
 
 
 def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> Matcher:
     """One matcher that is true when any of ``patterns`` matches the whole string."""
     exact: set[str] = set()
     prefixes: list[str] = []
-    regexes: list[tuple[str, str]] = []
+    tails: list[tuple[str, Tail]] = []
     for pieces in patterns:
-        kind, text, head = _fragment(pieces, arn)
+        kind, text, tail = _fragment(pieces, arn)
         if kind == "all":
             return always
         if kind == "exact":
@@ -89,28 +168,29 @@ def compile_patterns(patterns: Iterable[tuple[Resolved, ...]], *, arn: bool) -> 
         elif kind == "prefix":
             prefixes.append(text)
         else:
-            regexes.append((head, text))
-    return _combine(frozenset(exact), tuple(prefixes), tuple(regexes))
+            assert tail is not None
+            tails.append((text, tail))
+    return _combine(frozenset(exact), tuple(prefixes), tuple(tails))
 
 
 def _combine(
-    exact: frozenset[str], prefixes: tuple[str, ...], regexes: tuple[tuple[str, str], ...]
+    exact: frozenset[str], prefixes: tuple[str, ...], tails: tuple[tuple[str, Tail], ...]
 ) -> Matcher:
     # Specialised closures: the evaluator calls these millions of times in a proof.
-    if not regexes:
+    if not tails:
         if not prefixes:
             return exact.__contains__ if exact else never
         if not exact:
             return lambda text: text.startswith(prefixes)
         return lambda text: text in exact or text.startswith(prefixes)
 
-    # One regular expression per pattern, each behind the literal text it starts with and
-    # compiled on first use (once per run: patterns recur across a corpus). A statement's
+    # Each pattern's tail behind the literal text it starts with (a regular expression is
+    # compiled on first use, once per run: patterns recur across a corpus). A statement's
     # patterns joined into one alternation cost more to compile than every question a proof
     # asks of it, and most patterns are ruled out by their literal start alone.
     def full(text: str) -> bool:
-        for head, src in regexes:
-            if text.startswith(head) and _fullmatch(src)(text, len(head)) is not None:
+        for head, tail in tails:  # noqa: SIM110 - a loop avoids a generator per call
+            if text.startswith(head) and tail(text, len(head)):
                 return True
         return False
 
