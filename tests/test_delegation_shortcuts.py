@@ -224,3 +224,87 @@ def test_each_account_a_policy_names_is_judged_with_its_own_prefix_test() -> Non
     arn = "arn:aws:iam::111111111111:role/team-x"
     assert not Proof(p, project("service-"), "111111111111").in_prefix(arn)
     assert Proof(p, project("team-"), "111111111111").in_prefix(arn)
+
+
+def _plain_type_resources(proof: Proof, type_name: str, template: str) -> list[str]:
+    """What a proof's resources of one type were before the memos keyed by content: read
+    straight off this proof's own policy, account and prefix."""
+    import re
+
+    from iamgate.catalog import fill_template
+    from iamgate.delegation.candidates import OUTSIDE_NAMES
+
+    def glob(pattern: str) -> re.Pattern[str]:
+        return re.compile(
+            "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        )
+
+    def camel(name: str) -> str:
+        return "".join(part.capitalize() for part in re.split(r"[-_ ]", name))
+
+    names = [proof.prefix + "x", OUTSIDE_NAMES.get(type_name, "Admin" + camel(type_name))]
+    if any(s.not_resource is not None for s in proof.read_statements):
+        names.append("Other" + camel(type_name))
+    arns = [fill_template(template, proof.account, name) for name in names]
+    shape = re.compile(
+        re.sub(
+            r"\\\$\\\{([^}]*)\\\}",
+            lambda m: {"partition": "aws", "region": "[^:]*", "account": "[^:]*"}.get(
+                m.group(1).lower(), ".+"
+            ),
+            re.escape(template),
+        )
+    )
+    head = fill_template(template, proof.account, "").split(":", 5)[:5]
+    for statement in proof.read_statements:
+        for literal in (*(statement.resource or ()), *(statement.not_resource or ())):
+            parts = proof.substitute(literal).split(":", 5)
+            if len(parts) != 6 or len(head) != 5:
+                continue
+            if not (glob(parts[2]).fullmatch(head[2]) and glob(parts[4]).fullmatch(head[4])):
+                continue
+            region = head[3]
+            if region and parts[3] and "*" not in parts[3] and "?" not in parts[3]:
+                region = parts[3]
+            if not glob(parts[3]).fullmatch(region):
+                continue
+            start = ":".join((*head[:3], region, head[4]))
+            filled = (f"{start}:{parts[5].replace('*', f).replace('?', 'x')}" for f in ("x", ""))
+            arns.extend(arn for arn in filled if shape.fullmatch(arn))
+    return list(dict.fromkeys(arns))
+
+
+def test_resources_of_a_type_are_each_proofs_own_though_memoised_by_content() -> None:
+    """The candidate ARNs of a resource type are memoised by the entry's text, the template,
+    the account and the prefix: two proofs that differ in any of them (or in a NotResource,
+    or in what a policy variable stands for) each get their own, as the plain reading says."""
+    entries = [
+        "arn:aws:iam::*:role/service-*",
+        "arn:aws:iam::111111111111:role/team/*",
+        "arn:aws:iam::222222222222:user/${aws:username}",
+        "arn:aws:i?m::*:policy/p?",
+        "arn:aws:ec2:eu-west-1:*:instance/*",
+        "arn:aws:ec2:*:*:volume/v-*",
+        "arn:aws:s3:::bucket/*",
+        "*",
+    ]
+    policies = [
+        policy({"Effect": "Allow", "Action": "*", "Resource": entries}),
+        policy(
+            {"Effect": "Allow", "Action": "*", "Resource": entries[:3]},
+            {"Effect": "Allow", "Action": "iam:*", "NotResource": entries[3:]},
+        ),
+        policy_from_data(  # no policy variables in this version: ${...} is literal text
+            {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": entries}]}, "Old"
+        ),
+    ]
+    actions = lookup("iam:CreateRole", "iam:PutUserPolicy", "ec2:RunInstances", "s3:GetObject")
+    for pol in policies:
+        for prefix in ("service-", "team-"):
+            for account in ("111111111111", "222222222222"):
+                proof = Proof(pol, project(prefix), account)
+                for action in actions:
+                    for rtype, _ in action.resource_types:
+                        for template in rtype.arn_patterns:
+                            memo = proof._resources_of_type(rtype.name, template)
+                            assert memo == _plain_type_resources(proof, rtype.name, template)

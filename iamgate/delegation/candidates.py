@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from iamgate.catalog import fill_template, glob_regex
@@ -398,20 +398,18 @@ class CandidateSpace(PolicyFacts):
         key = (type_name, template)
         found = self._type_resources.get(key)
         if found is None:
-            names = [self.prefix + "x", OUTSIDE_NAMES.get(type_name, "Admin" + _camel(type_name))]
-            if self.has_not_resource:  # a NotResource may exclude exactly the usual outsider
-                names.append("Other" + _camel(type_name))
-            arns = [fill_template(template, self.account, name) for name in names]
-            shape = _template_regex(template)
-            head = fill_template(template, self.account, "").split(":", 5)[:5]
-            for literal in self._literals_of_service(head[2] if len(head) == 5 else None):
-                arns.extend(a for a in self._concrete(literal, head) if shape.fullmatch(a))
-            found = self._type_resources[key] = _dedupe(arns)
+            arns, service = _named_resources(
+                type_name, template, self.account, self.prefix, self.has_not_resource
+            )
+            listed = list(arns)
+            for literal in self._literals_of_service(service):
+                listed.extend(_concrete_of_type(self.substitute(literal), template, self.account))
+            found = self._type_resources[key] = _dedupe(listed)
         return found
 
     def _literals_of_service(self, service: str | None) -> tuple[str, ...]:
         """Every Resource/NotResource entry of read_statements, in their order, whose
-        service field admits ``service``: the only ones ``_concrete`` makes anything of. A
+        service field admits ``service``: the only ones ``_concrete_text`` makes anything of. A
         managed policy lists hundreds of ARNs of other services; the types are many."""
         by_service: dict[str | None, tuple[str, ...]] = self.__dict__.setdefault("_literals_", {})
         found = by_service.get(service)
@@ -420,32 +418,9 @@ class CandidateSpace(PolicyFacts):
                 literal
                 for statement in self.read_statements
                 for literal in (*(statement.resource or ()), *(statement.not_resource or ()))
-                if service is not None and self._service_field_admits(literal, service)
+                if service is not None and _service_field_admits(self.substitute(literal), service)
             )
         return found
-
-    def _service_field_admits(self, literal: str, service: str) -> bool:
-        parts = self.substitute(literal).split(":", 5)
-        return len(parts) == 6 and _glob(parts[2]).fullmatch(service) is not None
-
-    def _concrete(self, literal: str, head: list[str]) -> list[str]:
-        """A Resource pattern made concrete in the principal's account: role/x-* -> role/x-x.
-
-        Empty when it cannot name a resource of this type there (another service, another
-        account: IAM acts on the caller's own account only).
-        """
-        parts = self.substitute(literal).split(":", 5)
-        if len(parts) != 6 or len(head) != 5:
-            return []
-        if not (_glob(parts[2]).fullmatch(head[2]) and _glob(parts[4]).fullmatch(head[4])):
-            return []
-        region = head[3]
-        if region and parts[3] and not has_wildcard(parts[3]):
-            region = parts[3]
-        if not _glob(parts[3]).fullmatch(region):
-            return []
-        prefix = ":".join((*head[:3], region, head[4]))
-        return [f"{prefix}:{_fill(parts[5], filler)}" for filler in ("x", "")]
 
     def contexts(
         self, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None = None
@@ -482,6 +457,61 @@ class CandidateSpace(PolicyFacts):
             found.append((context, tuple(sorted((k.lower(), v) for k, v in context.items()))))
         self._contexts[cache_key] = found
         return found
+
+
+# The memos below answer from their arguments alone (the text of a Resource entry after
+# policy variables are substituted, a catalog template, the account, the prefix): a corpus
+# repeats the same entries and resource types in policy after policy, and every proof of a
+# policy asks for them again.
+
+
+@lru_cache(maxsize=4096)
+def _named_resources(
+    type_name: str, template: str, account: str, prefix: str, not_resource: bool
+) -> tuple[tuple[str, ...], str | None]:
+    """A resource type's ARNs with a prefixed name and with an outsider's (and another
+    outsider's, which a NotResource may leave out), and the service field of its ARNs (None
+    when the template has no six fields)."""
+    names = [prefix + "x", OUTSIDE_NAMES.get(type_name, "Admin" + _camel(type_name))]
+    if not_resource:  # a NotResource may exclude exactly the usual outsider
+        names.append("Other" + _camel(type_name))
+    head = fill_template(template, account, "").split(":", 5)[:5]
+    service = head[2] if len(head) == 5 else None
+    return tuple(fill_template(template, account, name) for name in names), service
+
+
+@lru_cache(maxsize=16384)
+def _concrete_of_type(text: str, template: str, account: str) -> tuple[str, ...]:
+    """``_concrete_text`` of a Resource entry, kept where it has the type's ARN shape."""
+    head = tuple(fill_template(template, account, "").split(":", 5)[:5])
+    shape = _template_regex(template)
+    return tuple(arn for arn in _concrete_text(text, head) if shape.fullmatch(arn))
+
+
+@lru_cache(maxsize=16384)
+def _service_field_admits(text: str, service: str) -> bool:
+    parts = text.split(":", 5)
+    return len(parts) == 6 and _glob(parts[2]).fullmatch(service) is not None
+
+
+def _concrete_text(text: str, head: tuple[str, ...]) -> tuple[str, ...]:
+    """A Resource entry (variables substituted) made concrete under ``head``, the first five
+    fields of the type's ARNs in the principal's account: role/x-* -> role/x-x, role/x-.
+
+    Empty when it cannot name a resource of this type there (another service, another
+    account: IAM acts on the caller's own account only)."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or len(head) != 5:
+        return ()
+    if not (_glob(parts[2]).fullmatch(head[2]) and _glob(parts[4]).fullmatch(head[4])):
+        return ()
+    region = head[3]
+    if region and parts[3] and not has_wildcard(parts[3]):
+        region = parts[3]
+    if not _glob(parts[3]).fullmatch(region):
+        return ()
+    prefix = ":".join((*head[:3], region, head[4]))
+    return tuple(f"{prefix}:{_fill(parts[5], filler)}" for filler in ("x", ""))
 
 
 def _names_nothing(_: str) -> bool:

@@ -12,7 +12,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from iamgate.delegation.actions import BOUNDARY, BOUNDARY_KEY, _catalog
-from iamgate.delegation.text import _VARIABLE, _dedupe, resource_name
+from iamgate.delegation.text import _NAME_SEPARATORS, _VARIABLE, _dedupe, resource_name
 from iamgate.organization import PLACEHOLDER_ACCOUNT, literal_accounts
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _in_prefix(arn: str, prefix: str) -> bool:
     if resource_name(arn).startswith(prefix):
         return True
     parts = arn.split(":", 5)
-    rest = re.split(r"[/:]", parts[5], maxsplit=1) if len(parts) == 6 else []
+    rest = _NAME_SEPARATORS.split(parts[5], maxsplit=1) if len(parts) == 6 else []
     return len(rest) == 2 and rest[1].startswith(prefix)
 
 

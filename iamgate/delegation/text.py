@@ -7,6 +7,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# Compiled here, not left to re's own cache: the proofs compile thousands of patterns in a
+# run, which push re's cache past its size and these out of it, to be compiled again.
+_NAME_SEPARATORS = re.compile(r"[/:]")
+_WORD_SEPARATORS = re.compile(r"[-_ ]")
 
 
 @lru_cache(maxsize=4096)
@@ -33,7 +37,7 @@ def _dedupe(items: Iterable[str]) -> list[str]:
 def resource_name(arn: str) -> str:
     """The last name in an ARN's resource part: role/team/service-x -> service-x."""
     parts = arn.split(":", 5)
-    return re.split(r"[/:]", parts[5] if len(parts) == 6 else arn)[-1]
+    return _NAME_SEPARATORS.split(parts[5] if len(parts) == 6 else arn)[-1]
 
 
 @lru_cache(maxsize=1024)
@@ -52,4 +56,4 @@ def _template_regex(template: str) -> re.Pattern[str]:
 
 
 def _camel(type_name: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[-_ ]", type_name))
+    return "".join(part.capitalize() for part in _WORD_SEPARATORS.split(type_name))
