@@ -308,3 +308,18 @@ def test_resources_of_a_type_are_each_proofs_own_though_memoised_by_content() ->
                         for template in rtype.arn_patterns:
                             memo = proof._resources_of_type(rtype.name, template)
                             assert memo == _plain_type_resources(proof, rtype.name, template)
+
+
+def test_shared_decisions_are_the_evaluators_for_each_candidate_context() -> None:
+    """A proof reads each candidate context once (one Request per context, shared by every
+    action and resource asked in it): its decisions are the evaluator's on requests built
+    afresh. (A proof of its own per action: a class's decision is shared by its actions.)"""
+    for action in lookup("iam:CreateRole", "iam:DeleteRole", "iam:TagRole", "ec2:RunInstances"):
+        proof = Proof(EDGE_POLICY, project())
+        contexts = proof.contexts(action)
+        assert len(contexts) > 1 or action.name != "CreateRole"  # the boundary key varies
+        for resource in proof.resources(action)[:4]:
+            for context, ckey in contexts:
+                shared = proof.shared_decision(action, resource, context, ckey)
+                alone = evaluate(Request(action.full, resource, context), (EDGE_POLICY,), None, ())
+                assert shared == alone, (action.full, resource, context)

@@ -217,3 +217,23 @@ def test_an_arn_pattern_without_a_regular_expression() -> None:
     assert matcher("arn:aws:cloudformation:us-east-1:1:stack/a:x/b")
     assert not matcher("arn:aws:cloudformation:us-east-1:1:stack/a:x/c")
     assert not matcher("arn:aws:cloudformation:us:east:1:stack/ab")
+
+
+CONTEXT = st.dictionaries(
+    st.sampled_from(["aws:TagKeys", "AWS:tagkeys", "iam:PermissionsBoundary", "s3:prefix"]),
+    st.lists(st.sampled_from(["a", "B", ""]), max_size=2).map(tuple),
+    max_size=4,
+)
+
+
+@given(CONTEXT, st.sampled_from(["iam:CreateRole", "S3:ListBucket", "x:y"]))
+def test_a_request_sharing_a_context_is_the_request_built_from_it(
+    context: dict[str, tuple[str, ...]], action: str
+) -> None:
+    # Proofs read a context once and ask about many actions and resources in it.
+    built = Request(action, "arn:aws:s3:::b", context)
+    shared = Request("iam:PassRole", "*", context).sharing(action, "arn:aws:s3:::b")
+    assert shared == built and hash(shared) == hash(built)
+    assert shared.to_dict() == built.to_dict()
+    for key in (*context, "aws:tagkeys", "S3:Prefix", "absent"):
+        assert shared.lookup(key) == built.lookup(key)

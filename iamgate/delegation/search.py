@@ -82,6 +82,7 @@ class Proof(CandidateSpace):
         self._resource_hits: dict[tuple[int, str], bool] = {}
         self._telling: dict[tuple[int, frozenset[int]], tuple[_Contexts, _Contexts]] = {}
         self._violations: dict[str, list[Violation]] = {}
+        self._requests: dict[int, tuple[dict[str, tuple[str, ...]], Request]] = {}
 
     # -- asking the evaluator ---------------------------------------------------------
 
@@ -95,12 +96,25 @@ class Proof(CandidateSpace):
         key = (self.action_class(action), resource, ckey)
         found = self._memo.get(key)
         if found is None:
-            from iamgate.evaluator import Request, evaluate
+            from iamgate.evaluator import evaluate
 
-            found = self._memo[key] = evaluate(
-                Request(action.full, resource, context), (self.policy,), None, self.scps
-            )
+            request = self._in_context(context).sharing(action.full, resource)
+            found = self._memo[key] = evaluate(request, (self.policy,), None, self.scps)
         return found
+
+    def _in_context(self, context: dict[str, tuple[str, ...]]) -> Request:
+        """A request carrying ``context``, read once per context: the candidate contexts are
+        built once per proof and asked about for every action and resource. Keyed by the
+        dict itself (held by the entry, so its id is not reused while the entry lives);
+        contexts are never changed once built."""
+        entry = self._requests.get(id(context))
+        if entry is None or entry[0] is not context:
+            from iamgate.evaluator import Request
+
+            if len(self._requests) >= 4096:
+                self._requests.clear()  # a caller building a fresh dict per question
+            entry = self._requests[id(context)] = (context, Request("", "", context))
+        return entry[1]
 
     def shared_decision(
         self,

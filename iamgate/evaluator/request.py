@@ -87,6 +87,19 @@ class Request(_EvaluatorCaches):
         init(self, "_action", action.lower())
         init(self, "_values", values)
 
+    def sharing(self, action: str, resource: str) -> Request:
+        """A request for ``action`` on ``resource`` with this one's context: the same private
+        copies (a Request never changes them and hands out no way to), so a search that asks
+        about many actions and resources in one context reads that context once."""
+        request = object.__new__(Request)
+        init = object.__setattr__
+        init(request, "action", action)
+        init(request, "resource", resource)
+        init(request, "context", self.context)
+        init(request, "_action", action.lower())
+        init(request, "_values", self._values)
+        return request
+
     def __hash__(self) -> int:
         items = frozenset(self._values.items())
         return hash((self.action, self.resource, items))
