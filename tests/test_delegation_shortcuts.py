@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iamgate.catalog import glob_regex
 from iamgate.config import Config
@@ -323,3 +325,68 @@ def test_shared_decisions_are_the_evaluators_for_each_candidate_context() -> Non
                 shared = proof.shared_decision(action, resource, context, ckey)
                 alone = evaluate(Request(action.full, resource, context), (EDGE_POLICY,), None, ())
                 assert shared == alone, (action.full, resource, context)
+
+
+def _regex_matcher(patterns: tuple[str, ...], action: str) -> bool:
+    """_actions_matcher as it was: exact names, and every glob as glob_regex reads it (case
+    ignored), tried only for the action's own service when its service part is literal."""
+    for pattern in patterns:
+        low = pattern.lower()
+        if "*" not in low and "?" not in low:
+            if action == low:
+                return True
+            continue
+        service, colon, _ = low.partition(":")
+        literal = colon and "*" not in service and "?" not in service
+        if literal and action.partition(":")[0] != service:
+            continue
+        if glob_regex(low).fullmatch(action):
+            return True
+    return False
+
+
+# Action patterns: a service part, maybe ':' and a name, maybe a '*' or '?' anywhere.
+ACTION_PATTERN = st.builds(
+    lambda service, colon, name, end: service + colon + name + end,
+    st.text(alphabet="iaSk?*", max_size=3),
+    st.sampled_from([":", ""]),
+    st.text(alphabet="aSſKk\u212a*?", max_size=3),
+    st.sampled_from(["*", "", "?"]),
+)
+# What a pattern's letters can become in an action: itself, upper case, or a letter that
+# ignoring case folds onto it (the Kelvin sign onto k, the long s onto s).
+FOLDS = {"k": "kK\u212a", "s": "sSſ", "i": "iI", "a": "aA"}
+
+
+@settings(max_examples=500)
+@given(st.lists(ACTION_PATTERN, min_size=1, max_size=4), st.data())
+def test_prefix_globs_match_as_their_regular_expressions(
+    patterns: list[str], data: st.DataObject
+) -> None:
+    # "iam:create*" is tested with str.startswith when pattern and action are ASCII; the
+    # regular expression ignores case, and folds K and ſ onto ASCII letters.
+    matcher = _actions_matcher.__wrapped__(tuple(patterns))
+    near = data.draw(st.sampled_from(patterns)).lower().replace("*", "x").replace("?", "k")
+    action = "".join(data.draw(st.sampled_from(FOLDS.get(c, c))) for c in near)
+    for asked in (action, action.lower(), near, data.draw(st.text(alphabet="iaSsſKk\u212a:"))):
+        assert matcher(asked) is _regex_matcher(tuple(patterns), asked), (patterns, asked)
+
+
+def test_prefix_globs_fold_case_as_their_regular_expressions_do() -> None:
+    for pattern, action in [
+        ("iam:s*", "iam:\u017fx"),  # the long s folds onto s
+        ("iam:k*", "iam:\u212ax"),  # the Kelvin sign onto k
+        ("iam:K*", "iam:Kx"),
+        ("iam:get*", "iam:getrole"),
+        ("iam:get*", "iam:gexrole"),
+    ]:
+        matcher = _actions_matcher.__wrapped__((pattern,))
+        assert matcher(action) is _regex_matcher((pattern,), action), (pattern, action)
+
+
+@given(st.text(alphabet="ia*?\n.", max_size=4), st.text(alphabet="ia\n.", max_size=4))
+def test_arn_fields_match_as_their_glob_does(pattern: str, text: str) -> None:
+    # A field without a wildcard is compared, "*" is any line, the rest is compiled.
+    from iamgate.delegation.text import _glob, _glob_matches
+
+    assert _glob_matches(pattern, text) is (_glob(pattern).fullmatch(text) is not None)

@@ -179,21 +179,52 @@ def _actions_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
             by_service.setdefault(service, []).append(low)
         else:
             anywhere.append(glob_regex(low))
-    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+    compiled: dict[str, tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]] = {}
 
     def matches(action: str) -> bool:
         if action in exact:
             return True
         service = action.partition(":")[0]
-        regexes = compiled.get(service)
-        if regexes is None:
-            regexes = compiled[service] = tuple(map(glob_regex, by_service.get(service, ())))
+        entry = compiled.get(service)
+        if entry is None:
+            entry = compiled[service] = _prefixes_and_regexes(by_service.get(service, ()))
+        prefixes, regexes = entry
+        if prefixes:
+            if action.isascii():
+                if action.lower().startswith(prefixes):
+                    return True
+            elif any(glob_regex(p + "*").fullmatch(action) for p in prefixes):
+                return True
         for regex in regexes:
             if regex.fullmatch(action):
                 return True
         return any(regex.fullmatch(action) for regex in anywhere)
 
     return matches
+
+
+def _prefixes_and_regexes(
+    patterns: Iterable[str],
+) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """A service's globs (lower case): the ASCII ones that end in their only wildcard, a
+    ``*``, as their literal start; the others as glob_regex compiles them.
+
+    Why a prefix is exact: glob_regex reads ``text*`` as the escaped text then ``.*`` with
+    DOTALL (any rest), ignoring case. For an ASCII text and an ASCII action, ignoring case
+    is comparing lower cases, and the text is already lower case: the action matches when
+    its lower case starts with the text. (An action with other letters is asked of the
+    regex: ignoring case folds some of them onto ASCII ones, K onto k.)"""
+    from iamgate.catalog import glob_regex
+
+    prefixes: list[str] = []
+    regexes: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        head = pattern[:-1]
+        if pattern.endswith("*") and pattern.isascii() and "*" not in head and "?" not in head:
+            prefixes.append(head)
+        else:
+            regexes.append(glob_regex(pattern))
+    return tuple(prefixes), tuple(regexes)
 
 
 @cache

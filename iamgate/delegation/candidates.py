@@ -25,7 +25,7 @@ from iamgate.delegation.text import (
     _camel,
     _dedupe,
     _fill,
-    _glob,
+    _glob_matches,
     _template_regex,
     has_wildcard,
 )
@@ -139,12 +139,12 @@ class CandidateSpace(PolicyFacts):
         if len(parts) == 6 and parts[0] == "arn":
             fields = [
                 "arn",
-                "aws" if _glob(parts[1]).fullmatch("aws") else _fill(parts[1], "x"),
-                "iam" if _glob(parts[2]).fullmatch("iam") else _fill(parts[2], "x"),
-                "" if _glob(parts[3]).fullmatch("") else _fill(parts[3], "x"),
+                "aws" if _glob_matches(parts[1], "aws") else _fill(parts[1], "x"),
+                "iam" if _glob_matches(parts[2], "iam") else _fill(parts[2], "x"),
+                "" if _glob_matches(parts[3], "") else _fill(parts[3], "x"),
             ]
             accounts = [
-                a for a in (self.account, self.foreign, "aws") if _glob(parts[4]).fullmatch(a)
+                a for a in (self.account, self.foreign, "aws") if _glob_matches(parts[4], a)
             ]
             return _dedupe(
                 ":".join((*fields, account, _fill(parts[5], filler)))
@@ -491,7 +491,7 @@ def _concrete_of_type(text: str, template: str, account: str) -> tuple[str, ...]
 @lru_cache(maxsize=16384)
 def _service_field_admits(text: str, service: str) -> bool:
     parts = text.split(":", 5)
-    return len(parts) == 6 and _glob(parts[2]).fullmatch(service) is not None
+    return len(parts) == 6 and _glob_matches(parts[2], service)
 
 
 def _concrete_text(text: str, head: tuple[str, ...]) -> tuple[str, ...]:
@@ -503,12 +503,12 @@ def _concrete_text(text: str, head: tuple[str, ...]) -> tuple[str, ...]:
     parts = text.split(":", 5)
     if len(parts) != 6 or len(head) != 5:
         return ()
-    if not (_glob(parts[2]).fullmatch(head[2]) and _glob(parts[4]).fullmatch(head[4])):
+    if not (_glob_matches(parts[2], head[2]) and _glob_matches(parts[4], head[4])):
         return ()
     region = head[3]
     if region and parts[3] and not has_wildcard(parts[3]):
         region = parts[3]
-    if not _glob(parts[3]).fullmatch(region):
+    if not _glob_matches(parts[3], region):
         return ()
     prefix = ":".join((*head[:3], region, head[4]))
     return tuple(f"{prefix}:{_fill(parts[5], filler)}" for filler in ("x", ""))

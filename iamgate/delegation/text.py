@@ -21,6 +21,17 @@ def _glob(pattern: str) -> re.Pattern[str]:
     )
 
 
+def _glob_matches(pattern: str, text: str) -> bool:
+    """``_glob(pattern).fullmatch(text)``, without compiling the common fields: a field with
+    no wildcard matches only itself (every character escaped), and ``*`` (``.*``, no DOTALL)
+    any text without a newline. Most fields of a policy's ARNs are "iam", "*" or an account."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == text
+    if pattern == "*":
+        return "\n" not in text
+    return _glob(pattern).fullmatch(text) is not None
+
+
 def _fill(text: str, filler: str) -> str:
     return text.replace("*", filler).replace("?", "x")
 
