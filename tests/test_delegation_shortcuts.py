@@ -390,3 +390,63 @@ def test_arn_fields_match_as_their_glob_does(pattern: str, text: str) -> None:
     from iamgate.delegation.text import _glob, _glob_matches
 
     assert _glob_matches(pattern, text) is (_glob(pattern).fullmatch(text) is not None)
+
+
+def _plain_distinct_options(proof: Proof, key: str) -> list[tuple[str, ...] | None]:
+    """distinct_options as it was: every condition on the key, repeated ones included."""
+    from iamgate.delegation.candidates import _PROBE_ACTION
+    from iamgate.evaluator.conditions import compile_condition
+
+    options = proof.key_options(key)
+    if key in proof._entangled_keys:
+        return options
+    tests = [
+        compile_condition(condition, proof.variables)
+        for statement in proof.read_statements
+        for condition in statement.conditions
+        if condition.key.lower() == key
+    ]
+    kinds: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+    for option in options:
+        held: tuple[bool, ...] = ()
+        if tests:
+            context = dict(proof.base_context)
+            if option is not None:
+                context[proof.spelling[key]] = option
+            held = tuple(t.holds(Request(_PROBE_ACTION, "*", context)) for t in tests)
+        kinds.setdefault(
+            (held, key == "iam:permissionsboundary" and proof.boundary_approved(option)), option
+        )
+    return list(kinds.values())
+
+
+def test_repeated_conditions_tell_options_apart_as_all_of_them_do() -> None:
+    """Each (operator, key, values) is tested once however many statements repeat it, in
+    whatever spelling of the key: the options kept are those every condition keeps."""
+    tag = "aws:ResourceTag/team"
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": "iam:CreateRole",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {tag if i % 2 else tag.upper(): ["a", "b"]},
+                "StringLike": {"aws:RequestTag/team": "a*"},
+                "ForAnyValue:StringEquals": {"aws:TagKeys": ["team", "x"]},
+                "ArnLike": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/S3AccessBoundary"},
+            },
+        }
+        for i in range(4)
+    ]
+    statements.append(
+        {
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {tag: "b"}, "Null": {"aws:TagKeys": "true"}},
+        }
+    )
+    proof = Proof(policy(*statements), project())
+    for key in proof.varied_keys:
+        assert proof.distinct_options(key) == _plain_distinct_options(proof, key), key
+    assert len(proof._distinct_conditions["aws:resourcetag/team"]) == 2

@@ -32,7 +32,7 @@ from iamgate.delegation.text import (
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo, ResourceType
-    from iamgate.model import Policy, Statement
+    from iamgate.model import Condition, Policy, Statement
     from iamgate.project import Project
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -231,9 +231,7 @@ class CandidateSpace(PolicyFacts):
 
             tests = [
                 compile_condition(condition, self.variables)
-                for statement in self.read_statements
-                for condition in statement.conditions
-                if condition.key.lower() == key
+                for condition in self._distinct_conditions.get(key, ())
             ]
             kinds: dict[tuple[object, ...], tuple[str, ...] | None] = {}
             for option in options:
@@ -249,6 +247,21 @@ class CandidateSpace(PolicyFacts):
             options = list(kinds.values())
         self._distinct[key] = options
         return options
+
+    @cached_property
+    def _distinct_conditions(self) -> dict[str, list[Condition]]:
+        """Lower-case key -> the conditions of read_statements on it, in their order, one of
+        each (operator, key, values): a compiled condition reads nothing else (and the
+        policy's Version, the same for all), so a repeated one holds exactly when its first
+        copy does and tells no two options apart that the first copy does not. Large
+        policies repeat the same tag condition in statement after statement."""
+        found: dict[str, dict[tuple[str, str, tuple[str, ...]], Condition]] = {}
+        for statement in self.read_statements:
+            for condition in statement.conditions:
+                key = condition.key.lower()
+                same = found.setdefault(key, {})
+                same.setdefault((condition.operator, key, condition.values), condition)
+        return {key: list(same.values()) for key, same in found.items()}
 
     @cached_property
     def _entangled_keys(self) -> frozenset[str]:
