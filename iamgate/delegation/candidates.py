@@ -276,9 +276,10 @@ class CandidateSpace(PolicyFacts):
             }
 
         entangled = variables(self._texts())
+        varied = self.values.keys()
         for statement in self.read_statements:
             for condition in statement.conditions:
-                if variables(condition.values) & set(self.values):
+                if not varied.isdisjoint(variables(condition.values)):
                     entangled.add(condition.key.lower())
         return frozenset(entangled)
 
