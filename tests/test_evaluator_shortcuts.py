@@ -237,3 +237,38 @@ def test_a_request_sharing_a_context_is_the_request_built_from_it(
     assert shared.to_dict() == built.to_dict()
     for key in (*context, "aws:tagkeys", "S3:Prefix", "absent"):
         assert shared.lookup(key) == built.lookup(key)
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(
+        ["StringLike", "ForAnyValue:StringEquals", "ArnLikeIfExists", "Null", "StringNotEquals"]
+    ),
+    st.lists(
+        st.sampled_from(["a*", "b", "${aws:username}", "true", "arn:aws:iam::*:x"]),
+        min_size=1,
+        max_size=3,
+    ),
+    st.booleans(),
+    CONTEXT,
+)
+def test_a_shared_compiled_condition_holds_as_one_built_for_its_statement(
+    operator: str, values: list[str], variables: bool, context: dict[str, tuple[str, ...]]
+) -> None:
+    # Conditions are compiled once per (operator, key, values, Version): two statements'
+    # copies (other places in other policies) share one, which answers as a fresh one does.
+    from iamgate.evaluator.conditions import _compile, compile_condition
+    from iamgate.model import Condition
+
+    first = Condition(operator, "aws:TagKeys", tuple(values), ("Statement", 0))
+    second = Condition(operator, "aws:TagKeys", tuple(values), ("Statement", 7))
+    shared = compile_condition(first, variables)
+    assert compile_condition(second, variables) is shared
+    fresh = _compile.__wrapped__(operator, "aws:TagKeys", tuple(values), variables)
+    for request in (
+        Request("s3:GetObject", "*", context),
+        Request("x:y", "*", {**context, "aws:username": ("a",)}),
+    ):
+        assert shared.holds(request) is fresh.holds(request)
+    other = compile_condition(first, not variables)
+    assert other is not shared

@@ -26,6 +26,7 @@ least not read as narrower than it is written.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from iamgate.evaluator.conditions_values import ValueTest
@@ -145,13 +146,22 @@ AnyCondition = CompiledCondition | NullCondition | UnknownCondition
 
 
 def compile_condition(condition: Condition, variables: bool) -> AnyCondition:
-    key = condition.key.lower()
-    parsed = parse_operator(condition.operator)
+    return _compile(condition.operator, condition.key, condition.values, variables)
+
+
+# A compiled condition is built from its operator, key and values alone (and whether the
+# policy's Version allows variables), and never changes once built (a Resolver keeps one
+# matcher per set of variable values, the same for every statement): statements and
+# policies that repeat a condition, as a managed corpus does thousands of times, share one.
+@lru_cache(maxsize=8192)
+def _compile(operator: str, key: str, values: tuple[str, ...], variables: bool) -> AnyCondition:
+    lower = key.lower()
+    parsed = parse_operator(operator)
     if parsed is None:
-        return UnknownCondition(key)
+        return UnknownCondition(lower)
     quantifier, name, if_exists = parsed
     if name == "null":
-        return NullCondition(key, condition.values)
+        return NullCondition(lower, values)
     family, comparator, negated = OPERATORS[name]
-    test = ValueTest(family, comparator, condition.values, variables)
-    return CompiledCondition(key, quantifier, if_exists, negated, test)
+    test = ValueTest(family, comparator, values, variables)
+    return CompiledCondition(lower, quantifier, if_exists, negated, test)
