@@ -2,9 +2,11 @@
 
 Each shortcut (Action entries filed by service, a statement's Resource answer shared by
 every action it names, the lazily read conditions, the memoised
-literal accounts and prefix test) is compared with what it replaces, on the edges where a
-filing could go wrong: NotAction, NotResource, wildcards in the service part, upper case,
-policy variables, IfExists and several accounts.
+literal accounts and prefix test, a resource type's ARNs memoised by content, one Request
+per candidate context, prefix globs without a regex, ARN fields compared, each repeated
+condition tested once) is compared with what it replaces, on the edges where a
+filing could go wrong: NotAction, NotResource, wildcards in the service part, upper case
+and case folds, policy variables, IfExists and several accounts.
 """
 
 from __future__ import annotations

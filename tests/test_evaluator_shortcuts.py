@@ -7,6 +7,12 @@
   its own list.
 * A pattern's regular expression starts after its literal start (tested apart): the matcher
   still answers as the matching rule says, for Action-like and ARN patterns.
+* A pattern whose wildcards are single ``*`` is matched with str.find, leftmost literal
+  first, not a regular expression: both answer alike, bounded (segment) stars included.
+* An Action element's patterns are filed by service from their raw text and compiled when
+  the service is first asked: the matcher answers as all the patterns compiled at once.
+* A Request sharing another's context equals one built from it; a condition compiled once
+  per (operator, key, values, Version) holds as one compiled for its own statement.
 """
 
 from __future__ import annotations
