@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
@@ -142,11 +142,16 @@ class Proof(CandidateSpace):
         fixed: Mapping[str, tuple[str, ...]] | None = None,
         resources: Sequence[str] | None = None,
         shared: bool = True,
+        contexts_of: Callable[[], Sequence[tuple[dict[str, tuple[str, ...]], ContextKey]]]
+        | None = None,
     ) -> Violation | None:
-        """The first candidate request for ``action`` that is unsafe and allowed."""
+        """The first candidate request for ``action`` that is unsafe and allowed.
+        ``contexts_of``: the contexts to ask, in order, when they are not all the telling
+        contexts (the escalation table leaves out those no Allow statement admits)."""
         from iamgate.evaluator import Request
 
-        contexts: _Contexts | None = None  # the same for every resource: asked once
+        # The same for every resource: asked once, and only once a resource may be covered.
+        contexts: Sequence[tuple[dict[str, tuple[str, ...]], ContextKey]] | None = None
         for resource in (
             resources
             if resources is not None
@@ -155,7 +160,7 @@ class Proof(CandidateSpace):
             if not self.may_cover(action, resource):
                 continue  # no context can make a request allowed here
             if contexts is None:
-                contexts = self.telling_contexts(action, fixed)
+                contexts = contexts_of() if contexts_of else self.telling_contexts(action, fixed)
             for context, ckey in contexts:
                 if not unsafe(Candidate(action, resource, context)):
                     continue
@@ -176,6 +181,7 @@ class Proof(CandidateSpace):
                         fixed=fixed,
                         resources=resources,
                         shared=False,
+                        contexts_of=contexts_of,
                     )
                 return Violation(action, request, direct)
         return None

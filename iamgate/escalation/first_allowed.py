@@ -12,12 +12,11 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from iamgate.delegation import Candidate, Unsafe, Violation
 from iamgate.escalation.contexts import first_then_rest
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
-    from iamgate.delegation import Proof
+    from iamgate.delegation import Proof, Unsafe, Violation
     from iamgate.delegation.candidates import ContextKey
 
 Contexts = Sequence[tuple[dict[str, tuple[str, ...]], "ContextKey"]]
@@ -30,43 +29,22 @@ def first_violation(
     *,
     fixed: Mapping[str, tuple[str, ...]] | None = None,
     resources: Sequence[str],
-    shared: bool = True,
 ) -> Violation | None:
-    """``proof.first_violation(action, unsafe, fixed=fixed, resources=resources)``: the same
-    loop, over the same resources and telling contexts in the same order, with the same
-    class-shared decisions and the same fall-back when one disagrees with the evaluator;
-    only the contexts ``escalation.viable`` refutes are left out, and those are denied on
-    every resource, by the shared decision as by the action's own (see there), so the first
-    unsafe allowed request is the same, and so is any fall-back."""
-    from iamgate.evaluator.request import Request
+    """``proof.first_violation(action, unsafe, fixed=fixed, resources=resources)`` over
+    the telling contexts less those ``escalation.viable`` refutes: the same loop, resources,
+    order, class-shared decisions and fall-back. A refuted context is denied on every
+    resource, by the shared decision as by the action's own (see there), so the first unsafe
+    allowed request is the same, and so is any fall-back."""
 
-    contexts: Contexts | None = None  # the same for every resource: built once
-    for resource in resources:
-        if not proof.may_cover(action, resource):
-            continue  # no context can make a request allowed here
-        if contexts is None:
-            # The first context without the list (escalation.contexts): a runner is
-            # usually allowed there, on its first candidate.
-            build = partial(proof.telling_contexts, action, fixed)
-            contexts = _viable(proof, action, first_then_rest(proof, action, fixed, build))
-        for context, ckey in contexts:
-            if not unsafe(Candidate(action, resource, context)):
-                continue
-            if shared:
-                decision = proof.shared_decision(action, resource, context, ckey)
-            else:
-                decision = proof.evaluate(Request(action.full, resource, context))
-            if not decision.allowed:
-                continue
-            request = Request(action.full, resource, context)
-            direct = proof.evaluate(request) if shared else decision
-            if not direct.allowed:
-                # The class shortcut disagreed with the evaluator: search this action alone.
-                return first_violation(
-                    proof, action, unsafe, fixed=fixed, resources=resources, shared=False
-                )
-            return Violation(action, request, direct)
-    return None
+    def contexts() -> Contexts:
+        # The first context without the list (escalation.contexts): a runner is usually
+        # allowed there, on its first candidate.
+        build = partial(proof.telling_contexts, action, fixed)
+        return _viable(proof, action, first_then_rest(proof, action, fixed, build))
+
+    return proof.first_violation(
+        action, unsafe, fixed=fixed, resources=resources, contexts_of=contexts
+    )
 
 
 def _viable(proof: Proof, action: ActionInfo, contexts: Contexts) -> Contexts:
