@@ -30,7 +30,7 @@ from iamgate.delegation.actions import (
 )
 from iamgate.delegation.candidates import may_name_service
 from iamgate.delegation.search import _allowed_service_parts, judged_accounts
-from iamgate.evaluator import Request, evaluate
+from iamgate.evaluator import Decision, Request, evaluate
 from iamgate.model import Policy, policy_from_data
 from iamgate.organization import literal_accounts
 from iamgate.project import Project
@@ -327,6 +327,46 @@ def test_shared_decisions_are_the_evaluators_for_each_candidate_context() -> Non
                 shared = proof.shared_decision(action, resource, context, ckey)
                 alone = evaluate(Request(action.full, resource, context), (EDGE_POLICY,), None, ())
                 assert shared == alone, (action.full, resource, context)
+
+
+def test_an_own_decision_is_the_evaluators_whoever_filled_the_class_memo() -> None:
+    """own_decision reads the class memo only where that entry was computed for the same
+    action (whose request it was): else, and for a context of the same key spelled in
+    other letter case, it is the evaluator's on a request built afresh."""
+    actions = lookup("iam:CreateRole", "iam:TagRole", "iam:DeleteRole", "ec2:RunInstances")
+    proof = Proof(EDGE_POLICY, project())
+    reused = 0
+    for action in actions:
+        for resource in proof.resources(action)[:4]:
+            for context, ckey in proof.contexts(action):
+                shared = proof.shared_decision(action, resource, context, ckey)
+                upper = {k.upper(): v for k, v in context.items()}
+                for asked in (context, upper):
+                    own = proof.own_decision(action, resource, asked, ckey)
+                    alone = evaluate(
+                        Request(action.full, resource, asked), (EDGE_POLICY,), None, ()
+                    )
+                    assert own == alone, (action.full, resource, asked)
+                    reused += own is shared
+    assert reused  # the shortcut was taken, not only the fall-back
+
+
+def test_an_own_decision_is_not_a_class_mates_answer() -> None:
+    """The shared answer may differ from an action's own (shared_decision says so): where
+    a class mate filled the memo, own_decision asks the evaluator, whatever the memo holds."""
+    proof = Proof(EDGE_POLICY, project())
+    first, mate = lookup("iam:TagRole", "iam:UntagRole")
+    assert proof.action_class(first) == proof.action_class(mate)
+    resource = proof.resources(first)[0]
+    context, ckey = proof.contexts(first)[0]
+    proof.shared_decision(first, resource, context, ckey)
+    key = (proof.action_class(first), resource, ckey)
+    wrong = Decision("explicit_deny", (), "planted")
+    proof._memo[key] = wrong
+    assert proof.own_decision(first, resource, context, ckey) is wrong  # its own call, kept
+    own = proof.own_decision(mate, resource, context, ckey)
+    assert own == evaluate(Request(mate.full, resource, context), (EDGE_POLICY,), None, ())
+    assert own != wrong
 
 
 def _regex_matcher(patterns: tuple[str, ...], action: str) -> bool:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import iamgate.rules.escalation_passrole as passrole_rule
 from iamgate.catalog import get_catalog
 from iamgate.config import Config
-from iamgate.delegation import clear_cache, names_action
+from iamgate.delegation import Proof, clear_cache, names_action
 from iamgate.escalation import (
     ANY,
     NEW,
@@ -36,6 +36,7 @@ from iamgate.escalation import (
 )
 from iamgate.escalation.decide import open_paths
 from iamgate.escalation.lazy import Lazy
+from iamgate.evaluator import Request
 from iamgate.findings import Finding
 from iamgate.model import Policy, policy_from_data
 from iamgate.project import Project
@@ -408,6 +409,36 @@ def test_random_policies_get_the_answers_of_the_full_search(
     assert named_actions((p,)) == reference_named(p)
     assert ig406(drawn) == ig406(drawn, gate=False)
     assert paths(drawn) == paths(drawn, gate=False)
+
+
+def own_plain(proof: Proof, action: Any, resource: str, context: Any, _: Any) -> Any:
+    """Proof.own_decision as it was: the evaluator asked afresh."""
+    return proof.evaluate(Request(action.full, resource, context))
+
+
+def checked(rule_id: str, drawn: list[dict[str, Any]], *, own: bool = True) -> list[object]:
+    clear_cache()
+    saved = Proof.own_decision
+    if not own:
+        Proof.own_decision = own_plain  # type: ignore[method-assign]
+    try:
+        found = all_rules()[rule_id].check(policy(drawn), project())
+        return [f.to_dict() for f in found]
+    finally:
+        Proof.own_decision = saved  # type: ignore[method-assign]
+        clear_cache()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statements())
+def test_an_own_decision_read_from_the_shared_memo_is_the_evaluators(
+    drawn: list[dict[str, Any]],
+) -> None:
+    """IG408 and IG406 confirm an allowed shared decision with the action's own; read from
+    the class memo when that was computed for the same action, the findings are those of
+    asking the evaluator afresh."""
+    for rule_id in ("IG408", "IG406"):
+        assert checked(rule_id, drawn) == checked(rule_id, drawn, own=False), rule_id
 
 
 # -- the lazy candidate lists ---------------------------------------------------------------

@@ -77,6 +77,8 @@ class Proof(CandidateSpace):
     ) -> None:
         super().__init__(policy, project, account, scps=scps)
         self._memo: dict[tuple[object, ...], Decision] = {}
+        # The action each class memo entry was computed for (own_decision reads it).
+        self._asked_by: dict[tuple[object, ...], str] = {}
         self._covers: dict[tuple[str, str], bool] = {}
         self._covering: dict[str, tuple[tuple[int, Statement, bool], ...]] = {}
         self._resource_hits: dict[tuple[int, str], bool] = {}
@@ -100,6 +102,7 @@ class Proof(CandidateSpace):
 
             request = self._in_context(context).sharing(action.full, resource)
             found = self._memo[key] = evaluate(request, (self.policy,), None, self.scps)
+            self._asked_by[key] = action.full
         return found
 
     def _in_context(self, context: dict[str, tuple[str, ...]]) -> Request:
@@ -132,6 +135,28 @@ class Proof(CandidateSpace):
         from iamgate.evaluator import evaluate
 
         return evaluate(request, (self.policy,), None, self.scps)
+
+    def own_decision(
+        self,
+        action: ActionInfo,
+        resource: str,
+        context: dict[str, tuple[str, ...]],
+        ckey: ContextKey,
+    ) -> Decision:
+        """``evaluate(Request(action.full, resource, context))``: the action's own decision,
+        which confirms an allowed shared one. Read from the class memo when its entry was
+        computed for this very action: that was the same call. ``_decide`` evaluated
+        ``Request(action.full, resource, c)`` (``sharing`` copies ``c``'s values) against the
+        same policy and SCPs, for a context ``c`` with the same key: the key lists each
+        lower-case condition key with its values, which are all the evaluator reads of a
+        context (the letter case of a key's spelling is not read), and the evaluator is a
+        function of the request's action, resource and values."""
+        key = (self.action_class(action), resource, ckey)
+        if self._asked_by.get(key) == action.full:
+            return self._memo[key]
+        from iamgate.evaluator import Request
+
+        return self.evaluate(Request(action.full, resource, context))
 
     def first_violation(
         self,
@@ -171,7 +196,7 @@ class Proof(CandidateSpace):
                 if not decision.allowed:
                     continue
                 request = Request(action.full, resource, context)
-                direct = self.evaluate(request) if shared else decision
+                direct = self.own_decision(action, resource, context, ckey) if shared else decision
                 if not direct.allowed:
                     # The class shortcut disagreed with the evaluator: search this action alone.
                     return self.first_violation(

@@ -119,6 +119,7 @@ class PathSearch:
         table: Table | None = None,
         shared: Shared | None = None,
         telling: Telling | None = None,
+        own: Shared | None = None,
     ) -> None:
         self.space = space
         self.decide = decide
@@ -126,6 +127,9 @@ class PathSearch:
         # A proof's contexts less those no statement naming the action reads
         # (Proof.telling_contexts): only where ``decide`` reads the space's own statements.
         self.telling = telling
+        # ``decide`` of the request made of its arguments, where that may be read from the
+        # shared memo (Proof.own_decision: when the shared answer was the same call).
+        self.own = own
         self.identity = tuple(identity)
         self.table = table or default_table()
         self._memo: dict[tuple[object, ...], Decision] = {}
@@ -292,8 +296,11 @@ class PathSearch:
                     key = (info.full.lower(), resource, ckey)
                     decision = self._memo.get(key)
                     if decision is None:
-                        request = Request(info.full, resource, context)
-                        decision = self._memo[key] = self.decide(request)
+                        if self.own is not None:
+                            decision = self.own(info, resource, context, ckey)
+                        else:
+                            decision = self.decide(Request(info.full, resource, context))
+                        self._memo[key] = decision
                     if decision.allowed:
                         return Step(entry, Request(info.full, resource, context), decision)
                     if self.shared is not None:

@@ -93,6 +93,7 @@ class EscalationPathRule(Rule):
             self.table,
             proof.shared_decision,
             proof.telling_contexts,
+            proof.own_decision,
         )
 
     def findings(
