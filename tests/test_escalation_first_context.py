@@ -61,6 +61,7 @@ def _check(drawn: list[dict[str, Any]]) -> None:
             telling = proof.telling_contexts(action, fixed)
             first = first_context(proof, action, fixed)
             assert first == full[0] == telling[0], (name, fixed)
+            assert proof.first_context(action, fixed) == first  # the delegation's own
             lazy = FirstThenRest(first, lambda t=telling: t)
             assert lazy[0] == telling[0] and list(lazy) == list(telling)
     clear_cache()

@@ -441,12 +441,7 @@ class CandidateSpace(PolicyFacts):
     ) -> list[tuple[dict[str, tuple[str, ...]], ContextKey]]:
         """(context, hashable key) pairs: the key absent first, then each value."""
         _, keys = self.signature(action)
-        fixed = fixed or {}
-        region = _GLOBAL_REGION.get(action.service.lower())
-        if action.full.lower() in _PERMISSION_ONLY:
-            region = None
-        if region is not None and REQUESTED_REGION.lower() in keys:
-            fixed = {**fixed, REQUESTED_REGION: (region,)}
+        fixed = _with_region(action, keys, fixed or {})
         fixed_lower = {k.lower() for k in fixed}
         keys = tuple(k for k in keys if k not in fixed_lower)
         cache_key = (keys, tuple(sorted(fixed.items())))
@@ -471,6 +466,33 @@ class CandidateSpace(PolicyFacts):
             found.append((context, tuple(sorted((k.lower(), v) for k, v in context.items()))))
         self._contexts[cache_key] = found
         return found
+
+    def first_context(
+        self, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None = None
+    ) -> tuple[dict[str, tuple[str, ...]], ContextKey]:
+        """``contexts(action, fixed)[0]``, built alone. Why this is that context: the list is
+        the product of each varied key's options (or, past MAX_CONTEXTS, each key varied alone
+        after all absent), and every key's options start with None (absent), so its first
+        combination sets no varied key: the base context, then the fixed values with IAM's
+        region (``_with_region``), each written in that order and keyed by its sorted
+        lower-case items. A space drawing its own options or contexts overrides this too."""
+        _, keys = self.signature(action)
+        context = dict(self.base_context)
+        context.update(_with_region(action, keys, fixed or {}))
+        return context, tuple(sorted((k.lower(), v) for k, v in context.items()))
+
+
+def _with_region(
+    action: ActionInfo, keys: tuple[str, ...], fixed: Mapping[str, tuple[str, ...]]
+) -> Mapping[str, tuple[str, ...]]:
+    """``fixed`` plus IAM's region where the action carries aws:RequestedRegion (``keys``:
+    its signature's varied keys); iam:PassRole, a permission only, takes none."""
+    region = _GLOBAL_REGION.get(action.service.lower())
+    if action.full.lower() in _PERMISSION_ONLY:
+        region = None
+    if region is not None and REQUESTED_REGION.lower() in keys:
+        return {**fixed, REQUESTED_REGION: (region,)}
+    return fixed
 
 
 # The memos below answer from their arguments alone (the text of a Resource entry after

@@ -13,12 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, overload
 
-from iamgate.delegation.candidates import (
-    _GLOBAL_REGION,
-    _PERMISSION_ONLY,
-    REQUESTED_REGION,
-    CandidateSpace,
-)
+from iamgate.delegation.candidates import CandidateSpace
 
 if TYPE_CHECKING:
     from iamgate.catalog import ActionInfo
@@ -31,23 +26,9 @@ def first_context(
     space: CandidateSpace, action: ActionInfo, fixed: Mapping[str, tuple[str, ...]] | None
 ) -> Pair:
     """``space.contexts(action, fixed)[0]`` (and ``telling_contexts``' first, the same), built
-    alone. Why this is that context: the list is the product of each varied key's options
-    (or, past MAX_CONTEXTS, each key varied alone after all absent), and every key's options
-    start with None (absent), so its first combination sets no varied key: the base context,
-    then the fixed values, then IAM's region where the action carries aws:RequestedRegion
-    (iam:PassRole, a permission only, takes none), each written in that order and keyed by
-    its sorted lower-case items. ``telling_contexts`` keeps the first context whatever it
-    drops."""
-    _, keys = space.signature(action)
-    values: dict[str, tuple[str, ...]] = dict(fixed or {})
-    region = _GLOBAL_REGION.get(action.service.lower())
-    if action.full.lower() in _PERMISSION_ONLY:
-        region = None
-    if region is not None and REQUESTED_REGION.lower() in keys:
-        values = {**values, REQUESTED_REGION: (region,)}
-    context = dict(space.base_context)
-    context.update(values)
-    return context, tuple(sorted((k.lower(), v) for k, v in context.items()))
+    alone: ``CandidateSpace.first_context``, which argues why. ``telling_contexts`` keeps the
+    first context whatever it drops."""
+    return space.first_context(action, fixed)
 
 
 class FirstThenRest(Sequence[Pair]):
@@ -104,4 +85,11 @@ def first_then_rest(
 
 
 # What first_context assumes of the space: the proofs' own options and combinations.
-_OWN = ("contexts", "distinct_options", "key_options", "boundary_options", "signature")
+_OWN = (
+    "contexts",
+    "first_context",
+    "distinct_options",
+    "key_options",
+    "boundary_options",
+    "signature",
+)
