@@ -369,6 +369,22 @@ def test_an_own_decision_is_not_a_class_mates_answer() -> None:
     assert own != wrong
 
 
+def test_a_proof_that_evaluates_otherwise_is_asked_for_its_own_decision() -> None:
+    """own_decision reads the memo for ``evaluate`` only while ``evaluate`` is the proof's."""
+    asked = Decision("implicit_deny", (), "asked")
+
+    class Asking(Proof):
+        def evaluate(self, request: Request) -> Decision:
+            return asked
+
+    proof = Asking(EDGE_POLICY, project())
+    action = lookup("iam:CreateRole")[0]
+    resource = proof.resources(action)[0]
+    context, ckey = proof.contexts(action)[0]
+    proof.shared_decision(action, resource, context, ckey)
+    assert proof.own_decision(action, resource, context, ckey) is asked
+
+
 def _regex_matcher(patterns: tuple[str, ...], action: str) -> bool:
     """_actions_matcher as it was: exact names, and every glob as glob_regex reads it (case
     ignored), tried only for the action's own service when its service part is literal."""

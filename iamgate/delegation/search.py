@@ -150,9 +150,10 @@ class Proof(CandidateSpace):
         same policy and SCPs, for a context ``c`` with the same key: the key lists each
         lower-case condition key with its values, which are all the evaluator reads of a
         context (the letter case of a key's spelling is not read), and the evaluator is a
-        function of the request's action, resource and values."""
+        function of the request's action, resource and values. (A subclass that asks
+        ``evaluate`` otherwise is asked itself.)"""
         key = (self.action_class(action), resource, ckey)
-        if self._asked_by.get(key) == action.full:
+        if self._asked_by.get(key) == action.full and type(self).evaluate is Proof.evaluate:
             return self._memo[key]
         from iamgate.evaluator import Request
 
