@@ -100,6 +100,8 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     found = expand_resolved(paths, config.root)
     files = [_policy_file(project, path, resolved) for path, resolved in found]
     results = _Results(project, cache)
+    if results.cache is not None and not paths:
+        results.cache.listing = found  # what its fingerprints of the project list again
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
     computed: list[tuple[int, list[Finding], set[str] | None]] = []
     if len(todo) >= MIN_FILES:

@@ -96,9 +96,15 @@ class _ConfigReads:
 
     def __getattr__(self, name: str) -> Any:
         depends = _CONFIG_FIELDS_TRACKED.get(name)
+        value = getattr(self._config, name)
         if depends:
             self._inputs.add(depends)
-        return getattr(self._config, name)
+        else:
+            # Nothing to note, and Config is a frozen dataclass: the value is kept on the view,
+            # so later reads skip this method (every rule's setting is read per file). A
+            # tracked field is never kept: each read must be noted in the file's inputs.
+            object.__setattr__(self, name, value)
+        return value
 
 
 class ResultCache:
@@ -112,6 +118,8 @@ class ResultCache:
         self._buckets: dict[str, dict[str, Any]] = {}
         self._pending: dict[str, dict[str, Any]] = {}
         self._clock = 0
+        # expand_resolved([], root) when the caller listed the whole project already.
+        self.listing: list[tuple[Path, Path]] | None = None
         self.written = 0
 
     # -- the inputs a file may depend on ------------------------------------------------
@@ -130,7 +138,11 @@ class ResultCache:
         from iamgate.project import expand_resolved
 
         root = Path(config.root)
-        every = [p for p, _ in expand_resolved([], root) if p.is_file()]
+        # Every policy file: the listing expand_resolved([], root) gives (the lint run's own
+        # when it linted the whole project). It holds only files already (its walk keeps the
+        # *.json entries that are files, following symlinks, as Path.is_file does).
+        listed = self.listing if self.listing is not None else expand_resolved([], root)
+        every = [p for p, _ in listed]
         globs = sorted(
             p.as_posix()
             for target in config.deploy.targets

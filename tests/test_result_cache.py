@@ -174,6 +174,27 @@ def test_a_file_that_reads_the_project_root_depends_on_every_policy_file(
     assert unknown.inputs == {"tree"}, "an input this version does not know: depend on all"
 
 
+def test_the_configuration_view_keeps_plain_values_and_notes_every_tracked_read(
+    project: Path,
+) -> None:
+    from dataclasses import fields
+
+    from iamgate.project import Project
+
+    config = load_config(cwd=project)
+    reads = result_cache.Reads(Project(project, config))
+    for _ in range(2):  # the second read comes from the view's own copy
+        for f in fields(config):
+            if f.name not in ("root", "file", "boundaries"):
+                assert getattr(reads.config, f.name) == getattr(config, f.name)
+        assert reads.inputs == set()
+    for name, input_ in (("root", "tree"), ("boundaries", "boundaries")):
+        for _ in range(2):  # a tracked field is noted at every read, after every clear
+            reads.inputs.clear()
+            assert getattr(reads.config, name) == getattr(config, name)
+            assert reads.inputs == {input_}
+
+
 def test_corrupt_or_foreign_entries_are_recomputed(project: Path, checked: Counter[str]) -> None:
     first = _lint(project)
     buckets = sorted((project / ".iamgate_cache" / "v1").glob("results-*.json"))
@@ -281,3 +302,23 @@ def test_the_accounts_a_policy_is_judged_in_depend_on_file_names_not_their_bytes
     after = _lint(project)
     assert checked["policies/DelegatePermissions.json"] == 1
     assert _report(after) == _report(_lint(project, cache=False))
+
+
+def test_the_project_fingerprints_from_the_runs_own_listing_equal_a_fresh_listing(
+    project: Path,
+) -> None:
+    from iamgate.project import Project, expand_resolved
+
+    _with_service_policies(project)
+    (project / "policies" / "gone.json").symlink_to(project / "nowhere.json")  # not a file
+    (project / "scps").mkdir(exist_ok=True)
+    (project / "scps" / "deny.json").write_text(json.dumps(SERVICE_POLICY))
+    config = load_config(cwd=project)
+    plain = result_cache.ResultCache(Project(project, config))
+    given = result_cache.ResultCache(Project(project, config))
+    given.listing = expand_resolved([], config.root)
+    # The listing holds files only, as the filter the fingerprints once applied (is_file).
+    assert all(p.is_file() for p, _ in given.listing)
+    assert not any(p.name == "gone.json" for p, _ in given.listing)
+    for name in ("layout", "tree"):
+        assert given.input(name) == plain.input(name)
