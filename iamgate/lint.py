@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,11 @@ from iamgate.rule_references import check_rule_references
 if TYPE_CHECKING:
     from iamgate.config import Config
     from iamgate.result_cache import Reads, ResultCache
+
+
+# A file's place in the run, its raw findings, and (to be recorded in the result cache) the
+# project inputs its rules read and its key; None for both when it is not to be recorded.
+Computed = tuple[int, list[Finding], "set[str] | None", "str | None"]
 
 
 @dataclass
@@ -100,10 +106,10 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
     found = expand_resolved(paths, config.root)
     files = [_policy_file(project, path, resolved) for path, resolved in found]
     results = _Results(project, cache)
-    if results.cache is not None and not paths:
-        results.cache.listing = found  # what its fingerprints of the project list again
+    if results.cache is not None:
+        results.cache.listing = _listing_of(paths, found, config.root)
     todo = [(n, pf) for n, pf in enumerate(files) if not results.reuse(n, pf)]
-    computed: list[tuple[int, list[Finding], set[str] | None]] = []
+    computed: list[Computed] = []
     if len(todo) >= MIN_FILES:
         if jobs_for(len(todo)) > 1:
             # Largest files first: size roughly predicts a file's cost (the costliest are the
@@ -129,7 +135,7 @@ def lint_paths(paths: list[Path], config: Config, *, cache: bool = True) -> Lint
 
 def _result(
     files: list[PolicyFile],
-    computed: list[tuple[int, list[Finding], set[str] | None]],
+    computed: list[Computed],
     results: _Results,
     config: Config,
 ) -> LintResult:
@@ -138,10 +144,10 @@ def _result(
     from iamgate.rules.settings import apply_config, security_waivers
 
     computed.sort(key=lambda done: done[0])  # recorded in the files' order, as found
-    for n, findings, inputs in computed:
+    for n, findings, inputs, key in computed:
         results.found[n] = findings
-        if results.cache is not None and inputs is not None:
-            results.cache.put(results.keys[n], findings, inputs)
+        if results.cache is not None and inputs is not None and key is not None:
+            results.cache.put(key, findings, inputs)
     if results.cache is not None:
         results.cache.flush()
     raw = [finding for n in range(len(files)) for finding in results.found[n]]
@@ -150,6 +156,24 @@ def _result(
     checked = [pf.display for pf in files]
     waived = security_waivers(config, checked)
     return LintResult(reported, checked, suppressed, config.fail_on, waived)
+
+
+def _listing_of(paths: list[Path], found: list[tuple[Path, Path]], root: Path) -> list[str] | None:
+    """The text of expand_resolved([], root)'s paths, from the run's own listing ``found``
+    when it walked the same folders in the same order (else None: list them afresh). Given
+    folders walk as the project's when each, joined to the working directory, is the text of
+    ``root / folder``: the walk then meets the same entries in the same order, and an item
+    ``folder/rest`` joined so is ``root/folder/rest`` (os.path.join only prefixes a relative
+    path; Path's text and getcwd() are both normalised)."""
+    if not paths:
+        return [p.as_posix() for p, _ in found]
+    from iamgate.project import POLICY_FOLDERS
+
+    cwd = os.getcwd()
+    project = [str(root / name) for name in POLICY_FOLDERS if (root / name).is_dir()]
+    if [os.path.join(cwd, str(p)) for p in paths] != project:
+        return None
+    return [os.path.join(cwd, p.as_posix()) for p, _ in found]
 
 
 def _size(item: tuple[int, PolicyFile]) -> int:
@@ -176,13 +200,17 @@ class _Results:
         self.keys: dict[int, str] = {}
         self._reads: Reads | None = None
         self.cache: ResultCache | None = None
+        # No entry on disk: every lookup misses whatever the key, so the keys are made by
+        # the workers beside each file's check instead of serially before the fork.
+        self.empty = False
         if use_cache:
             from iamgate.result_cache import ResultCache
 
             self.cache = ResultCache(project)
+            self.empty = not self.cache.has_entries()
 
     def reuse(self, n: int, pf: PolicyFile) -> bool:
-        if self.cache is None:
+        if self.cache is None or self.empty:
             return False
         try:
             data = pf.path.read_bytes()
@@ -195,12 +223,15 @@ class _Results:
         self.found[n] = found
         return True
 
-    def compute(
-        self, item: tuple[int, PolicyFile]
-    ) -> list[tuple[int, list[Finding], set[str] | None]]:
+    def compute(self, item: tuple[int, PolicyFile]) -> list[Computed]:
         n, pf = item
-        if self.cache is None or n not in self.keys:
-            return [(n, check_file(pf, self.project), None)]
+        key = self.keys.get(n)
+        if key is None and self.cache is not None and self.empty:
+            # Unreadable: the load stage reports it, not recorded (as when reuse cannot read it).
+            with contextlib.suppress(OSError):
+                key = self.cache.key(pf, pf.path.read_bytes())
+        if self.cache is None or key is None:
+            return [(n, check_file(pf, self.project), None, None)]
         from iamgate.result_cache import Reads
 
         # One view of the project for every file this process checks, as without the cache
@@ -210,4 +241,4 @@ class _Results:
         self._reads.inputs.clear()
         # Reads stands in for the project (every attribute passes through, noted).
         findings = check_file(pf, cast("Project", self._reads))
-        return [(n, findings, set(self._reads.inputs))]
+        return [(n, findings, set(self._reads.inputs), key)]

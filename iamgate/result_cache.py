@@ -25,6 +25,7 @@ first past ``MAX_ENTRIES``); an entry that cannot be read or parsed is a miss.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -118,8 +119,8 @@ class ResultCache:
         self._buckets: dict[str, dict[str, Any]] = {}
         self._pending: dict[str, dict[str, Any]] = {}
         self._clock = 0
-        # expand_resolved([], root) when the caller listed the whole project already.
-        self.listing: list[tuple[Path, Path]] | None = None
+        # The posix text of expand_resolved([], root)'s paths, when the caller has it.
+        self.listing: list[str] | None = None
         self.written = 0
 
     # -- the inputs a file may depend on ------------------------------------------------
@@ -138,11 +139,13 @@ class ResultCache:
         from iamgate.project import expand_resolved
 
         root = Path(config.root)
-        # Every policy file: the listing expand_resolved([], root) gives (the lint run's own
-        # when it linted the whole project). It holds only files already (its walk keeps the
-        # *.json entries that are files, following symlinks, as Path.is_file does).
-        listed = self.listing if self.listing is not None else expand_resolved([], root)
-        every = [p for p, _ in listed]
+        # Every policy file's place as text: expand_resolved([], root)'s paths, or the lint
+        # run's own listing when it walked the same folders (lint._listing_of). It holds only
+        # files already (its walk keeps the *.json entries that are files, following
+        # symlinks, as Path.is_file does).
+        every = self.listing
+        if every is None:
+            every = [p.as_posix() for p, _ in expand_resolved([], root)]
         globs = sorted(
             p.as_posix()
             for target in config.deploy.targets
@@ -151,11 +154,11 @@ class ResultCache:
         )
         if name == "layout":
             # Every file's place (what the targets' globs can match) and the SCPs' bytes.
-            scps = [(p.as_posix(), _file_sha(p)) for p in every if "scps" in p.parts]
-            return sha(repr([p.as_posix() for p in every]), repr(globs), repr(scps))
+            scps = [(p, _file_sha(Path(p))) for p in every if "scps" in p.split("/")]
+            return sha(repr(every), repr(globs), repr(scps))
         # "tree", and any input this version does not know: every policy file, its place
         # and bytes, and whatever the deploy targets' globs match.
-        files = [(p.as_posix(), _file_sha(p)) for p in every]
+        files = [(p, _file_sha(Path(p))) for p in every]
         return sha(repr(config.boundaries), repr(files), repr(globs), self.input("boundaries"))
 
     # -- entries ------------------------------------------------------------------------
@@ -165,6 +168,14 @@ class ResultCache:
 
     def key(self, pf: PolicyFile, data: bytes) -> str:
         return sha(self.base, pf.display, pf.kind, pf.name, data)
+
+    def has_entries(self) -> bool:
+        """Whether any bucket is on disk (without one, every lookup misses)."""
+        try:
+            with os.scandir(self.folder) as listing:
+                return any(entry.name.startswith("results-") for entry in listing)
+        except OSError:
+            return False
 
     def _bucket(self, name: str) -> dict[str, Any]:
         found = self._buckets.get(name)

@@ -305,20 +305,55 @@ def test_the_accounts_a_policy_is_judged_in_depend_on_file_names_not_their_bytes
 
 
 def test_the_project_fingerprints_from_the_runs_own_listing_equal_a_fresh_listing(
-    project: Path,
+    project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from iamgate.project import Project, expand_resolved
+    from iamgate.lint import _listing_of
+    from iamgate.project import POLICY_FOLDERS, Project, expand_resolved
 
     _with_service_policies(project)
     (project / "policies" / "gone.json").symlink_to(project / "nowhere.json")  # not a file
     (project / "scps").mkdir(exist_ok=True)
     (project / "scps" / "deny.json").write_text(json.dumps(SERVICE_POLICY))
     config = load_config(cwd=project)
-    plain = result_cache.ResultCache(Project(project, config))
-    given = result_cache.ResultCache(Project(project, config))
-    given.listing = expand_resolved([], config.root)
+    root = config.root
     # The listing holds files only, as the filter the fingerprints once applied (is_file).
-    assert all(p.is_file() for p, _ in given.listing)
-    assert not any(p.name == "gone.json" for p, _ in given.listing)
-    for name in ("layout", "tree"):
-        assert given.input(name) == plain.input(name)
+    assert all(p.is_file() for p, _ in expand_resolved([], root))
+    folders = [Path(f) for f in POLICY_FOLDERS if (root / f).is_dir()]
+    monkeypatch.chdir(project)
+    runs = {  # how the run was asked -> whether its own listing stands for the project's
+        (): True,
+        tuple(folders): True,  # relative to the working directory
+        tuple(root / f for f in folders): True,
+        tuple(reversed(folders)): False,  # another order
+        (folders[0],): False,  # part of the project
+        tuple(Path("policies/..") / f for f in folders): False,  # not the text of root/f
+    }
+    plain = result_cache.ResultCache(Project(root, config))
+    for paths, stands in runs.items():
+        listing = _listing_of(list(paths), expand_resolved(list(paths), root), root)
+        assert (listing is not None) == stands, paths
+        given = result_cache.ResultCache(Project(root, config))
+        given.listing = listing
+        for name in ("layout", "tree"):
+            assert given.input(name) == plain.input(name)
+
+
+def test_into_an_empty_cache_the_keys_made_beside_each_check_are_the_plain_keys(
+    project: Path,
+) -> None:
+    from iamgate.project import Project, expand_resolved, policy_file
+
+    _with_service_policies(project)
+    assert not (project / ".iamgate_cache").exists()
+    first = _lint(project)  # no bucket on disk: no lookup before the checks
+    config = load_config(cwd=project)
+    cache = result_cache.ResultCache(Project(project, config))
+    assert cache.has_entries()
+    plain = {
+        cache.key(pf, pf.path.read_bytes())
+        for pf in (policy_file(p, config.root, r) for p, r in expand_resolved([], config.root))
+    }
+    stored = set()
+    for bucket in (project / ".iamgate_cache" / "v1").glob("results-*.json"):
+        stored |= set(json.loads(bucket.read_text())["entries"])
+    assert stored == plain and len(plain) == len(first.files)
