@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from iamgate.document import read_file
 from iamgate.findings import RANK, Finding
 from iamgate.project import PolicyFile, Project, expand_resolved, policy_file
 from iamgate.rule_references import check_rule_references
@@ -213,7 +214,7 @@ class _Results:
         if self.cache is None or self.empty:
             return False
         try:
-            data = pf.path.read_bytes()
+            data = read_file(pf.path)
         except OSError:
             return False  # the load stage reports it
         key = self.keys[n] = self.cache.key(pf, data)
@@ -229,7 +230,9 @@ class _Results:
         if key is None and self.cache is not None and self.empty:
             # Unreadable: the load stage reports it, not recorded (as when reuse cannot read it).
             with contextlib.suppress(OSError):
-                key = self.cache.key(pf, pf.path.read_bytes())
+                data = read_file(pf.path)
+                key = self.cache.key(pf, data)
+                pf.load(data)  # the bytes the key hashes are the bytes checked: one read
         if self.cache is None or key is None:
             return [(n, check_file(pf, self.project), None, None)]
         from iamgate.result_cache import Reads

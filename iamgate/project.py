@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from iamgate.config import Config
-from iamgate.document import Document, LoadError, display_path, load
+from iamgate.document import Document, LoadError, display_path, load, parse
 from iamgate.model import Policy, PolicyKind
 from iamgate.organization import (
     PLACEHOLDER_ACCOUNT,
@@ -46,10 +46,15 @@ class PolicyFile:
     error: LoadError | None = None
     policy: Policy | None = None  # set once the grammar passes
 
-    def load(self) -> None:
+    def load(self, data: bytes | None = None) -> None:
+        """``data``: the file's bytes when the caller read them already (the result cache's
+        key hashes them): those are parsed, as ``load`` parses what it reads."""
         if self.document is None and self.error is None:
             try:
-                self.document = load(self.path, self.display)
+                if data is None:
+                    self.document = load(self.path, self.display)
+                else:
+                    self.document = parse(data, self.display)
             except LoadError as exc:
                 self.error = exc
 

@@ -357,3 +357,30 @@ def test_into_an_empty_cache_the_keys_made_beside_each_check_are_the_plain_keys(
     for bucket in (project / ".iamgate_cache" / "v1").glob("results-*.json"):
         stored |= set(json.loads(bucket.read_text())["entries"])
     assert stored == plain and len(plain) == len(first.files)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        json.dumps(SERVICE_POLICY, indent=2).encode(),
+        b"",
+        b'{"Version": "2012-10-17", "Version": "2008-10-17"}',
+        "\ufeff{}".encode("utf-16"),
+        b'{"Statement": [',
+    ],
+    ids=["policy", "empty", "duplicate-key", "utf-16", "cut-short"],
+)
+def test_a_file_loaded_from_the_bytes_its_key_hashed_is_the_file_loaded_plainly(
+    tmp_path: Path, data: bytes
+) -> None:
+    from iamgate.project import policy_file
+
+    path = tmp_path / "policies" / "p.json"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    plain, given = policy_file(path, tmp_path), policy_file(path, tmp_path)
+    plain.load()
+    given.load(data)
+    assert given.document == plain.document
+    assert repr(given.error) == repr(plain.error)
+    assert (given.error is None) or vars(given.error) == vars(plain.error)
